@@ -1,0 +1,83 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter"
+)
+
+// Codes that only the HTTP layer produces.
+const (
+	eBadRequest       = "bad_request"
+	eBodyTooLarge     = "body_too_large"
+	eUnsupportedMedia = "unsupported_media_type"
+	eUnauthorized     = "unauthorized"
+	eMethodNotAllowed = "method_not_allowed"
+)
+
+// statusOf maps every error code to its HTTP status, in one place.
+var statusOf = map[string]int{
+	newsletter.EINVALID:           http.StatusUnprocessableEntity,
+	newsletter.EINVALIDEMAIL:      http.StatusUnprocessableEntity,
+	newsletter.EUNKNOWNNEWSLETTER: http.StatusUnprocessableEntity,
+	newsletter.EINVALIDID:         http.StatusUnprocessableEntity,
+	newsletter.EINVALIDNEWSLETTER: http.StatusUnprocessableEntity,
+	newsletter.EINVALIDTOKEN:      http.StatusBadRequest,
+	newsletter.EEXPIREDTOKEN:      http.StatusGone,
+	newsletter.ENOTFOUND:          http.StatusNotFound,
+	newsletter.ECONFLICT:          http.StatusConflict,
+	newsletter.ERATELIMITED:       http.StatusTooManyRequests,
+	newsletter.EINTERNAL:          http.StatusInternalServerError,
+	eBadRequest:                   http.StatusBadRequest,
+	eBodyTooLarge:                 http.StatusRequestEntityTooLarge,
+	eUnsupportedMedia:             http.StatusUnsupportedMediaType,
+	eUnauthorized:                 http.StatusUnauthorized,
+	eMethodNotAllowed:             http.StatusMethodNotAllowed,
+}
+
+var errInternal = &newsletter.Error{Code: newsletter.EINTERNAL, Message: "Internal error."}
+
+type errorBody struct {
+	Error *newsletter.Error `json:"error"`
+}
+
+// coded returns err as a client-safe *newsletter.Error: its own when it has
+// one, else "Internal error." after logging the cause once.
+func (s *Server) coded(c *gin.Context, err error) *newsletter.Error {
+	var e *newsletter.Error
+	if errors.As(err, &e) && e.Code != newsletter.EINTERNAL {
+		return e
+	}
+	s.logger(c).Error("Unable to serve request", "error", err)
+	return errInternal
+}
+
+// fail answers with err, as JSON or, for readers' forms, as an HTML page.
+func (s *Server) fail(c *gin.Context, err error) {
+	e := s.coded(c, err)
+	status := statusFor(e.Code)
+	if wantsHTML(c) {
+		s.errorPage(c, status, e)
+		return
+	}
+	c.AbortWithStatusJSON(status, errorBody{Error: e})
+}
+
+// statusFor returns the HTTP status of an error code.
+func statusFor(code string) int {
+	if status, ok := statusOf[code]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) handleNotFound(c *gin.Context) {
+	s.fail(c, newsletter.Errorf(newsletter.ENOTFOUND, "There is nothing at this address."))
+}
+
+func (s *Server) handleMethodNotAllowed(c *gin.Context) {
+	s.fail(c, newsletter.Errorf(eMethodNotAllowed, "This method is not allowed here."))
+}

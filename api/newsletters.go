@@ -1,0 +1,99 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter/subscribers"
+)
+
+const maxEditorBody = 64 << 10
+
+// newsletterJSON is the body of PUT /v1/newsletters/{id}.
+type newsletterJSON struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	From        string   `json:"from"`
+	MaxArticles int      `json:"max_articles"`
+	Schedule    string   `json:"schedule"`
+	Timezone    string   `json:"timezone"`
+	MaxLateness string   `json:"max_lateness"`
+	Feeds       []string `json:"feeds"`
+}
+
+// newsletterWithCounts is a newsletter as the editor list shows it.
+type newsletterWithCounts struct {
+	*subscribers.Newsletter
+	Subscribers subscribers.Counts `json:"subscribers"`
+}
+
+func (s *Server) handlePutNewsletter(c *gin.Context) {
+	id := c.Param("id")
+	if err := subscribers.ValidateNewsletterID(id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	var body newsletterJSON
+	if err := decodeJSON(c, maxEditorBody, &body); err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	n := &subscribers.Newsletter{ID: id, Name: body.Name, Description: body.Description, From: body.From,
+		MaxArticles: body.MaxArticles, Schedule: body.Schedule, Timezone: body.Timezone,
+		MaxLateness: body.MaxLateness, Feeds: body.Feeds, CreatedAt: now, UpdatedAt: now}
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	created, err := s.cfg.Store.PutNewsletter(c, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, n)
+}
+
+func (s *Server) handleListNewsletters(c *gin.Context) {
+	all, err := s.cfg.Store.Newsletters(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	list := make([]newsletterWithCounts, 0, len(all))
+	for _, n := range all {
+		counts, err := s.cfg.Store.Counts(c, n.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		list = append(list, newsletterWithCounts{Newsletter: n, Subscribers: counts})
+	}
+	c.JSON(http.StatusOK, gin.H{"newsletters": list})
+}
+
+// decodeJSON reads one JSON value of at most max bytes into v.
+func decodeJSON(c *gin.Context, max int64, v any) error {
+	if c.Request.ContentLength > max {
+		return errBodyTooLarge
+	}
+	if mt := c.ContentType(); mt != "application/json" {
+		return errUnsupportedMedia
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, max))
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return errMalformed
+	}
+	return nil
+}

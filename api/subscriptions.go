@@ -1,0 +1,150 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter"
+	"newsletter/subscribers"
+	"newsletter/templates"
+)
+
+// maxSubscribeBody caps a signup request's body.
+const maxSubscribeBody = 16 << 10
+
+// ThankYou is what every valid signup is told, known address or not.
+const ThankYou = "Thank you for signing up for this newsletter. We've sent you a confirmation email."
+
+// subscribedBody is the one answer to every valid JSON signup, made once so
+// that it is the same byte for byte whatever the address.
+var subscribedBody = mustJSON(struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}{"pending", ThankYou})
+
+// signupJSON is the JSON form of a signup.
+type signupJSON struct {
+	Email       string   `json:"email"`
+	Newsletters []string `json:"newsletters"`
+	Name        string   `json:"name"`
+	Source      string   `json:"source"`
+	Website     string   `json:"website"`
+}
+
+func (s *Server) handleSubscribe(c *gin.Context) {
+	req, err := decodeSignup(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	req.Meta.IP, req.Meta.UserAgent = c.ClientIP(), c.GetHeader("User-Agent")
+	if req.Meta.Source == "" {
+		req.Meta.Source = c.GetHeader("Referer")
+	}
+	if err := s.cfg.Subscribers.Subscribe(c, req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsHTML(c) {
+		s.page(c, http.StatusOK, "subscribed", pageData{Title: "Successfully subscribed", Message: ThankYou, ValidFor: templates.HumanDuration(s.cfg.ConfirmTTL)})
+		return
+	}
+	c.Data(http.StatusAccepted, "application/json; charset=utf-8", subscribedBody)
+}
+
+// decodeSignup reads a signup from a JSON or form body of bounded size.
+func decodeSignup(c *gin.Context) (subscribers.SignupRequest, error) {
+	if c.Request.ContentLength > maxSubscribeBody {
+		return subscribers.SignupRequest{}, errBodyTooLarge
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubscribeBody)
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	switch mt {
+	case "application/json":
+		return decodeSignupJSON(c.Request.Body)
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		return decodeSignupForm(c)
+	}
+	return subscribers.SignupRequest{}, errUnsupportedMedia
+}
+
+// DecodeSignupJSON reads one JSON signup object from r; anything else in
+// the body, or a field of the wrong type, is a bad request.
+func decodeSignupJSON(r io.Reader) (subscribers.SignupRequest, error) {
+	var body signupJSON
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&body); err != nil {
+		return subscribers.SignupRequest{}, jsonError(err)
+	}
+	if dec.More() {
+		return subscribers.SignupRequest{}, errMalformed
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return subscribers.SignupRequest{}, jsonError(err)
+	}
+	return subscribers.SignupRequest{Email: body.Email, Newsletters: body.Newsletters, Name: body.Name,
+		Honeypot: body.Website, Meta: subscribers.RequestMeta{Source: body.Source}}, nil
+}
+
+func decodeSignupForm(c *gin.Context) (subscribers.SignupRequest, error) {
+	if err := c.Request.ParseMultipartForm(maxSubscribeBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return subscribers.SignupRequest{}, formError(err)
+	}
+	f := c.Request.PostForm
+	nls := slices.Concat(f["newsletter"], f["newsletters"])
+	return subscribers.SignupRequest{Email: f.Get("email"), Newsletters: nls, Name: f.Get("name"),
+		Honeypot: f.Get("website"), Meta: subscribers.RequestMeta{Source: f.Get("source")}}, nil
+}
+
+var (
+	errBodyTooLarge     = newsletter.Errorf(eBodyTooLarge, "The request body is too large.")
+	errUnsupportedMedia = newsletter.Errorf(eUnsupportedMedia, "Send JSON (application/json) or a form (application/x-www-form-urlencoded).")
+	errMalformed        = newsletter.Errorf(eBadRequest, "The request body is not valid JSON of the expected shape.")
+)
+
+// jsonError says what was wrong with a JSON body, naming the field when a
+// value had the wrong type.
+func jsonError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return errBodyTooLarge
+	case errors.As(err, &typeErr):
+		return &newsletter.Error{Code: eBadRequest, Field: typeErr.Field,
+			Message: "The field " + typeErr.Field + " must be a " + jsonKind(typeErr.Type.Kind().String()) + "."}
+	}
+	return errMalformed
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "slice":
+		return "list"
+	case "int", "int64":
+		return "number"
+	}
+	return goKind
+}
+
+func formError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return errBodyTooLarge
+	}
+	return newsletter.Errorf(eBadRequest, "The form could not be read.")
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

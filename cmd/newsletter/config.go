@@ -1,0 +1,233 @@
+package main
+
+import (
+	"fmt"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"newsletter/mailer"
+	"newsletter/subscribers"
+)
+
+// Config is the service's configuration, read from NEWSLETTER_* variables.
+type Config struct {
+	HTTPAddr         string
+	BaseURL          string
+	RedisURL         string // empty: dev mode on an embedded Redis
+	Redis            *redis.Options
+	SMTPURL          string // empty: write mail to OutboxDir
+	SMTP             mailer.SMTPConfig
+	OutboxDir        string
+	From             string
+	Secrets          []string
+	APITokens        []string
+	SendRate         int
+	ConfirmTTL       time.Duration
+	AllowedOrigins   []string
+	TrustedProxies   []netip.Prefix
+	SignupRate       Rate
+	ConfirmationRate Rate
+	TemplatesDir     string
+	LogFormat        string
+}
+
+// DevMode reports whether the service runs without a configured Redis.
+func (c *Config) DevMode() bool { return c.RedisURL == "" }
+
+// Rate is a count per period, written like "10/m".
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// ConfigError names the variable whose value is wrong.
+type ConfigError struct {
+	Var string
+	Msg string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
+
+// LoadConfig reads the configuration through getenv and checks every value.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		HTTPAddr:         r.str("NEWSLETTER_HTTP_ADDR", ":8080"),
+		BaseURL:          strings.TrimRight(r.webURL("NEWSLETTER_BASE_URL", "http://localhost:8080"), "/"),
+		RedisURL:         r.str("NEWSLETTER_REDIS_URL", ""),
+		SMTPURL:          r.str("NEWSLETTER_SMTP_URL", ""),
+		OutboxDir:        r.str("NEWSLETTER_OUTBOX_DIR", "./outbox"),
+		From:             r.sender("NEWSLETTER_FROM", "Newsletter <newsletter@localhost>"),
+		Secrets:          r.list("NEWSLETTER_SECRET"),
+		APITokens:        r.list("NEWSLETTER_API_TOKENS"),
+		SendRate:         r.count("NEWSLETTER_SEND_RATE", 0),
+		ConfirmTTL:       r.duration("NEWSLETTER_CONFIRM_TTL", subscribers.DefaultConfirmTTL),
+		AllowedOrigins:   r.origins("NEWSLETTER_ALLOWED_ORIGINS"),
+		TrustedProxies:   r.cidrs("NEWSLETTER_TRUSTED_PROXIES"),
+		SignupRate:       r.rate("NEWSLETTER_SIGNUP_RATE", "10/m"),
+		ConfirmationRate: r.rate("NEWSLETTER_CONFIRMATION_RATE", "1000/m"),
+		TemplatesDir:     r.str("NEWSLETTER_TEMPLATES_DIR", ""),
+		LogFormat:        r.oneOf("NEWSLETTER_LOG_FORMAT", "text", "text", "json"),
+	}
+	c.Redis = r.redisOptions("NEWSLETTER_REDIS_URL", c.RedisURL)
+	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)
+	if r.err == nil {
+		r.err = c.validate()
+	}
+	return c, r.err
+}
+
+// validate checks what spans several variables.
+func (c *Config) validate() error {
+	if !c.DevMode() && len(c.Secrets) == 0 {
+		return &ConfigError{"NEWSLETTER_SECRET", "required when NEWSLETTER_REDIS_URL is set (comma-separated keys, the first signs)"}
+	}
+	for _, s := range c.Secrets {
+		if len(s) < 16 {
+			return &ConfigError{"NEWSLETTER_SECRET", "each key must be at least 16 characters long"}
+		}
+	}
+	if !c.DevMode() && len(c.APITokens) == 0 {
+		return &ConfigError{"NEWSLETTER_API_TOKENS", "required when NEWSLETTER_REDIS_URL is set"}
+	}
+	return nil
+}
+
+// reader reads variables, keeping the first error so LoadConfig reads like
+// a table.
+type reader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	if r.err == nil {
+		r.err = &ConfigError{Var: name, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, v := range strings.Split(r.getenv(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (r *reader) webURL(name, def string) string {
+	v := r.str(name, def)
+	if !subscribers.IsWebURL(v) {
+		r.fail(name, "%q is not an http or https URL", v)
+	}
+	return v
+}
+
+func (r *reader) sender(name, def string) string {
+	v := r.str(name, def)
+	if _, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "\r\n") {
+		r.fail(name, "%q is not an address like \"Daily Brief <news@example.org>\"", v)
+	}
+	return v
+}
+
+func (r *reader) count(name string, def int) int {
+	v := r.str(name, strconv.Itoa(def))
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail(name, "%q is not a whole number of zero or more", v)
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, def.String())
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "%q is not a positive duration such as 168h", v)
+	}
+	return d
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	return def
+}
+
+func (r *reader) origins(name string) []string {
+	list := r.list(name)
+	for _, o := range list {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			r.fail(name, "%q is not an origin such as https://www.example.org", o)
+		}
+	}
+	return list
+}
+
+func (r *reader) cidrs(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range r.list(name) {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			r.fail(name, "%q is not a CIDR such as 10.0.0.0/8", v)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+var ratePeriods = map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
+
+func (r *reader) rate(name, def string) Rate {
+	v := r.str(name, def)
+	n, per, ok := strings.Cut(v, "/")
+	count, err := strconv.Atoi(n)
+	if !ok || err != nil || count <= 0 || ratePeriods[per] == 0 {
+		r.fail(name, "%q is not a rate such as 10/m (per s, m, h or d)", v)
+		return Rate{}
+	}
+	return Rate{N: count, Per: ratePeriods[per]}
+}
+
+func (r *reader) redisOptions(name, raw string) *redis.Options {
+	if raw == "" {
+		return nil
+	}
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		r.fail(name, "%v", err)
+	}
+	return opt
+}
+
+func (r *reader) smtp(name, raw string) mailer.SMTPConfig {
+	if raw == "" {
+		return mailer.SMTPConfig{}
+	}
+	cfg, err := mailer.ParseSMTPURL(raw)
+	if err != nil {
+		r.fail(name, "%v", err)
+	}
+	return cfg
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"newsletter/api"
+	"newsletter/mailer"
+	"newsletter/subscribers"
+	"newsletter/templates"
+	"newsletter/worker"
+)
+
+// Mode says which parts of the service a process runs.
+type Mode string
+
+// The modes, one per subcommand.
+const (
+	ModeAll    Mode = "run"
+	ModeServe  Mode = "serve"
+	ModeWorker Mode = "worker"
+)
+
+// Valid reports whether m is a known mode.
+func (m Mode) Valid() bool { return m == ModeAll || m == ModeServe || m == ModeWorker }
+
+func (m Mode) serves() bool { return m != ModeWorker }
+func (m Mode) works() bool  { return m != ModeServe }
+
+// Main is the whole program, so that tests can run it on :0.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	mini     *miniredis.Miniredis
+	rdb      *redis.Client
+	sender   mailer.Sender
+	enqueuer *worker.Enqueuer
+	worker   *worker.Server
+	http     *http.Server
+	listener net.Listener
+	served   chan error
+	closing  sync.Once
+	closeErr error
+}
+
+// NewMain returns a Main for cfg that logs to logger.
+func NewMain(cfg Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger}
+}
+
+// Run connects to Redis, then starts the parts of the service that mode
+// names, and returns once they run.
+func (m *Main) Run(ctx context.Context, mode Mode) error {
+	if err := m.devDefaults(); err != nil {
+		return err
+	}
+	if err := m.connect(ctx); err != nil {
+		return err
+	}
+	tpl, err := templates.Load(m.Config.TemplatesDir)
+	if err != nil {
+		return &ConfigError{"NEWSLETTER_TEMPLATES_DIR", err.Error()}
+	}
+	store := subscribers.NewStore(m.rdb)
+	if m.Config.DevMode() {
+		if err := m.seedDev(ctx, store); err != nil {
+			return err
+		}
+	}
+	if mode.works() {
+		if err := m.startWorker(store, tpl); err != nil {
+			return err
+		}
+	}
+	if mode.serves() {
+		return m.startHTTP(store, tpl)
+	}
+	return nil
+}
+
+// connect opens Redis: the configured one, or in dev mode an embedded one.
+func (m *Main) connect(ctx context.Context) error {
+	opt := m.Config.Redis
+	if m.Config.DevMode() {
+		m.mini = miniredis.NewMiniRedis()
+		if err := m.mini.Start(); err != nil {
+			return fmt.Errorf("start embedded Redis: %w", err)
+		}
+		m.Logger.Warn("Dev mode, nothing is kept: running on an embedded in-memory Redis; set NEWSLETTER_REDIS_URL to keep data")
+		opt = &redis.Options{Addr: m.mini.Addr()}
+	}
+	m.rdb = redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := m.rdb.Ping(pctx).Err(); err != nil {
+		return &ConfigError{"NEWSLETTER_REDIS_URL", fmt.Sprintf("Redis at %s does not answer: %v", opt.Addr, err)}
+	}
+	return nil
+}
+
+func (m *Main) newSender() mailer.Sender {
+	if m.Config.SMTPURL != "" {
+		return mailer.NewSMTP(m.Config.SMTP)
+	}
+	m.Logger.Info("No NEWSLETTER_SMTP_URL: writing mail to the outbox folder", "dir", m.Config.OutboxDir)
+	return mailer.NewOutbox(m.Config.OutboxDir)
+}
+
+func (m *Main) newService(store *subscribers.Store) (*subscribers.Service, error) {
+	enq, err := worker.NewEnqueuer(m.rdb, m.Config.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	m.enqueuer = enq
+	svc := subscribers.NewService(store, enq, m.Logger)
+	svc.ConfirmTTL = m.Config.ConfirmTTL
+	return svc, nil
+}
+
+func (m *Main) startWorker(store *subscribers.Store, tpl *templates.Set) error {
+	m.sender = m.newSender()
+	h := &worker.Handlers{Store: store, Templates: tpl, Sender: m.sender, BaseURL: m.Config.BaseURL,
+		From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL, LogLinks: m.Config.DevMode(), Logger: m.Logger}
+	w, err := worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets})
+	if err != nil {
+		return err
+	}
+	m.worker = w
+	return w.Start()
+}
+
+func (m *Main) startHTTP(store *subscribers.Store, tpl *templates.Set) error {
+	svc, err := m.newService(store)
+	if err != nil {
+		return err
+	}
+	srv := api.New(api.Config{Subscribers: svc, Store: store, Templates: tpl,
+		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, Logger: m.Logger})
+	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
+	if err != nil {
+		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}
+	}
+	m.listener = ln
+	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.http.Serve(ln) }()
+	m.Logger.Info("HTTP server listening", "addr", ln.Addr().String(), "base_url", m.Config.BaseURL)
+	return nil
+}
+
+// Addr returns the address the HTTP server listens on, once Run returned.
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close stops taking work, finishes or hands back what is in flight, and
+// releases every connection. Calls after the first return the first's result.
+func (m *Main) Close() error {
+	m.closing.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.http.Shutdown(ctx))
+		cancel()
+		if err := <-m.served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.worker != nil {
+		m.worker.Shutdown()
+	}
+	if m.sender != nil {
+		errs = append(errs, m.sender.Close())
+	}
+	if m.rdb != nil {
+		errs = append(errs, m.rdb.Close())
+	}
+	if m.mini != nil {
+		m.mini.Close()
+	}
+	return errors.Join(errs...)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,244 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+const defaultTimeout = 10 * time.Second
+
+// SMTPConfig says how to reach an SMTP server.
+type SMTPConfig struct {
+	Host     string
+	Port     int    // 0: 25, 587 or 465 for TLS none, starttls or tls
+	Username string // when set, AUTH PLAIN (or LOGIN) is used
+	Password string
+	TLS      string        // "none", "starttls" or "tls"; "": none for loopback hosts, else starttls
+	Timeout  time.Duration // dial and command timeout, default 10s
+}
+
+// SMTP is a Sender that delivers over SMTP with go-mail. It keeps one
+// connection open between sends and dials a new one when that fails. It is
+// safe for concurrent use; sends are serialized over the one connection.
+type SMTP struct {
+	addr    string
+	timeout time.Duration
+	client  *gomail.Client // configuration only; it never holds the connection
+	err     error          // a bad configuration, returned by every Send
+
+	mu     sync.Mutex
+	conn   *smtp.Client // the open connection, or nil
+	raw    net.Conn     // conn's TCP connection, cut when a Send's ctx ends
+	closed bool
+}
+
+// NewSMTP returns a Sender that delivers over SMTP with go-mail. It does not
+// connect; a bad configuration is reported by Send.
+//
+// With TLS "none", credentials are only sent to a loopback host: go-mail
+// refuses PLAIN and LOGIN over an unencrypted connection to anything else.
+func NewSMTP(cfg SMTPConfig) *SMTP {
+	cfg = withDefaults(cfg)
+	s := &SMTP{addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), timeout: cfg.Timeout}
+	s.client, s.err = newClient(cfg)
+	return s
+}
+
+func withDefaults(cfg SMTPConfig) SMTPConfig {
+	if cfg.TLS == "" {
+		cfg.TLS = defaultTLS(cfg.Host)
+	}
+	if cfg.Port == 0 {
+		cfg.Port = defaultPort(cfg.TLS)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	return cfg
+}
+
+func newClient(cfg SMTPConfig) (*gomail.Client, error) {
+	if err := checkTLS(cfg.TLS); err != nil {
+		return nil, fmt.Errorf("mailer: smtp config: %w", err)
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.Port),
+		gomail.WithTimeout(cfg.Timeout),
+		gomail.WithDialContextFunc(dialer(cfg)),
+		tlsOption(cfg.TLS),
+	}
+	if cfg.Username != "" {
+		opts = append(opts, gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password),
+			gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthPlain, gomail.SMTPAuthLogin))
+	}
+	c, err := gomail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: smtp config: %w", err)
+	}
+	return c, nil
+}
+
+func tlsOption(mode string) gomail.Option {
+	switch mode {
+	case tlsStartTLS:
+		return gomail.WithTLSPolicy(gomail.TLSMandatory)
+	case tlsImplicit:
+		return gomail.WithSSL() // the handshake itself is done by dialer
+	}
+	return gomail.WithTLSPolicy(gomail.NoTLS)
+}
+
+// rawConnKey keys the context value through which dialer hands the TCP
+// connection it made back to connect.
+type rawConnKey struct{}
+
+// dialer connects to cfg's server, with TLS from the start for mode "tls".
+// It ignores go-mail's address, which lacks brackets around IPv6 hosts.
+func dialer(cfg SMTPConfig) gomail.DialContextFunc {
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		if slot, ok := ctx.Value(rawConnKey{}).(*net.Conn); ok {
+			*slot = conn
+		}
+		if cfg.TLS != tlsImplicit {
+			return conn, nil
+		}
+		tc := tls.Client(conn, &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, err
+		}
+		return tc, nil
+	}
+}
+
+// Send builds m and delivers it. Errors in the mail transaction wrap
+// go-mail's *mail.SendError; errors connecting (dial, greeting, STARTTLS,
+// AUTH) wrap the network or *textproto.Error. If ctx ends mid-send, the
+// connection is cut and the error also wraps ctx.Err(). See Temporary.
+func (s *SMTP) Send(ctx context.Context, m *Message) error {
+	msg, err := Build(m)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.err != nil:
+		return s.err
+	case ctx.Err() != nil:
+		return fmt.Errorf("mailer: send: %w", ctx.Err())
+	}
+	return s.send(ctx, msg)
+}
+
+// send delivers msg over the open connection, dialing first if there is
+// none. A kept connection found dead before anything was sent on it (the
+// server dropped it while idle) is replaced once.
+func (s *SMTP) send(ctx context.Context, msg *gomail.Msg) error {
+	reused := s.conn != nil
+	if err := s.connect(ctx); err != nil {
+		return err
+	}
+	err := s.transmit(ctx, msg)
+	if reused && connGone(err) && ctx.Err() == nil {
+		if err := s.connect(ctx); err != nil {
+			return err
+		}
+		err = s.transmit(ctx, msg)
+	}
+	if err != nil {
+		return fmt.Errorf("mailer: send: %w", err)
+	}
+	return nil
+}
+
+// connect dials, says EHLO, starts TLS and authenticates, unless a
+// connection is already open.
+func (s *SMTP) connect(ctx context.Context) error {
+	if s.conn != nil {
+		return nil
+	}
+	var raw net.Conn
+	conn, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, rawConnKey{}, &raw))
+	if err != nil {
+		if raw != nil {
+			_ = raw.Close() // go-mail leaves it open when EHLO, STARTTLS or AUTH fail
+		}
+		return fmt.Errorf("mailer: connect to %s: %w", s.addr, err)
+	}
+	s.conn, s.raw = conn, raw
+	return nil
+}
+
+// transmit sends msg over the open connection, which it drops on any error.
+// Once the server has accepted the message, later failures are not errors.
+func (s *SMTP) transmit(ctx context.Context, msg *gomail.Msg) error {
+	raw := s.raw
+	// go-mail sends NOOP before it renews the deadline, so an idle connection
+	// would fail its NOOP once the last deadline has passed.
+	_ = s.conn.UpdateDeadline(s.timeout)
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	err := s.client.SendWithSMTPClient(s.conn, msg)
+	cut := !stop()
+	if err == nil && !cut {
+		return nil
+	}
+	s.hangUp()
+	switch {
+	case msg.IsDelivered(): // only the RSET after DATA failed, or ctx ended just after
+		return nil
+	case cut:
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	return err
+}
+
+// connGone says whether err is go-mail's finding, before sending anything,
+// that the connection no longer works.
+func connGone(err error) bool {
+	var se *gomail.SendError
+	return errors.As(err, &se) && se.Reason == gomail.ErrConnCheck
+}
+
+// hangUp closes the open connection without a goodbye.
+func (s *SMTP) hangUp() {
+	if s.conn != nil {
+		_ = s.conn.Close()
+	}
+	s.conn, s.raw = nil, nil
+}
+
+// Close says QUIT on the open connection, if any, and closes it. A failure
+// to say goodbye is not reported. Send fails with ErrClosed afterwards.
+func (s *SMTP) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.conn == nil {
+		return nil
+	}
+	if err := s.conn.UpdateDeadline(s.timeout); err == nil {
+		_ = s.conn.Quit()
+	}
+	s.hangUp()
+	return nil
+}

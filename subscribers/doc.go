@@ -1,0 +1,6 @@
+// Package subscribers owns newsletters' readers: newsletter definitions, the
+// subscriber and its per-newsletter status (pending, confirmed,
+// unsubscribed), consent records, address validation, confirmation tokens,
+// their Redis store, and the service methods Subscribe, Confirm, Lookup and
+// Erase.
+package subscribers

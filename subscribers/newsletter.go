@@ -1,0 +1,176 @@
+package subscribers
+
+import (
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"newsletter"
+)
+
+// Newsletter is one list that readers subscribe to and editors send.
+type Newsletter struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	From        string    `json:"from,omitempty"`
+	MaxArticles int       `json:"max_articles"`
+	Schedule    string    `json:"schedule,omitempty"`
+	Timezone    string    `json:"timezone,omitempty"`
+	MaxLateness string    `json:"max_lateness,omitempty"`
+	Feeds       []string  `json:"feeds,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Limits on a newsletter's fields.
+const (
+	DefaultMaxArticles = 10
+	MaxMaxArticles     = 100
+	maxNameLen         = 200
+	maxDescriptionLen  = 2000
+	maxFeeds           = 50
+)
+
+var validNewsletterID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+
+// ValidateNewsletterID reports whether id can name a newsletter.
+func ValidateNewsletterID(id string) error {
+	if !validNewsletterID.MatchString(id) {
+		return newsletter.FieldError(newsletter.EINVALIDID, "id",
+			"A newsletter id is 1 to 64 lower-case letters, digits or hyphens.")
+	}
+	return nil
+}
+
+// Normalize fills defaults and trims the newsletter's text fields.
+func (n *Newsletter) Normalize() {
+	n.Name = strings.TrimSpace(n.Name)
+	n.Description = strings.TrimSpace(n.Description)
+	n.From = strings.TrimSpace(n.From)
+	if n.MaxArticles == 0 {
+		n.MaxArticles = DefaultMaxArticles
+	}
+	if n.MaxLateness == "" && n.Schedule != "" {
+		n.MaxLateness = "1h"
+	}
+}
+
+// Validate reports the first field of n that is not acceptable.
+func (n *Newsletter) Validate() error {
+	if err := ValidateNewsletterID(n.ID); err != nil {
+		return err
+	}
+	checks := []struct {
+		field string
+		fail  string
+	}{
+		{"name", n.checkName()},
+		{"description", checkLen(n.Description, maxDescriptionLen)},
+		{"from", checkFrom(n.From)},
+		{"max_articles", checkRange(n.MaxArticles, 1, MaxMaxArticles)},
+		{"schedule", checkSchedule(n.Schedule)},
+		{"timezone", checkTimezone(n.Timezone)},
+		{"max_lateness", checkDuration(n.MaxLateness)},
+		{"feeds", checkFeeds(n.Feeds)},
+	}
+	for _, c := range checks {
+		if c.fail != "" {
+			return newsletter.FieldError(newsletter.EINVALIDNEWSLETTER, c.field, c.fail)
+		}
+	}
+	return nil
+}
+
+func (n *Newsletter) checkName() string {
+	if n.Name == "" {
+		return "A newsletter needs a name."
+	}
+	if strings.ContainsAny(n.Name, "\r\n") {
+		return "A newsletter name is one line."
+	}
+	return checkLen(n.Name, maxNameLen)
+}
+
+func checkLen(s string, max int) string {
+	if len(s) > max {
+		return "At most " + strconv.Itoa(max) + " characters."
+	}
+	return ""
+}
+
+func checkFrom(from string) string {
+	if from == "" {
+		return ""
+	}
+	if strings.ContainsAny(from, "\r\n") {
+		return "The sender is one line."
+	}
+	if _, err := mail.ParseAddress(from); err != nil {
+		return `The sender must look like "Daily Brief <news@example.org>".`
+	}
+	return ""
+}
+
+func checkRange(v, lo, hi int) string {
+	if v < lo || v > hi {
+		return "Must be from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + "."
+	}
+	return ""
+}
+
+func checkSchedule(s string) string {
+	if s == "" {
+		return ""
+	}
+	if _, err := cron.ParseStandard(s); err != nil || strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
+		return `A schedule is a five-field cron expression such as "0 7 * * *"; the time zone goes in "timezone".`
+	}
+	return ""
+}
+
+func checkTimezone(tz string) string {
+	if tz == "" {
+		return ""
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return `A timezone is an IANA name such as "Europe/Kyiv".`
+	}
+	return ""
+}
+
+func checkDuration(d string) string {
+	if d == "" {
+		return ""
+	}
+	if v, err := time.ParseDuration(d); err != nil || v <= 0 {
+		return `A duration such as "1h" or "30m".`
+	}
+	return ""
+}
+
+func checkFeeds(feeds []string) string {
+	if len(feeds) > maxFeeds {
+		return "At most " + strconv.Itoa(maxFeeds) + " feeds."
+	}
+	for _, f := range feeds {
+		if !IsWebURL(f) {
+			return "Feeds are http or https URLs."
+		}
+	}
+	return ""
+}
+
+// IsWebURL reports whether s is an absolute http or https URL with a host.
+func IsWebURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return u.Scheme == "http" || u.Scheme == "https"
+}

@@ -1,0 +1,102 @@
+package subscribers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"newsletter"
+)
+
+// DefaultConfirmTTL is how long a confirmation link works unless configured.
+const DefaultConfirmTTL = 7 * 24 * time.Hour
+
+// Notifier sends the emails that subscribing sets off. The worker package
+// implements it by queueing tasks.
+type Notifier interface {
+	SendConfirmation(ctx context.Context, c ConfirmationEmail) error
+	SendWelcome(ctx context.Context, w WelcomeEmail) error
+}
+
+// ConfirmationEmail asks for a confirmation email with a link carrying Token.
+type ConfirmationEmail struct {
+	SubscriberID int64
+	Email        string
+	Token        string
+	Newsletters  []string
+}
+
+// WelcomeEmail asks for the welcome email of one newsletter.
+type WelcomeEmail struct {
+	SubscriberID int64
+	Email        string
+	Newsletter   string
+}
+
+// Service carries out readers' and editors' requests about subscribers.
+type Service struct {
+	Store      *Store
+	Notifier   Notifier
+	ConfirmTTL time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// NewService returns a Service with the default confirmation lifetime and
+// the real clock.
+func NewService(store *Store, n Notifier, logger *slog.Logger) *Service {
+	return &Service{Store: store, Notifier: n, ConfirmTTL: DefaultConfirmTTL, Now: time.Now, Logger: logger}
+}
+
+// Lookup returns everything held about the subscriber with address email.
+func (s *Service) Lookup(ctx context.Context, email string) (*Subscriber, error) {
+	id, err := s.lookupID(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.Store.Subscriber(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("subscribers: lookup: %w", err)
+	} else if sub == nil {
+		return nil, errNotFound
+	}
+	return sub, nil
+}
+
+// Erase removes the subscriber with address email and all personal data
+// held about it.
+func (s *Service) Erase(ctx context.Context, email string) error {
+	id, err := s.lookupID(ctx, email)
+	if err != nil {
+		return err
+	}
+	sub, err := s.Store.Subscriber(ctx, id)
+	if err != nil {
+		return fmt.Errorf("subscribers: erase: %w", err)
+	}
+	addr := email
+	if sub != nil {
+		addr = sub.Email
+	}
+	if err := s.Store.erase(ctx, id, addr); err != nil {
+		return fmt.Errorf("subscribers: erase: %w", err)
+	}
+	return nil
+}
+
+var errNotFound = newsletter.Errorf(newsletter.ENOTFOUND, "No subscriber has this address.")
+
+func (s *Service) lookupID(ctx context.Context, email string) (int64, error) {
+	addr, err := NormalizeAddress(email)
+	if err != nil {
+		return 0, errNotFound
+	}
+	id, err := s.Store.SubscriberID(ctx, addr)
+	if err != nil {
+		return 0, fmt.Errorf("subscribers: lookup: %w", err)
+	} else if id == 0 {
+		return 0, errNotFound
+	}
+	return id, nil
+}

@@ -1,0 +1,158 @@
+package subscribers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"newsletter"
+)
+
+// Limits on what a signup may carry.
+const (
+	maxSignupNewsletters = 20
+	maxSignupName        = 200
+	maxSignupSource      = 2048
+)
+
+// SignupRequest is one reader's request to subscribe, as a form sends it.
+type SignupRequest struct {
+	Email       string
+	Newsletters []string
+	Name        string
+	Honeypot    string // the hidden "website" field; bots fill it
+	Meta        RequestMeta
+}
+
+// Subscribe records a pending subscription of req.Email to each named
+// newsletter and asks the Notifier for a confirmation email, unless every
+// named newsletter is already confirmed for that address. Its result is the
+// same whether or not the address was known, so callers can answer alike.
+func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
+	addr, err := NormalizeAddress(req.Email)
+	if err != nil {
+		return err
+	}
+	nls, err := s.resolveNewsletters(ctx, req.Newsletters)
+	if err != nil {
+		return err
+	}
+	if req.Honeypot != "" {
+		return nil
+	}
+	if err := s.subscribe(ctx, addr, nls, cleanName(req.Name), req.Meta); err != nil {
+		return fmt.Errorf("subscribers: subscribe: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta) error {
+	now := s.Now()
+	id, err := s.Store.EnsureSubscriber(ctx, addr, now)
+	if err != nil {
+		return err
+	}
+	var unconfirmed []string
+	for _, nl := range nls {
+		prev, err := s.Store.transition(ctx, id, nl, transSubscribe, now)
+		if err != nil {
+			return err
+		}
+		if prev != StatusConfirmed {
+			unconfirmed = append(unconfirmed, nl)
+		}
+	}
+	meta.Source = truncate(meta.Source, maxSignupSource)
+	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
+	if err := s.Store.AddConsent(ctx, id, consent); err != nil {
+		return err
+	}
+	if len(unconfirmed) == 0 {
+		return nil
+	}
+	return s.sendConfirmation(ctx, id, addr, unconfirmed, name)
+}
+
+func (s *Service) sendConfirmation(ctx context.Context, id int64, addr string, nls []string, name string) error {
+	token, hash := newConfirmToken(id)
+	rec := tokenRecord{SubscriberID: id, Newsletters: nls, Name: name, ExpiresAt: s.Now().Add(s.ConfirmTTL)}
+	if err := s.Store.saveToken(ctx, hash, rec); err != nil {
+		return err
+	}
+	return s.Notifier.SendConfirmation(ctx, ConfirmationEmail{SubscriberID: id, Email: addr, Token: token, Newsletters: nls})
+}
+
+// resolveNewsletters checks that every id names a newsletter, dropping
+// repeats. No id at all means the one newsletter, when there is just one.
+func (s *Service) resolveNewsletters(ctx context.Context, ids []string) ([]string, error) {
+	ids = dedupe(ids)
+	if len(ids) == 0 {
+		return s.onlyNewsletter(ctx)
+	}
+	if len(ids) > maxSignupNewsletters {
+		return nil, errUnknownNewsletter
+	}
+	for _, id := range ids {
+		if ValidateNewsletterID(id) != nil {
+			return nil, errUnknownNewsletter
+		}
+	}
+	missing, err := s.Store.MissingNewsletters(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("subscribers: subscribe: %w", err)
+	} else if len(missing) > 0 {
+		return nil, errUnknownNewsletter
+	}
+	return ids, nil
+}
+
+func (s *Service) onlyNewsletter(ctx context.Context) ([]string, error) {
+	all, err := s.Store.Newsletters(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("subscribers: subscribe: %w", err)
+	}
+	if len(all) != 1 {
+		return nil, errUnknownNewsletter
+	}
+	return []string{all[0].ID}, nil
+}
+
+var errUnknownNewsletter = newsletter.FieldError(newsletter.EUNKNOWNNEWSLETTER, "newsletters",
+	"Please choose a newsletter to subscribe to.")
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		id = strings.TrimSpace(id)
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// cleanName keeps a name to one line of printable text of bounded length.
+func cleanName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, name)
+	return truncate(strings.Join(strings.Fields(name), " "), maxSignupName)
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,92 @@
+package subscribers
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Transitions a subscription can go through.
+const (
+	transSubscribe   = "subscribe"   // none or unsubscribed -> pending
+	transConfirm     = "confirm"     // pending -> confirmed
+	transUnsubscribe = "unsubscribe" // pending or confirmed -> unsubscribed
+)
+
+// transitionScript moves one subscription from one status to another
+// atomically, keeping the subscriber hash and the audience sets in step.
+// A subscription is stored as "status|subscribed_at|confirmed_at|unsubscribed_at"
+// in unix seconds. It returns the status before the call ("" for none).
+//
+// KEYS: subscriber hash, audience pending, confirmed, unsubscribed.
+// ARGV: newsletter id, subscriber id, transition, now.
+var transitionScript = redis.NewScript(`
+local field = 'sub:' .. ARGV[1]
+local cur = redis.call('HGET', KEYS[1], field)
+local st, sa, ca, ua = '', '0', '0', '0'
+if cur then st, sa, ca, ua = string.match(cur, '^(%a+)|(%d+)|(%d+)|(%d+)$') end
+local act, now, next = ARGV[3], ARGV[4], nil
+if act == 'subscribe' and (st == '' or st == 'unsubscribed') then
+  next, sa, ca, ua = 'pending', now, '0', '0'
+elseif act == 'confirm' and st == 'pending' then
+  next, ca = 'confirmed', now
+elseif act == 'unsubscribe' and (st == 'pending' or st == 'confirmed') then
+  next, ua = 'unsubscribed', now
+end
+if not next then return st end
+redis.call('HSET', KEYS[1], field, next .. '|' .. sa .. '|' .. ca .. '|' .. ua)
+local index = {pending = 2, confirmed = 3, unsubscribed = 4}
+if st ~= '' then redis.call('ZREM', KEYS[index[st]], ARGV[2]) end
+redis.call('ZADD', KEYS[index[next]], ARGV[2], ARGV[2])
+return st
+`)
+
+// transition applies one transition to subscriber id's subscription to
+// newsletter nl and returns the status it had before ("" for none).
+func (s *Store) transition(ctx context.Context, id int64, nl, trans string, now time.Time) (Status, error) {
+	keys := []string{keySubscriber(id),
+		KeyAudience(nl, StatusPending), KeyAudience(nl, StatusConfirmed), KeyAudience(nl, StatusUnsubscribed)}
+	prev, err := transitionScript.Run(ctx, s.rdb, keys, nl, id, trans, now.Unix()).Text()
+	return Status(prev), err
+}
+
+// Counts returns how many subscribers newsletter nl has in each status.
+func (s *Store) Counts(ctx context.Context, nl string) (Counts, error) {
+	var cmds [len(Statuses)]*redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, st := range Statuses {
+			cmds[i] = p.ZCard(ctx, KeyAudience(nl, st))
+		}
+		return nil
+	})
+	return Counts{Pending: cmds[0].Val(), Confirmed: cmds[1].Val(), Unsubscribed: cmds[2].Val()}, err
+}
+
+func decodeSubscription(nl, v string) Subscription {
+	parts := strings.Split(v, "|")
+	for len(parts) < 4 {
+		parts = append(parts, "0")
+	}
+	return Subscription{
+		Newsletter:     nl,
+		Status:         Status(parts[0]),
+		SubscribedAt:   unixTime(parts[1]),
+		ConfirmedAt:    optionalTime(parts[2]),
+		UnsubscribedAt: optionalTime(parts[3]),
+	}
+}
+
+func optionalTime(s string) *time.Time {
+	t := unixTime(s)
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func sortSubscriptions(subs []Subscription) {
+	sort.Slice(subs, func(i, j int) bool { return subs[i].Newsletter < subs[j].Newsletter })
+}

@@ -1,0 +1,125 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"newsletter/mailer"
+	"newsletter/subscribers"
+	"newsletter/templates"
+)
+
+// Handlers turns tasks into sent email. Each handler loads what it needs,
+// renders a template and sends.
+type Handlers struct {
+	Store      *subscribers.Store
+	Templates  *templates.Set
+	Sender     mailer.Sender
+	BaseURL    string        // public URL that links point to
+	From       string        // default sender
+	ConfirmTTL time.Duration // told to the reader in the confirmation email
+	LogLinks   bool          // dev mode: log each confirmation link
+	Logger     *slog.Logger
+	sealer     *sealer
+}
+
+// newsletterView is what templates see of a newsletter.
+type newsletterView struct {
+	ID, Name, Description string
+}
+
+type confirmData struct {
+	Email       string
+	Link        string
+	ValidFor    string
+	Newsletters []newsletterView
+}
+
+type welcomeData struct {
+	Email      string
+	Newsletter newsletterView
+}
+
+func (h *Handlers) handleConfirmation(ctx context.Context, t *asynq.Task) error {
+	var p confirmationPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("decode confirmation task: %v: %w", err, asynq.SkipRetry)
+	}
+	token, err := h.sealer.open(p.SealedToken)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	nls, from, err := h.newsletters(ctx, p.Newsletters)
+	if err != nil {
+		return err
+	}
+	link := h.BaseURL + "/confirm?token=" + url.QueryEscape(token)
+	data := confirmData{Email: p.Email, Link: link, ValidFor: templates.HumanDuration(h.ConfirmTTL), Newsletters: nls}
+	if err := h.send(ctx, "confirm", from, p.Email, data); err != nil {
+		return err
+	}
+	if h.LogLinks {
+		h.Logger.Info("Dev mode: confirmation link", "email", p.Email, "link", link)
+	}
+	return nil
+}
+
+func (h *Handlers) handleWelcome(ctx context.Context, t *asynq.Task) error {
+	var p welcomePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("decode welcome task: %v: %w", err, asynq.SkipRetry)
+	}
+	nls, from, err := h.newsletters(ctx, []string{p.Newsletter})
+	if err != nil {
+		return err
+	}
+	if len(nls) == 0 {
+		return nil // the newsletter is gone: nobody to welcome to
+	}
+	return h.send(ctx, "welcome", from, p.Email, welcomeData{Email: p.Email, Newsletter: nls[0]})
+}
+
+// newsletters loads the named newsletters that still exist, and the sender
+// to use: the newsletter's own when there is one newsletter, else the default.
+func (h *Handlers) newsletters(ctx context.Context, ids []string) ([]newsletterView, string, error) {
+	var views []newsletterView
+	from := h.From
+	for _, id := range ids {
+		n, err := h.Store.Newsletter(ctx, id)
+		if err != nil {
+			return nil, "", err
+		}
+		if n == nil {
+			continue
+		}
+		views = append(views, newsletterView{ID: n.ID, Name: n.Name, Description: n.Description})
+		if len(ids) == 1 && n.From != "" {
+			from = n.From
+		}
+	}
+	return views, from, nil
+}
+
+// send renders email name for one recipient and sends it. A permanent
+// refusal is not retried.
+func (h *Handlers) send(ctx context.Context, name, from, to string, data any) error {
+	r, err := h.Templates.RenderEmail(name, data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	msg := &mailer.Message{From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
+	if err := h.Sender.Send(ctx, msg); err != nil {
+		if !mailer.Temporary(err) {
+			return fmt.Errorf("send %s email: %w: %w", name, err, asynq.SkipRetry)
+		}
+		return fmt.Errorf("send %s email: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"newsletter/subscribers"
+)
+
+// Enqueuer queues the emails that the subscribers service asks for; it
+// implements subscribers.Notifier.
+type Enqueuer struct {
+	client *asynq.Client
+	sealer *sealer
+}
+
+// NewEnqueuer returns an Enqueuer on rdb that seals tokens with the first of
+// secrets.
+func NewEnqueuer(rdb redis.UniversalClient, secrets []string) (*Enqueuer, error) {
+	s, err := newSealer(secrets)
+	if err != nil {
+		return nil, err
+	}
+	return &Enqueuer{client: asynq.NewClientFromRedisClient(rdb), sealer: s}, nil
+}
+
+// SendConfirmation queues a confirmation email.
+func (e *Enqueuer) SendConfirmation(ctx context.Context, c subscribers.ConfirmationEmail) error {
+	task, err := newConfirmationTask(confirmationPayload{SubscriberID: c.SubscriberID, Email: c.Email,
+		SealedToken: e.sealer.seal(c.Token), Newsletters: c.Newsletters})
+	if err != nil {
+		return err
+	}
+	if _, err := e.client.EnqueueContext(ctx, task); err != nil {
+		return fmt.Errorf("worker: enqueue confirmation: %w", err)
+	}
+	return nil
+}
+
+// SendWelcome queues a welcome email; a second request for the same
+// subscriber and newsletter while the first is queued is dropped.
+func (e *Enqueuer) SendWelcome(ctx context.Context, w subscribers.WelcomeEmail) error {
+	task, err := newWelcomeTask(welcomePayload{SubscriberID: w.SubscriberID, Email: w.Email, Newsletter: w.Newsletter})
+	if err != nil {
+		return err
+	}
+	_, err = e.client.EnqueueContext(ctx, task)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("worker: enqueue welcome: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+// Package worker owns the background work: task type names, payloads and
+// constructors, the handlers that load, render and send, and the asynq
+// server that runs them. Confirmation emails have a queue of their own that
+// is always served first, so a reader never waits behind a digest.
+package worker
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task types.
+const (
+	TypeConfirmationEmail = "email:confirmation"
+	TypeWelcomeEmail      = "email:welcome"
+)
+
+// Queues, in the order they are served: a task in an earlier queue always
+// goes before any task in a later one.
+const (
+	QueueConfirm = "confirm" // confirmation emails
+	QueueDefault = "default" // welcome emails and small chores
+	QueueBulk    = "bulk"    // digest batches
+)
+
+var queuePriorities = map[string]int{QueueConfirm: 6, QueueDefault: 3, QueueBulk: 1}
+
+// confirmationPayload carries a confirmation email's request. The token is
+// sealed, so the queue in Redis holds nothing that could confirm anyone.
+type confirmationPayload struct {
+	SubscriberID int64    `json:"sid"`
+	Email        string   `json:"email"`
+	SealedToken  string   `json:"sealed_token"`
+	Newsletters  []string `json:"newsletters"`
+}
+
+type welcomePayload struct {
+	SubscriberID int64  `json:"sid"`
+	Email        string `json:"email"`
+	Newsletter   string `json:"newsletter"`
+}
+
+// NewConfirmationTask returns the task that sends one confirmation email.
+func newConfirmationTask(p confirmationPayload) (*asynq.Task, error) {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeConfirmationEmail, raw,
+		asynq.Queue(QueueConfirm), asynq.MaxRetry(12), asynq.Timeout(time.Minute)), nil
+}
+
+// newWelcomeTask returns the task that sends one welcome email. Its id makes
+// a second enqueue for the same subscriber and newsletter a no-op while the
+// first is pending.
+func newWelcomeTask(p welcomePayload) (*asynq.Task, error) {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	id := "welcome:" + strconv.FormatInt(p.SubscriberID, 10) + ":" + p.Newsletter
+	return asynq.NewTask(TypeWelcomeEmail, raw, asynq.TaskID(id),
+		asynq.Queue(QueueDefault), asynq.MaxRetry(12), asynq.Timeout(time.Minute)), nil
+}
