@@ -1,0 +1,64 @@
+package worker_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"newsletter/internal/redistest"
+	"newsletter/subscribers"
+	"newsletter/worker"
+)
+
+// testDB is this package's Redis database.
+const testDB = 3
+
+func TestQueuedConfirmationHoldsNoToken(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	enq, err := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "the-raw-confirmation-token-value"
+	ctx := context.Background()
+	err = enq.SendConfirmation(ctx, subscribers.ConfirmationEmail{SubscriberID: 1, Email: "a@example.org", Token: token, Newsletters: []string{"daily"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys = %v, %v: want the queued task", keys, err)
+	}
+	found := false
+	for _, k := range keys {
+		if rdb.Type(ctx, k).Val() != "hash" {
+			continue
+		}
+		for _, v := range rdb.HGetAll(ctx, k).Val() {
+			found = found || strings.Contains(v, "a@example.org")
+			if strings.Contains(v, token) {
+				t.Fatalf("key %s holds the raw token", k)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no queued task holds the confirmation request")
+	}
+	if n := rdb.LLen(ctx, "asynq:{confirm}:pending").Val(); n != 1 {
+		t.Fatalf("confirm queue holds %d tasks, want 1", n)
+	}
+}
+
+func TestWelcomeQueuedOnce(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	enq, _ := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
+	w := subscribers.WelcomeEmail{SubscriberID: 7, Email: "a@example.org", Newsletter: "daily"}
+	for i := 0; i < 3; i++ {
+		if err := enq.SendWelcome(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := rdb.LLen(context.Background(), "asynq:{default}:pending").Val(); n != 1 {
+		t.Fatalf("default queue holds %d welcome tasks, want 1", n)
+	}
+}
