@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	e.GET("/", s.handleDemo)
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
+	e.GET("/openapi.json", s.handleOpenAPI)
 	e.POST("/v1/subscriptions", s.handleSubscribe)
 	e.GET("/confirm", s.handleConfirmPage)
 	e.POST("/confirm", s.handleConfirm)
