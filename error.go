@@ -22,15 +22,18 @@ const (
 	EINVALIDTOKEN      = "invalid_token"
 	EEXPIREDTOKEN      = "expired_token"
 	EINVALIDNEWSLETTER = "invalid_newsletter"
+	EINVALIDARTICLE    = "invalid_article"
+	ENOARTICLES        = "no_articles"
+	EINVALIDDIGEST     = "invalid_digest"
 )
 
 // Error is an error with a machine-readable code and a sentence fit to show
 // to the person who made the request.
 type Error struct {
-	Code       string // snake_case code from the contract
-	Message    string // human sentence, safe to show to a client
-	Field      string // optional: the request field at fault
-	Suggestion string // optional: a corrected value the client may offer
+	Code       string `json:"code"`                 // snake_case code from the contract
+	Message    string `json:"message"`              // human sentence, safe to show to a client
+	Field      string `json:"field,omitempty"`      // optional: the request field at fault
+	Suggestion string `json:"suggestion,omitempty"` // optional: a corrected value the client may offer
 }
 
 // Error implements the error interface.

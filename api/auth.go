@@ -15,8 +15,8 @@ var errUnauthorized = newsletter.Errorf(eUnauthorized, "A valid editor token is 
 // requireEditor lets through requests that carry one of the editor tokens.
 // Tokens are compared in constant time, and never logged.
 func (s *Server) requireEditor(c *gin.Context) {
-	given, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	if !ok || !s.validToken(strings.TrimSpace(given)) {
+	scheme, given, _ := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || !s.validToken(strings.TrimSpace(given)) {
 		c.Header("WWW-Authenticate", `Bearer realm="newsletter"`)
 		c.AbortWithStatusJSON(statusOf[eUnauthorized], errorBody{Error: errUnauthorized})
 		return

@@ -25,6 +25,9 @@ var statusOf = map[string]int{
 	newsletter.EUNKNOWNNEWSLETTER: http.StatusUnprocessableEntity,
 	newsletter.EINVALIDID:         http.StatusUnprocessableEntity,
 	newsletter.EINVALIDNEWSLETTER: http.StatusUnprocessableEntity,
+	newsletter.EINVALIDARTICLE:    http.StatusUnprocessableEntity,
+	newsletter.EINVALIDDIGEST:     http.StatusUnprocessableEntity,
+	newsletter.ENOARTICLES:        http.StatusUnprocessableEntity,
 	newsletter.EINVALIDTOKEN:      http.StatusBadRequest,
 	newsletter.EEXPIREDTOKEN:      http.StatusGone,
 	newsletter.ENOTFOUND:          http.StatusNotFound,
@@ -40,6 +43,8 @@ var statusOf = map[string]int{
 
 var errInternal = &newsletter.Error{Code: newsletter.EINTERNAL, Message: "Internal error."}
 
+// errorBody is the JSON answer to a failed request:
+// {"error": {"code", "message"[, "field"][, "suggestion"]}}.
 type errorBody struct {
 	Error *newsletter.Error `json:"error"`
 }

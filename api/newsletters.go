@@ -31,7 +31,7 @@ type newsletterWithCounts struct {
 }
 
 func (s *Server) handlePutNewsletter(c *gin.Context) {
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	if err := subscribers.ValidateNewsletterID(id); err != nil {
 		s.fail(c, err)
 		return

@@ -6,10 +6,14 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"newsletter/articles"
+	"newsletter/digests"
 	"newsletter/subscribers"
 	"newsletter/templates"
 )
@@ -18,10 +22,16 @@ import (
 type Config struct {
 	Subscribers *subscribers.Service
 	Store       *subscribers.Store
+	Articles    *articles.Store
+	Digests     *digests.Service
+	BaseURL     string // public URL of the service, for links in pages
 	Templates   *templates.Set
 	APITokens   []string      // bearer tokens for the editor API
 	ConfirmTTL  time.Duration // told to readers on the thank-you page
 	Logger      *slog.Logger
+	// TrustedProxies are the networks whose X-Forwarded-For names the
+	// client; none by default, so clients cannot choose their own IP.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the public pages, the subscribe API and the editor API.
@@ -35,10 +45,16 @@ type Server struct {
 func New(cfg Config) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.UseRawPath = true // an address may hold an escaped "/"
-	e.UnescapePathValues = true
+	// Route on the escaped path, so an address may hold an escaped "/", and
+	// unescape parameters in pathParam: Gin would unescape them as a query,
+	// turning the "+" of "news+a%2Fb@example.org" into a space.
+	e.UseEscapedPath = true
+	e.UnescapePathValues = false
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(prefixStrings(cfg.TrustedProxies)); err != nil {
+		panic("api: trusted proxies: " + err.Error()) // valid prefixes always parse
+	}
 	s := &Server{cfg: cfg, engine: e, log: cfg.Logger}
 	e.Use(s.requestID, s.logRequests, s.recoverPanics, securityHeaders)
 	e.NoRoute(s.handleNotFound)
@@ -56,12 +72,39 @@ func (s *Server) routes() {
 	e.POST("/v1/subscriptions", s.handleSubscribe)
 	e.GET("/confirm", s.handleConfirmPage)
 	e.POST("/confirm", s.handleConfirm)
+	e.GET("/unsubscribe", s.handleUnsubscribePage)
+	e.POST("/unsubscribe", s.handleUnsubscribe)
+	e.GET("/digests/:id", s.handleWebView)
 
 	editor := e.Group("/v1", s.requireEditor)
 	editor.PUT("/newsletters/:id", s.handlePutNewsletter)
 	editor.GET("/newsletters", s.handleListNewsletters)
 	editor.GET("/subscribers/:email", s.handleGetSubscriber)
 	editor.DELETE("/subscribers/:email", s.handleDeleteSubscriber)
+	editor.POST("/articles", s.handlePostArticles)
+	editor.POST("/newsletters/:id/digests", s.handleCreateDigest)
+	editor.GET("/newsletters/:id/digests/preview", s.handlePreviewDigest)
+	editor.GET("/digests/:id", s.handleGetDigest)
+	editor.POST("/digests/:id/cancel", s.handleCancelDigest)
+}
+
+func prefixStrings(prefixes []netip.Prefix) []string {
+	var list []string
+	for _, p := range prefixes {
+		if p.IsValid() {
+			list = append(list, p.String())
+		}
+	}
+	return list
+}
+
+// pathParam returns the path parameter name, unescaped as a path segment.
+func pathParam(c *gin.Context, name string) string {
+	raw := c.Param(name)
+	if v, err := url.PathUnescape(raw); err == nil {
+		return v
+	}
+	return raw
 }
 
 // ServeHTTP serves one request.

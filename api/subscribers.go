@@ -7,7 +7,7 @@ import (
 )
 
 func (s *Server) handleGetSubscriber(c *gin.Context) {
-	sub, err := s.cfg.Subscribers.Lookup(c, c.Param("email"))
+	sub, err := s.cfg.Subscribers.Lookup(c, pathParam(c, "email"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -16,7 +16,7 @@ func (s *Server) handleGetSubscriber(c *gin.Context) {
 }
 
 func (s *Server) handleDeleteSubscriber(c *gin.Context) {
-	if err := s.cfg.Subscribers.Erase(c, c.Param("email")); err != nil {
+	if err := s.cfg.Subscribers.Erase(c, pathParam(c, "email")); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -93,6 +93,11 @@ func decodeSignupJSON(r io.Reader) (subscribers.SignupRequest, error) {
 }
 
 func decodeSignupForm(c *gin.Context) (subscribers.SignupRequest, error) {
+	// ParseMultipartForm drops ParseForm's error (an oversized or malformed
+	// url-encoded body) when the body is not multipart, so parse it first.
+	if err := c.Request.ParseForm(); err != nil {
+		return subscribers.SignupRequest{}, formError(err)
+	}
 	if err := c.Request.ParseMultipartForm(maxSubscribeBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		return subscribers.SignupRequest{}, formError(err)
 	}

@@ -128,7 +128,10 @@ func checkSchedule(s string) string {
 	if s == "" {
 		return ""
 	}
-	if _, err := cron.ParseStandard(s); err != nil || strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
+	// ParseStandard also takes descriptors such as "@every 1s" and a TZ=
+	// prefix; the contract allows five fields only.
+	if _, err := cron.ParseStandard(s); err != nil || len(strings.Fields(s)) != 5 ||
+		strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
 		return `A schedule is a five-field cron expression such as "0 7 * * *"; the time zone goes in "timezone".`
 	}
 	return ""

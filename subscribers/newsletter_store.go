@@ -59,6 +59,9 @@ func (s *Store) Newsletters(ctx context.Context) ([]*Newsletter, error) {
 
 // MissingNewsletters returns those of ids that name no newsletter.
 func (s *Store) MissingNewsletters(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 { // HMGET needs at least one field
+		return nil, nil
+	}
 	vals, err := s.rdb.HMGet(ctx, keyNewsletters, ids...).Result()
 	if err != nil {
 		return nil, err

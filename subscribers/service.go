@@ -38,6 +38,7 @@ type WelcomeEmail struct {
 type Service struct {
 	Store      *Store
 	Notifier   Notifier
+	Signer     *Signer // makes and checks unsubscribe tokens
 	ConfirmTTL time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger

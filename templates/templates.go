@@ -22,10 +22,10 @@ var embedded embed.FS
 
 // Emails lists the emails: each has name.subject.tmpl, name.text.tmpl and
 // name.html.tmpl under email/.
-var Emails = []string{"confirm", "welcome"}
+var Emails = []string{"confirm", "welcome", "digest"}
 
 // Pages lists the pages under pages/, each rendered inside pages/layout.html.tmpl.
-var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed"}
+var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed"}
 
 // Set is every template, parsed.
 type Set struct {

@@ -18,6 +18,9 @@ var samples = map[string]any{
 	"confirm": map[string]any{"Email": "a@example.org", "Link": "https://news.example/confirm?token=T",
 		"ValidFor": "7 days", "Newsletters": []view{{"daily", "<b>Daily</b>", ""}}},
 	"welcome": map[string]any{"Email": "a@example.org", "Newsletter": view{"daily", "<b>Daily</b>", "<i>desc</i>"}},
+	"digest": map[string]any{"Newsletter": view{"daily", "<b>Daily</b>", ""}, "Subject": "S", "Intro": "<i>",
+		"Date": "May 1, 2026", "WebURL": "https://news.example/digests/1", "Greeting": "Hello,", "UnsubscribeURL": "https://news.example/u",
+		"Articles": []map[string]any{{"Title": "<b>Daily</b>", "URL": "https://news.example/a", "Summary": "<m>", "Section": "World", "Author": "A", "ImageURL": ""}}},
 }
 
 var pageSample = map[string]any{"Title": "<t>", "Heading": "<h>", "Message": "<m>", "Suggestion": "<s>",

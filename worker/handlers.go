@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"newsletter/digests"
 	"newsletter/mailer"
 	"newsletter/subscribers"
 	"newsletter/templates"
@@ -19,6 +20,8 @@ import (
 // renders a template and sends.
 type Handlers struct {
 	Store      *subscribers.Store
+	Digests    *digests.Store
+	Signer     *subscribers.Signer // unsubscribe links
 	Templates  *templates.Set
 	Sender     mailer.Sender
 	BaseURL    string        // public URL that links point to
@@ -27,6 +30,7 @@ type Handlers struct {
 	LogLinks   bool          // dev mode: log each confirmation link
 	Logger     *slog.Logger
 	sealer     *sealer
+	client     *asynq.Client // queues batches
 }
 
 // newsletterView is what templates see of a newsletter.

@@ -30,6 +30,7 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 		return nil, err
 	}
 	h.sealer = s
+	h.client = asynq.NewClientFromRedisClient(rdb)
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 10
 	}
@@ -48,6 +49,8 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeConfirmationEmail, h.handleConfirmation)
 	mux.HandleFunc(TypeWelcomeEmail, h.handleWelcome)
+	mux.HandleFunc(TypeDigest, h.handleDigest)
+	mux.HandleFunc(TypeDigestBatch, h.handleDigestBatch)
 	return &Server{srv: srv, mux: mux}, nil
 }
 

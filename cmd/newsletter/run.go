@@ -16,6 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"newsletter/api"
+	"newsletter/articles"
+	"newsletter/digests"
 	"newsletter/mailer"
 	"newsletter/subscribers"
 	"newsletter/templates"
@@ -51,6 +53,7 @@ type Main struct {
 	http     *http.Server
 	listener net.Listener
 	served   chan error
+	parts    parts
 	closing  sync.Once
 	closeErr error
 }
@@ -73,21 +76,37 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_TEMPLATES_DIR", err.Error()}
 	}
-	store := subscribers.NewStore(m.rdb)
+	signer, err := subscribers.NewSigner(m.Config.Secrets)
+	if err != nil {
+		return &ConfigError{"NEWSLETTER_SECRET", err.Error()}
+	}
+	p := parts{store: subscribers.NewStore(m.rdb), articles: articles.NewStore(m.rdb),
+		digests: digests.NewStore(m.rdb), signer: signer, templates: tpl}
+	m.parts = p
+	store := p.store
 	if m.Config.DevMode() {
 		if err := m.seedDev(ctx, store); err != nil {
 			return err
 		}
 	}
 	if mode.works() {
-		if err := m.startWorker(store, tpl); err != nil {
+		if err := m.startWorker(p); err != nil {
 			return err
 		}
 	}
 	if mode.serves() {
-		return m.startHTTP(store, tpl)
+		return m.startHTTP(p)
 	}
 	return nil
+}
+
+// parts are the stores and helpers that the worker and the HTTP server share.
+type parts struct {
+	store     *subscribers.Store
+	articles  *articles.Store
+	digests   *digests.Store
+	signer    *subscribers.Signer
+	templates *templates.Set
 }
 
 // connect opens Redis: the configured one, or in dev mode an embedded one.
@@ -118,20 +137,21 @@ func (m *Main) newSender() mailer.Sender {
 	return mailer.NewOutbox(m.Config.OutboxDir)
 }
 
-func (m *Main) newService(store *subscribers.Store) (*subscribers.Service, error) {
+func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, error) {
 	enq, err := worker.NewEnqueuer(m.rdb, m.Config.Secrets)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m.enqueuer = enq
-	svc := subscribers.NewService(store, enq, m.Logger)
-	svc.ConfirmTTL = m.Config.ConfirmTTL
-	return svc, nil
+	svc := subscribers.NewService(p.store, enq, m.Logger)
+	svc.ConfirmTTL, svc.Signer = m.Config.ConfirmTTL, p.signer
+	ds := &digests.Service{Store: p.digests, Articles: p.articles, Subscribers: p.store, Dispatcher: enq, Now: time.Now}
+	return svc, ds, nil
 }
 
-func (m *Main) startWorker(store *subscribers.Store, tpl *templates.Set) error {
+func (m *Main) startWorker(p parts) error {
 	m.sender = m.newSender()
-	h := &worker.Handlers{Store: store, Templates: tpl, Sender: m.sender, BaseURL: m.Config.BaseURL,
+	h := &worker.Handlers{Store: p.store, Digests: p.digests, Signer: p.signer, Templates: p.templates, Sender: m.sender, BaseURL: m.Config.BaseURL,
 		From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL, LogLinks: m.Config.DevMode(), Logger: m.Logger}
 	w, err := worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets})
 	if err != nil {
@@ -141,13 +161,13 @@ func (m *Main) startWorker(store *subscribers.Store, tpl *templates.Set) error {
 	return w.Start()
 }
 
-func (m *Main) startHTTP(store *subscribers.Store, tpl *templates.Set) error {
-	svc, err := m.newService(store)
+func (m *Main) startHTTP(p parts) error {
+	svc, ds, err := m.newServices(p)
 	if err != nil {
 		return err
 	}
-	srv := api.New(api.Config{Subscribers: svc, Store: store, Templates: tpl,
-		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, Logger: m.Logger})
+	srv := api.New(api.Config{Subscribers: svc, Store: p.store, Articles: p.articles, Digests: ds, Templates: p.templates,
+		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}

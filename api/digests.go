@@ -1,0 +1,106 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter"
+	"newsletter/digests"
+)
+
+// digestJSON is the body of POST /v1/newsletters/{id}/digests; all optional.
+type digestJSON struct {
+	Subject        string   `json:"subject"`
+	Intro          string   `json:"intro"`
+	Since          string   `json:"since"`
+	MaxArticles    int      `json:"max_articles"`
+	TestRecipients []string `json:"test_recipients"`
+}
+
+func (s *Server) handleCreateDigest(c *gin.Context) {
+	var body digestJSON
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, maxEditorBody, &body); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	req := digests.Request{Subject: body.Subject, Intro: body.Intro, MaxArticles: body.MaxArticles,
+		TestRecipients: body.TestRecipients, IdempotencyKey: c.GetHeader("Idempotency-Key")}
+	if body.Since != "" {
+		since, err := time.Parse(time.RFC3339, body.Since)
+		if err != nil {
+			s.fail(c, newsletter.FieldError(newsletter.EINVALIDDIGEST, "since", "since must be an RFC 3339 time."))
+			return
+		}
+		req.Since = since
+	}
+	d, created, err := s.cfg.Digests.Create(c, pathParam(c, "id"), req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusAccepted
+	}
+	c.JSON(status, d)
+}
+
+func (s *Server) handleGetDigest(c *gin.Context) {
+	d, err := s.cfg.Digests.Get(c, pathParam(c, "id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) handleCancelDigest(c *gin.Context) {
+	d, err := s.cfg.Digests.Cancel(c, pathParam(c, "id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// handlePreviewDigest renders the next digest as a reader would see it on
+// the web, sending nothing.
+func (s *Server) handlePreviewDigest(c *gin.Context) {
+	d, n, err := s.cfg.Digests.Preview(c, pathParam(c, "id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(body.Public(s.cfg.BaseURL)))
+}
+
+// handleWebView shows a digest that went out, without anything personal.
+func (s *Server) handleWebView(c *gin.Context) {
+	id := pathParam(c, "id")
+	d, err := s.cfg.Digests.Get(c, id)
+	if err == nil && d.IsTest() {
+		err = newsletter.Errorf(newsletter.ENOTFOUND, "No digest has this id.")
+	}
+	var body *digests.Body
+	if err == nil {
+		body, err = s.cfg.Digests.Store.Body(c, id)
+	}
+	if err == nil && body == nil {
+		err = newsletter.Errorf(newsletter.ENOTFOUND, "This digest is not ready yet.")
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=300")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(body.Public(s.cfg.BaseURL)))
+}

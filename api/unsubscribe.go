@@ -1,0 +1,44 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter/subscribers"
+)
+
+// handleUnsubscribePage shows a button that unsubscribes; it changes nothing.
+func (s *Server) handleUnsubscribePage(c *gin.Context) {
+	token := c.Query("token")
+	_, nl, err := s.cfg.Subscribers.Signer.ParseUnsubscribeToken(token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.page(c, http.StatusOK, "unsubscribe", pageData{Title: "Unsubscribe", Token: token, Newsletters: s.newsletterChoices(c, []string{nl})})
+}
+
+// handleUnsubscribe unsubscribes: from the page's form, or one click from
+// a mail client (RFC 8058, body List-Unsubscribe=One-Click).
+func (s *Server) handleUnsubscribe(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubscribeBody)
+	token := c.Query("token")
+	if token == "" {
+		token = c.PostForm("token")
+	}
+	meta := subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
+	if c.PostForm("List-Unsubscribe") == "One-Click" {
+		meta.Source = "List-Unsubscribe=One-Click"
+	}
+	nl, err := s.cfg.Subscribers.Unsubscribe(c, token, meta)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, gin.H{"status": "unsubscribed", "newsletter": nl})
+		return
+	}
+	s.page(c, http.StatusOK, "unsubscribed", pageData{Title: "Unsubscribed", Newsletters: s.newsletterChoices(c, []string{nl})})
+}

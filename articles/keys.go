@@ -1,0 +1,40 @@
+package articles
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// Every Redis key this package uses is named here, so the layout can be read
+// in one place ({h} is urlHash of the article's or feed's URL):
+//
+//	nl:article:{h}              string  the article, compact JSON (see record)
+//	nl:articles:{newsletter}    zset    article hashes {h}, scored by
+//	                                    published_at in Unix milliseconds
+//	nl:feed:{h}                 hash    etag, last_modified of the feed's
+//	                                    last 200 answer; expires when the
+//	                                    feed has not been polled for 30 days
+//
+// An article's key holds its newsletter ids too, so an update knows which
+// sorted sets to leave. Articles are written together with their sorted-set
+// entries in one MULTI/EXEC, so the two never disagree.
+
+func keyArticle(h string) string { return "nl:article:" + h }
+
+func keyNewsletterArticles(newsletter string) string { return "nl:articles:" + newsletter }
+
+func keyFeed(h string) string { return "nl:feed:" + h }
+
+// Fields of the feed hash.
+const (
+	fieldETag         = "etag"
+	fieldLastModified = "last_modified"
+)
+
+// urlHash returns the hex form of the first 16 bytes of the SHA-256 of u:
+// a short, fixed-length stand-in for a URL of up to 2 KiB in keys and
+// sorted sets.
+func urlHash(u string) string {
+	sum := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(sum[:16])
+}

@@ -1,0 +1,38 @@
+package articles
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// record is an article as stored in Redis: one-letter names and the
+// publication time in Unix milliseconds keep each stored article some 60
+// bytes shorter than its API form.
+type record struct {
+	URL         string   `json:"u"`
+	Title       string   `json:"t"`
+	Summary     string   `json:"s,omitempty"`
+	Published   int64    `json:"p"`
+	Author      string   `json:"a,omitempty"`
+	Section     string   `json:"c,omitempty"`
+	ImageURL    string   `json:"i,omitempty"`
+	Newsletters []string `json:"n,omitempty"`
+}
+
+func encodeArticle(a *Article) ([]byte, error) {
+	return json.Marshal(record{
+		URL: a.URL, Title: a.Title, Summary: a.Summary, Published: millis(a.PublishedAt),
+		Author: a.Author, Section: a.Section, ImageURL: a.ImageURL, Newsletters: a.Newsletters,
+	})
+}
+
+func decodeArticle(raw []byte) (*Article, error) {
+	var r record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	return &Article{
+		URL: r.URL, Title: r.Title, Summary: r.Summary, PublishedAt: time.UnixMilli(r.Published).UTC(),
+		Author: r.Author, Section: r.Section, ImageURL: r.ImageURL, Newsletters: r.Newsletters,
+	}, nil
+}

@@ -1,0 +1,111 @@
+package digests
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"html"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/vanng822/go-premailer/premailer"
+
+	"newsletter/articles"
+	"newsletter/subscribers"
+	"newsletter/templates"
+)
+
+// Placeholders stand in the shared body for the parts that differ per
+// recipient. They are plain words, so template escaping and CSS inlining
+// leave them as they are.
+const (
+	placeholderGreeting    = "x-nl-greeting-x"
+	placeholderUnsubscribe = "x-nl-unsubscribe-url-x"
+)
+
+// Body is a digest rendered once for everyone, with placeholders.
+type Body struct {
+	Subject string
+	HTML    string
+	Text    string
+}
+
+// view is what the digest templates see.
+type view struct {
+	Newsletter     *subscribers.Newsletter
+	Subject        string
+	Intro          string
+	Articles       []articles.Article
+	Date           string
+	WebURL         string
+	Greeting       string
+	UnsubscribeURL string
+}
+
+// Render renders digest d of newsletter n into a shared body, with the CSS
+// inlined into the HTML for mail clients that drop style sheets.
+func Render(tpl *templates.Set, d *Digest, n *subscribers.Newsletter, baseURL string) (*Body, error) {
+	v := view{Newsletter: n, Subject: d.Subject, Intro: d.Intro, Articles: d.Articles,
+		Date: d.CreatedAt.In(location(n)).Format("January 2, 2006"), WebURL: baseURL + "/digests/" + d.ID,
+		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe}
+	r, err := tpl.RenderEmail("digest", v)
+	if err != nil {
+		return nil, err
+	}
+	inlined, err := inlineCSS(r.HTML)
+	if err != nil {
+		return nil, err
+	}
+	return &Body{Subject: d.Subject, HTML: inlined, Text: r.Text}, nil
+}
+
+func inlineCSS(doc string) (string, error) {
+	p, err := premailer.NewPremailerFromString(doc, &premailer.Options{RemoveClasses: true, KeepBangImportant: true})
+	if err != nil {
+		return "", err
+	}
+	return p.Transform()
+}
+
+// Personal returns the HTML and text of the body for one recipient.
+func (b *Body) Personal(name, unsubscribeURL string) (htmlPart, textPart string) {
+	greeting := "Hello,"
+	if name != "" {
+		greeting = "Hello " + name + ","
+	}
+	h := strings.NewReplacer(placeholderGreeting, html.EscapeString(greeting), placeholderUnsubscribe, html.EscapeString(unsubscribeURL))
+	t := strings.NewReplacer(placeholderGreeting, greeting, placeholderUnsubscribe, unsubscribeURL)
+	return h.Replace(b.HTML), t.Replace(b.Text)
+}
+
+// Public returns the HTML for the web view: no name, no personal link.
+func (b *Body) Public(baseURL string) string {
+	htmlPart, _ := b.Personal("", baseURL+"/")
+	return htmlPart
+}
+
+// SaveBody stores the rendered body of digest id, keeping the first one if
+// two workers raced to render it, and returns the one kept.
+func (s *Store) SaveBody(ctx context.Context, id string, b *Body) (*Body, error) {
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.rdb.SetNX(ctx, keyBody(id), raw, 0).Result()
+	if err != nil || ok {
+		return b, err
+	}
+	return s.Body(ctx, id)
+}
+
+// Body returns the stored body of digest id, or nil if it was not rendered yet.
+func (s *Store) Body(ctx context.Context, id string) (*Body, error) {
+	raw, err := s.rdb.Get(ctx, keyBody(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var b Body
+	return &b, json.Unmarshal(raw, &b)
+}

@@ -1,0 +1,66 @@
+package digests
+
+import (
+	"time"
+
+	"newsletter/articles"
+)
+
+// Status is where a digest stands.
+type Status string
+
+// The statuses of a digest. A digest is sent once every recipient is
+// delivered, failed or skipped; failed only when it could not be sent at all.
+const (
+	StatusQueued   Status = "queued"
+	StatusSending  Status = "sending"
+	StatusSent     Status = "sent"
+	StatusFailed   Status = "failed"
+	StatusCanceled Status = "canceled"
+)
+
+// Finished reports whether a digest in status s will send nothing more.
+func (s Status) Finished() bool {
+	return s == StatusSent || s == StatusFailed || s == StatusCanceled
+}
+
+// Counts is a digest's progress.
+type Counts struct {
+	Total   int64 `json:"total"`
+	Sent    int64 `json:"sent"`
+	Failed  int64 `json:"failed"`
+	Skipped int64 `json:"skipped"`
+}
+
+// Done returns how many recipients have an outcome.
+func (c Counts) Done() int64 { return c.Sent + c.Failed + c.Skipped }
+
+// Digest is one issue of a newsletter.
+type Digest struct {
+	ID             string             `json:"id"`
+	Newsletter     string             `json:"newsletter"`
+	Status         Status             `json:"status"`
+	Subject        string             `json:"subject"`
+	Intro          string             `json:"intro,omitempty"`
+	Articles       []articles.Article `json:"articles"`
+	Since          time.Time          `json:"since"`
+	Cutoff         time.Time          `json:"cutoff"`
+	TestRecipients []string           `json:"test_recipients,omitempty"`
+	CreatedAt      time.Time          `json:"created_at"`
+	FinishedAt     *time.Time         `json:"finished_at"`
+	Counts         Counts             `json:"counts"`
+}
+
+// IsTest reports whether the digest goes to test recipients only.
+func (d *Digest) IsTest() bool { return len(d.TestRecipients) > 0 }
+
+// Request is what an editor asks for when creating a digest; every field is
+// optional.
+type Request struct {
+	Subject        string
+	Intro          string
+	Since          time.Time
+	MaxArticles    int
+	TestRecipients []string
+	IdempotencyKey string
+}

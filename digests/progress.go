@@ -1,0 +1,87 @@
+package digests
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Outcome is what happened to one recipient of a digest.
+type Outcome string
+
+// The outcomes, named as the counts they add to.
+const (
+	Sent    Outcome = "sent"
+	Failed  Outcome = "failed"
+	Skipped Outcome = "skipped"
+)
+
+// recordScript records one recipient's outcome once: the bit in the done
+// bitmap makes a repeat a no-op, so a retried batch never counts twice. When
+// the last outcome is in, a sending digest becomes sent.
+//
+// KEYS: digest hash, done bitmap. ARGV: bit, outcome, now ms.
+var recordScript = redis.NewScript(`
+if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+local h = redis.call('HMGET', KEYS[1], 'total', 'sent', 'failed', 'skipped', 'status')
+if tonumber(h[2]) + tonumber(h[3]) + tonumber(h[4]) >= tonumber(h[1]) and h[5] == 'sending' then
+  redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[3])
+end
+return 1
+`)
+
+// Record notes the outcome for the recipient at bit (the subscriber id, or
+// the position of a test recipient) and reports whether it was new.
+func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now time.Time) (bool, error) {
+	n, err := recordScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, bit, string(o), now.UnixMilli()).Int()
+	return n == 1, err
+}
+
+// transitionScript moves a digest to ARGV[1] if its status is one of the
+// rest of ARGV, setting finished_at for final statuses and, for sending,
+// finishing at once a digest whose every outcome is in. It returns the
+// status before.
+//
+// KEYS: digest hash. ARGV: to, now ms, from...
+var transitionScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return '' end
+for i = 3, #ARGV do
+  if cur == ARGV[i] then
+    local to = ARGV[1]
+    if to == 'sending' then
+      local h = redis.call('HMGET', KEYS[1], 'total', 'sent', 'failed', 'skipped')
+      if tonumber(h[2]) + tonumber(h[3]) + tonumber(h[4]) >= tonumber(h[1]) then to = 'sent' end
+    end
+    redis.call('HSET', KEYS[1], 'status', to)
+    if to ~= 'sending' and to ~= 'queued' then redis.call('HSET', KEYS[1], 'finished_at', ARGV[2]) end
+    return cur
+  end
+end
+return cur
+`)
+
+// transition moves digest id to status to when it is in one of from, and
+// returns the status it had.
+func (s *Store) transition(ctx context.Context, id string, to Status, now time.Time, from ...Status) (Status, error) {
+	args := []any{string(to), now.UnixMilli()}
+	for _, f := range from {
+		args = append(args, string(f))
+	}
+	prev, err := transitionScript.Run(ctx, s.rdb, []string{keyDigest(id)}, args...).Text()
+	return Status(prev), err
+}
+
+// StartSending marks a queued digest as sending (or sent at once when it
+// has no recipients left) and returns its status before.
+func (s *Store) StartSending(ctx context.Context, id string, now time.Time) (Status, error) {
+	return s.transition(ctx, id, StatusSending, now, StatusQueued, StatusSending)
+}
+
+// Fail marks a digest that could not be sent at all as failed.
+func (s *Store) Fail(ctx context.Context, id string, now time.Time) error {
+	_, err := s.transition(ctx, id, StatusFailed, now, StatusQueued, StatusSending)
+	return err
+}

@@ -1,0 +1,182 @@
+package digests
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"newsletter"
+	"newsletter/articles"
+	"newsletter/subscribers"
+)
+
+// Dispatcher starts sending a digest; the worker package implements it by
+// queueing a task.
+type Dispatcher interface {
+	DispatchDigest(ctx context.Context, id string) error
+}
+
+// Service creates, reads and cancels digests.
+type Service struct {
+	Store       *Store
+	Articles    *articles.Store
+	Subscribers *subscribers.Store
+	Dispatcher  Dispatcher
+	Now         func() time.Time
+}
+
+// firstDigestWindow is how far back the first digest of a newsletter looks.
+const firstDigestWindow = 24 * time.Hour
+
+var errNotFound = newsletter.Errorf(newsletter.ENOTFOUND, "No digest has this id.")
+
+var errNoArticles = newsletter.Errorf(newsletter.ENOARTICLES, "There are no new articles for this digest.")
+
+// Create makes a digest of newsletter nl and starts sending it. With an
+// idempotency key already used, it returns the first digest and created
+// false, and sends nothing again.
+func (s *Service) Create(ctx context.Context, nl string, req Request) (d *Digest, created bool, err error) {
+	n, err := s.newsletter(ctx, nl)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := req.normalize(); err != nil {
+		return nil, false, err
+	}
+	if req.IdempotencyKey != "" {
+		if prev, err := s.Store.idempotent(ctx, nl, req.IdempotencyKey); err != nil || prev != "" {
+			return s.existing(ctx, prev, err)
+		}
+	}
+	d, err = s.draft(ctx, n, req)
+	if err != nil {
+		return nil, false, err
+	}
+	if req.IdempotencyKey != "" {
+		if prev, err := s.Store.claimIdempotencyKey(ctx, nl, req.IdempotencyKey, d.ID); err != nil || prev != "" {
+			return s.existing(ctx, prev, err)
+		}
+	}
+	if err := s.start(ctx, d); err != nil {
+		if req.IdempotencyKey != "" {
+			s.Store.releaseIdempotencyKey(ctx, nl, req.IdempotencyKey)
+		}
+		return nil, false, fmt.Errorf("digests: create: %w", err)
+	}
+	return d, true, nil
+}
+
+// draft chooses the articles of the next digest of n and fills in defaults,
+// storing nothing.
+func (s *Service) draft(ctx context.Context, n *subscribers.Newsletter, req Request) (*Digest, error) {
+	now := s.Now().UTC()
+	since := req.Since
+	if since.IsZero() {
+		cut, err := s.Store.cutoff(ctx, n.ID)
+		if err != nil {
+			return nil, err
+		}
+		since = cut
+		if since.IsZero() {
+			since = now.Add(-firstDigestWindow)
+		}
+	}
+	limit := req.MaxArticles
+	if limit == 0 {
+		limit = n.MaxArticles
+	}
+	list, err := s.Articles.Select(ctx, n.ID, since, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("digests: select articles: %w", err)
+	}
+	if len(list) == 0 {
+		return nil, errNoArticles
+	}
+	subject := req.Subject
+	if subject == "" {
+		subject = n.Name + " — " + now.In(location(n)).Format("January 2, 2006")
+	}
+	return &Digest{ID: newID(), Newsletter: n.ID, Status: StatusQueued, Subject: subject, Intro: req.Intro,
+		Articles: list, Since: since, Cutoff: now, TestRecipients: req.TestRecipients, CreatedAt: now}, nil
+}
+
+// start stores d, freezing its audience, and hands it to the dispatcher.
+func (s *Service) start(ctx context.Context, d *Digest) error {
+	total, err := s.Store.create(ctx, d, subscribers.KeyAudience(d.Newsletter, subscribers.StatusConfirmed))
+	if err != nil {
+		return err
+	}
+	d.Counts.Total = total
+	return s.Dispatcher.DispatchDigest(ctx, d.ID)
+}
+
+// existing returns the digest a used idempotency key names.
+func (s *Service) existing(ctx context.Context, id string, err error) (*Digest, bool, error) {
+	if err != nil {
+		return nil, false, fmt.Errorf("digests: idempotency: %w", err)
+	}
+	for range 50 { // the first request may still be storing it
+		d, err := s.Store.Get(ctx, id)
+		if d != nil || err != nil {
+			return d, false, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil, false, newsletter.Errorf(newsletter.ECONFLICT, "A digest with this Idempotency-Key is still being created; try again.")
+}
+
+// Get returns digest id.
+func (s *Service) Get(ctx context.Context, id string) (*Digest, error) {
+	d, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("digests: get: %w", err)
+	} else if d == nil {
+		return nil, errNotFound
+	}
+	return d, nil
+}
+
+// Cancel stops sending what digest id has not sent yet, and returns it.
+func (s *Service) Cancel(ctx context.Context, id string) (*Digest, error) {
+	if _, err := s.Store.transition(ctx, id, StatusCanceled, s.Now(), StatusQueued, StatusSending); err != nil {
+		return nil, fmt.Errorf("digests: cancel: %w", err)
+	}
+	return s.Get(ctx, id)
+}
+
+// Preview returns the next digest of newsletter nl as it would be created
+// now, without storing or sending anything.
+func (s *Service) Preview(ctx context.Context, nl string) (*Digest, *subscribers.Newsletter, error) {
+	n, err := s.newsletter(ctx, nl)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := s.draft(ctx, n, Request{})
+	return d, n, err
+}
+
+func (s *Service) newsletter(ctx context.Context, id string) (*subscribers.Newsletter, error) {
+	n, err := s.Subscribers.Newsletter(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("digests: load newsletter: %w", err)
+	} else if n == nil {
+		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "No newsletter has this id.")
+	}
+	return n, nil
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// location returns the newsletter's time zone, UTC when it has none.
+func location(n *subscribers.Newsletter) *time.Location {
+	if loc, err := time.LoadLocation(n.Timezone); err == nil && n.Timezone != "" {
+		return loc
+	}
+	return time.UTC
+}

@@ -1,0 +1,130 @@
+package digests
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Store keeps digests, their frozen audiences and their progress in Redis.
+type Store struct {
+	rdb redis.UniversalClient
+}
+
+// NewStore returns a Store on the given Redis client.
+func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+
+// createScript stores a new digest, freezing its audience from the
+// newsletter's confirmed set and moving the newsletter's cutoff, unless it
+// is a test digest. It returns the number of recipients.
+//
+// KEYS: digest hash, audience, confirmed set, cutoff, digests index.
+// ARGV: meta JSON, "1" for a test digest, test recipient count, cutoff ms, created ms, id.
+var createScript = redis.NewScript(`
+local total
+if ARGV[2] == '1' then
+  total = tonumber(ARGV[3])
+else
+  total = redis.call('ZUNIONSTORE', KEYS[2], 1, KEYS[3])
+  redis.call('SET', KEYS[4], ARGV[4])
+end
+redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', total, 'sent', 0, 'failed', 0, 'skipped', 0)
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
+return total
+`)
+
+// create stores d and returns its number of recipients.
+func (s *Store) create(ctx context.Context, d *Digest, confirmedKey string) (int64, error) {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return 0, err
+	}
+	test := "0"
+	if d.IsTest() {
+		test = "1"
+	}
+	keys := []string{keyDigest(d.ID), keyAudience(d.ID), confirmedKey, keyCutoff(d.Newsletter), keyDigests(d.Newsletter)}
+	return createScript.Run(ctx, s.rdb, keys, raw, test, len(d.TestRecipients),
+		d.Cutoff.UnixMilli(), d.CreatedAt.UnixMilli(), d.ID).Int64()
+}
+
+// Get returns digest id with its current status and counts, or nil.
+func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
+	h, err := s.rdb.HGetAll(ctx, keyDigest(id)).Result()
+	if err != nil || len(h) == 0 {
+		return nil, err
+	}
+	var d Digest
+	if err := json.Unmarshal([]byte(h["meta"]), &d); err != nil {
+		return nil, fmt.Errorf("digests: decode %s: %w", id, err)
+	}
+	d.Status = Status(h["status"])
+	d.Counts = Counts{Total: atoi(h["total"]), Sent: atoi(h["sent"]), Failed: atoi(h["failed"]), Skipped: atoi(h["skipped"])}
+	if ms := atoi(h["finished_at"]); ms > 0 {
+		t := time.UnixMilli(ms).UTC()
+		d.FinishedAt = &t
+	}
+	return &d, nil
+}
+
+// Status returns digest id's status alone, cheaply.
+func (s *Store) Status(ctx context.Context, id string) (Status, error) {
+	st, err := s.rdb.HGet(ctx, keyDigest(id), "status").Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return Status(st), err
+}
+
+// cutoff returns the time up to which newsletter nl's articles went out, or
+// the zero time before its first digest.
+func (s *Store) cutoff(ctx context.Context, nl string) (time.Time, error) {
+	ms, err := s.rdb.Get(ctx, keyCutoff(nl)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(ms).UTC(), err
+}
+
+// claimIdempotencyKey binds key to digest id for 24 hours and returns the
+// id already bound to it, if another request got there first.
+func (s *Store) claimIdempotencyKey(ctx context.Context, nl, key, id string) (string, error) {
+	k := keyIdempotency(nl, key)
+	ok, err := s.rdb.SetNX(ctx, k, id, idempotencyTTLHours*time.Hour).Result()
+	if err != nil || ok {
+		return "", err
+	}
+	return s.rdb.Get(ctx, k).Result()
+}
+
+// idempotent returns the digest id bound to key, or "" if none is.
+func (s *Store) idempotent(ctx context.Context, nl, key string) (string, error) {
+	id, err := s.rdb.Get(ctx, keyIdempotency(nl, key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return id, err
+}
+
+// releaseIdempotencyKey forgets key, when creating its digest failed.
+func (s *Store) releaseIdempotencyKey(ctx context.Context, nl, key string) error {
+	return s.rdb.Del(ctx, keyIdempotency(nl, key)).Err()
+}
+
+// claimSlot marks a scheduled slot handled and reports whether this call
+// was the first to do so.
+func (s *Store) claimSlot(ctx context.Context, nl string, slot time.Time) (bool, error) {
+	return s.rdb.SetNX(ctx, keySlot(nl, slot.Unix()), 1, 7*24*time.Hour).Result()
+}
+
+func atoi(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

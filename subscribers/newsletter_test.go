@@ -1,0 +1,173 @@
+package subscribers_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"newsletter"
+	"newsletter/subscribers"
+)
+
+// fullNewsletter returns a newsletter with every field set to a good value.
+func fullNewsletter() subscribers.Newsletter {
+	return subscribers.Newsletter{ID: "daily-brief", Name: "Daily Brief", From: "Daily Brief <news@example.org>",
+		MaxArticles: 10, Schedule: "0 7 * * *", Timezone: "Europe/Kyiv", MaxLateness: "1h",
+		Feeds: []string{"https://example.org/feed.xml"}}
+}
+
+func TestNewsletterValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(n *subscribers.Newsletter)
+		code  string // "" when valid
+		field string
+	}{
+		{"full", func(n *subscribers.Newsletter) {}, "", ""},
+		{"minimal", func(n *subscribers.Newsletter) { *n = subscribers.Newsletter{ID: "d", Name: "D"} }, "", ""},
+		{"id 64 chars", func(n *subscribers.Newsletter) { n.ID = strings.Repeat("a", 64) }, "", ""},
+		{"max_articles 0 takes default", func(n *subscribers.Newsletter) { n.MaxArticles = 0 }, "", ""},
+		{"max_articles 100", func(n *subscribers.Newsletter) { n.MaxArticles = 100 }, "", ""},
+		{"name padded", func(n *subscribers.Newsletter) { n.Name = "  Daily  " }, "", ""},
+		{"plain from", func(n *subscribers.Newsletter) { n.From = "news@example.org" }, "", ""},
+
+		{"id capitals", func(n *subscribers.Newsletter) { n.ID = "Daily" }, newsletter.EINVALIDID, "id"},
+		{"id too long", func(n *subscribers.Newsletter) { n.ID = strings.Repeat("a", 65) }, newsletter.EINVALIDID, "id"},
+		{"id empty", func(n *subscribers.Newsletter) { n.ID = "" }, newsletter.EINVALIDID, "id"},
+		{"id underscore", func(n *subscribers.Newsletter) { n.ID = "daily_brief" }, newsletter.EINVALIDID, "id"},
+		{"id trailing newline", func(n *subscribers.Newsletter) { n.ID = "daily\n" }, newsletter.EINVALIDID, "id"},
+		{"name empty", func(n *subscribers.Newsletter) { n.Name = "" }, newsletter.EINVALIDNEWSLETTER, "name"},
+		{"name blank", func(n *subscribers.Newsletter) { n.Name = " \t " }, newsletter.EINVALIDNEWSLETTER, "name"},
+		{"name newline", func(n *subscribers.Newsletter) { n.Name = "Daily\nBrief" }, newsletter.EINVALIDNEWSLETTER, "name"},
+		{"name too long", func(n *subscribers.Newsletter) { n.Name = strings.Repeat("n", 201) }, newsletter.EINVALIDNEWSLETTER, "name"},
+		{"description too long", func(n *subscribers.Newsletter) { n.Description = strings.Repeat("d", 2001) }, newsletter.EINVALIDNEWSLETTER, "description"},
+		{"from not an address", func(n *subscribers.Newsletter) { n.From = "Daily Brief" }, newsletter.EINVALIDNEWSLETTER, "from"},
+		{"from header injection", func(n *subscribers.Newsletter) { n.From = "news@example.org\r\nBcc: x@example.org" }, newsletter.EINVALIDNEWSLETTER, "from"},
+		{"max_articles 101", func(n *subscribers.Newsletter) { n.MaxArticles = 101 }, newsletter.EINVALIDNEWSLETTER, "max_articles"},
+		{"max_articles -1", func(n *subscribers.Newsletter) { n.MaxArticles = -1 }, newsletter.EINVALIDNEWSLETTER, "max_articles"},
+		{"schedule four fields", func(n *subscribers.Newsletter) { n.Schedule = "0 7 * *" }, newsletter.EINVALIDNEWSLETTER, "schedule"},
+		{"schedule bad hour", func(n *subscribers.Newsletter) { n.Schedule = "0 25 * * *" }, newsletter.EINVALIDNEWSLETTER, "schedule"},
+		{"schedule TZ prefix", func(n *subscribers.Newsletter) { n.Schedule = "TZ=Europe/Kyiv 0 7 * * *" }, newsletter.EINVALIDNEWSLETTER, "schedule"},
+		{"schedule CRON_TZ prefix", func(n *subscribers.Newsletter) { n.Schedule = "CRON_TZ=UTC 0 7 * * *" }, newsletter.EINVALIDNEWSLETTER, "schedule"},
+		{"schedule descriptor", func(n *subscribers.Newsletter) { n.Schedule = "@daily" }, newsletter.EINVALIDNEWSLETTER, "schedule"},
+		{"schedule every second", func(n *subscribers.Newsletter) { n.Schedule = "@every 1s" }, newsletter.EINVALIDNEWSLETTER, "schedule"},
+		{"schedule six fields", func(n *subscribers.Newsletter) { n.Schedule = "0 0 7 * * *" }, newsletter.EINVALIDNEWSLETTER, "schedule"},
+		{"timezone unknown", func(n *subscribers.Newsletter) { n.Timezone = "Mars/Olympus_Mons" }, newsletter.EINVALIDNEWSLETTER, "timezone"},
+		{"max_lateness not a duration", func(n *subscribers.Newsletter) { n.MaxLateness = "soon" }, newsletter.EINVALIDNEWSLETTER, "max_lateness"},
+		{"max_lateness negative", func(n *subscribers.Newsletter) { n.MaxLateness = "-1h" }, newsletter.EINVALIDNEWSLETTER, "max_lateness"},
+		{"max_lateness zero", func(n *subscribers.Newsletter) { n.MaxLateness = "0s" }, newsletter.EINVALIDNEWSLETTER, "max_lateness"},
+		{"feed javascript", func(n *subscribers.Newsletter) { n.Feeds = []string{"javascript:alert(1)"} }, newsletter.EINVALIDNEWSLETTER, "feeds"},
+		{"feed ftp", func(n *subscribers.Newsletter) { n.Feeds = []string{"ftp://example.org/feed.xml"} }, newsletter.EINVALIDNEWSLETTER, "feeds"},
+		{"feed relative", func(n *subscribers.Newsletter) { n.Feeds = []string{"/feed.xml"} }, newsletter.EINVALIDNEWSLETTER, "feeds"},
+		{"second feed bad", func(n *subscribers.Newsletter) { n.Feeds = append(n.Feeds, "feed.xml") }, newsletter.EINVALIDNEWSLETTER, "feeds"},
+		{"too many feeds", func(n *subscribers.Newsletter) { n.Feeds = slices.Repeat(n.Feeds, 51) }, newsletter.EINVALIDNEWSLETTER, "feeds"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := fullNewsletter()
+			tc.edit(&n)
+			n.Normalize()
+			err := n.Validate()
+			var e *newsletter.Error
+			if tc.code == "" {
+				if err != nil {
+					t.Fatalf("Validate(%+v) = %v, want nil", n, err)
+				}
+				return
+			}
+			if !errors.As(err, &e) || e.Code != tc.code || e.Field != tc.field || e.Message == "" {
+				t.Fatalf("Validate(%+v) = %#v, want code %q field %q", n, err, tc.code, tc.field)
+			}
+		})
+	}
+}
+
+func TestNewsletterNormalize(t *testing.T) {
+	n := subscribers.Newsletter{ID: "d", Name: " Daily ", Description: " About ", From: " news@example.org ", Schedule: "0 7 * * *"}
+	n.Normalize()
+	want := subscribers.Newsletter{ID: "d", Name: "Daily", Description: "About", From: "news@example.org",
+		MaxArticles: subscribers.DefaultMaxArticles, Schedule: "0 7 * * *", MaxLateness: "1h"}
+	if !equalNewsletter(&n, &want) {
+		t.Errorf("Normalize = %+v, want %+v", n, want)
+	}
+}
+
+func equalNewsletter(a, b *subscribers.Newsletter) bool {
+	x, y := *a, *b
+	if !x.CreatedAt.Equal(y.CreatedAt) || !x.UpdatedAt.Equal(y.UpdatedAt) {
+		return false
+	}
+	x.CreatedAt, x.UpdatedAt, y.CreatedAt, y.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return x.ID == y.ID && x.Name == y.Name && x.Description == y.Description && x.From == y.From &&
+		x.MaxArticles == y.MaxArticles && x.Schedule == y.Schedule && x.Timezone == y.Timezone &&
+		x.MaxLateness == y.MaxLateness && slices.Equal(x.Feeds, y.Feeds)
+}
+
+func TestPutNewsletter(t *testing.T) {
+	store := MustEnv(t).svc.Store
+	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	n := fullNewsletter()
+	n.CreatedAt, n.UpdatedAt = created, created
+	if ok, err := store.PutNewsletter(ctx, &n); err != nil || !ok {
+		t.Fatalf("first PutNewsletter = %v, %v; want created", ok, err)
+	}
+
+	updated := created.Add(48 * time.Hour)
+	m := fullNewsletter()
+	m.Name, m.CreatedAt, m.UpdatedAt = "Daily Brief 2", updated, updated
+	if ok, err := store.PutNewsletter(ctx, &m); err != nil || ok {
+		t.Fatalf("second PutNewsletter = %v, %v; want updated", ok, err)
+	}
+	if !m.CreatedAt.Equal(created) {
+		t.Errorf("PutNewsletter set CreatedAt to %v, want the stored %v", m.CreatedAt, created)
+	}
+	got, err := store.Newsletter(ctx, n.ID)
+	want := m
+	want.CreatedAt = created
+	if err != nil || got == nil || !equalNewsletter(got, &want) {
+		t.Errorf("Newsletter = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := store.Newsletter(ctx, "nope"); got != nil || err != nil {
+		t.Errorf("Newsletter(nope) = %+v, %v; want nil, nil", got, err)
+	}
+}
+
+func TestNewsletters(t *testing.T) {
+	ids := []string{"weekly", "a-z", "daily", "0-first", "monthly"}
+	store := MustEnv(t, ids...).svc.Store
+	list, err := store.Newsletters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range list {
+		got = append(got, n.ID)
+	}
+	if want := slices.Sorted(slices.Values(ids)); !slices.Equal(got, want) {
+		t.Errorf("Newsletters ids = %q, want %q", got, want)
+	}
+}
+
+func TestMissingNewsletters(t *testing.T) {
+	store := MustEnv(t, "daily", "weekly").svc.Store
+	tests := []struct {
+		ids  []string
+		want []string
+	}{
+		{nil, nil},
+		{[]string{"daily"}, nil},
+		{[]string{"daily", "weekly"}, nil},
+		{[]string{"nope"}, []string{"nope"}},
+		{[]string{"x", "daily", "y", "weekly"}, []string{"x", "y"}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.ids, ","), func(t *testing.T) {
+			got, err := store.MissingNewsletters(ctx, tc.ids)
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("MissingNewsletters(%q) = %q, %v; want %q", tc.ids, got, err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,66 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"newsletter/digests"
+)
+
+// Digest task types.
+const (
+	TypeDigest      = "digest:send"  // plans a digest and queues its batches
+	TypeDigestBatch = "digest:batch" // sends one batch
+)
+
+type digestPayload struct {
+	ID string `json:"id"`
+}
+
+// newDigestTask returns the task that starts sending digest id; its task id
+// makes a second dispatch a no-op while the first is queued.
+func newDigestTask(id string) (*asynq.Task, error) {
+	raw, err := json.Marshal(digestPayload{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeDigest, raw, asynq.TaskID("digest:"+id),
+		asynq.Queue(QueueDefault), asynq.MaxRetry(20), asynq.Timeout(5*time.Minute)), nil
+}
+
+// newBatchTask returns the task that sends batch b; re-enqueueing the same
+// batch while it is queued or running is a no-op.
+func newBatchTask(b digests.Batch) (*asynq.Task, error) {
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	id := "digest:" + b.Digest + ":" + strconv.FormatInt(b.Start, 10)
+	return asynq.NewTask(TypeDigestBatch, raw, asynq.TaskID(id),
+		asynq.Queue(QueueBulk), asynq.MaxRetry(25), asynq.Timeout(15*time.Minute)), nil
+}
+
+// DispatchDigest queues digest id for sending; it implements
+// digests.Dispatcher.
+func (e *Enqueuer) DispatchDigest(ctx context.Context, id string) error {
+	task, err := newDigestTask(id)
+	if err != nil {
+		return err
+	}
+	return enqueueOnce(ctx, e.client, task)
+}
+
+// enqueueOnce enqueues task, taking a task id conflict as success.
+func enqueueOnce(ctx context.Context, c *asynq.Client, task *asynq.Task) error {
+	_, err := c.EnqueueContext(ctx, task)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("worker: enqueue %s: %w", task.Type(), err)
+	}
+	return nil
+}
