@@ -77,7 +77,7 @@ func (p *Poller) Poll(ctx context.Context, feedURL string, newsletters []string)
 		return 0, fmt.Errorf("articles: poll %s: %w", u.Redacted(), err)
 	}
 	if added > 0 {
-		p.logger().Info("Added articles from feed", "feed_url", u.Redacted(), "added", added)
+		p.logger().Debug("Added articles from feed", "feed_url", u.Redacted(), "added", added)
 	}
 	return added, nil
 }

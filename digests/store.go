@@ -122,6 +122,11 @@ func (s *Store) claimSlot(ctx context.Context, nl string, slot time.Time) (bool,
 	return s.rdb.SetNX(ctx, keySlot(nl, slot.Unix()), 1, 7*24*time.Hour).Result()
 }
 
+// releaseSlot forgets that a slot was handled, when handling it failed.
+func (s *Store) releaseSlot(ctx context.Context, nl string, slot time.Time) error {
+	return s.rdb.Del(ctx, keySlot(nl, slot.Unix())).Err()
+}
+
 func atoi(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n

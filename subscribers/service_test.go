@@ -19,8 +19,8 @@ import (
 
 var ctx = context.Background()
 
-// mustNothingStored fails tb unless the database holds newsletters only.
-func mustNothingStored(tb testing.TB, e *env) {
+// MustNothingStored fails tb unless the database holds newsletters only.
+func MustNothingStored(tb testing.TB, e *env) {
 	tb.Helper()
 	for key := range MustDumpDB(tb, e.rdb) {
 		if key != "nl:newsletters" {
@@ -115,7 +115,7 @@ func TestSubscribe(t *testing.T) {
 			if got := newsletter.ErrorCode(e.svc.Subscribe(ctx, tc.req)); got != tc.code {
 				t.Errorf("Subscribe: code %q, want %q", got, tc.code)
 			}
-			mustNothingStored(t, e)
+			MustNothingStored(t, e)
 			if n := len(e.rec.Confirmations()); n != 0 {
 				t.Errorf("%d confirmation emails sent, want none", n)
 			}
@@ -175,7 +175,7 @@ func TestSubscribeConsent(t *testing.T) {
 func TestConfirm(t *testing.T) {
 	e := MustEnv(t, "daily")
 	c := MustSubscribe(t, e, "a@example.org", "daily")
-	mustCounts(t, e, "daily", subscribers.Counts{Pending: 1})
+	MustCounts(t, e, "daily", subscribers.Counts{Pending: 1})
 
 	at := e.start.Add(time.Hour)
 	e.SetClock(at)
@@ -203,10 +203,10 @@ func TestConfirm(t *testing.T) {
 	if got := e.rec.Welcomes(); !reflect.DeepEqual(got, want) {
 		t.Errorf("welcomes = %+v, want %+v", got, want)
 	}
-	mustCounts(t, e, "daily", subscribers.Counts{Confirmed: 1})
+	MustCounts(t, e, "daily", subscribers.Counts{Confirmed: 1})
 }
 
-func mustCounts(tb testing.TB, e *env, nl string, want subscribers.Counts) {
+func MustCounts(tb testing.TB, e *env, nl string, want subscribers.Counts) {
 	tb.Helper()
 	got, err := e.svc.Store.Counts(ctx, nl)
 	if err != nil || got != want {
@@ -232,23 +232,23 @@ func TestWelcomeOnce(t *testing.T) {
 			t.Errorf("concurrent Confirm: %v", err)
 		}
 	}
-	mustWelcomed(t, e, "daily")
+	MustWelcomed(t, e, "daily")
 
 	again := MustSubscribe(t, e, "a@example.org", "daily", "weekly")
 	MustConfirm(t, e, again.Token)
-	mustWelcomed(t, e, "daily", "weekly")
+	MustWelcomed(t, e, "daily", "weekly")
 
 	// Two pending tokens for one newsletter welcome once between them.
 	first := MustSubscribe(t, e, "b@example.org", "daily")
 	second := MustSubscribe(t, e, "b@example.org", "daily")
 	MustConfirm(t, e, second.Token)
 	MustConfirm(t, e, first.Token)
-	mustWelcomed(t, e, "daily", "weekly", "daily")
+	MustWelcomed(t, e, "daily", "weekly", "daily")
 }
 
-// mustWelcomed fails tb unless the welcome emails sent so far are for nls,
+// MustWelcomed fails tb unless the welcome emails sent so far are for nls,
 // in order.
-func mustWelcomed(tb testing.TB, e *env, nls ...string) {
+func MustWelcomed(tb testing.TB, e *env, nls ...string) {
 	tb.Helper()
 	var got []string
 	for _, w := range e.rec.Welcomes() {
@@ -295,7 +295,7 @@ func TestErase(t *testing.T) {
 				t.Errorf("%s still holds %d", key, id)
 			}
 		}
-		mustCounts(t, e, nl, subscribers.Counts{Pending: 1})
+		MustCounts(t, e, nl, subscribers.Counts{Pending: 1})
 	}
 	for _, token := range []string{confirmed.Token, pending.Token} {
 		if _, err := e.svc.Confirm(ctx, token, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {

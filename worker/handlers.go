@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"newsletter/articles"
 	"newsletter/digests"
 	"newsletter/mailer"
 	"newsletter/subscribers"
@@ -19,18 +20,21 @@ import (
 // Handlers turns tasks into sent email. Each handler loads what it needs,
 // renders a template and sends.
 type Handlers struct {
-	Store      *subscribers.Store
-	Digests    *digests.Store
-	Signer     *subscribers.Signer // unsubscribe links
-	Templates  *templates.Set
-	Sender     mailer.Sender
-	BaseURL    string        // public URL that links point to
-	From       string        // default sender
-	ConfirmTTL time.Duration // told to the reader in the confirmation email
-	LogLinks   bool          // dev mode: log each confirmation link
-	Logger     *slog.Logger
-	sealer     *sealer
-	client     *asynq.Client // queues batches
+	Store   *subscribers.Store
+	Digests *digests.Store
+	// DigestService creates scheduled digests.
+	DigestService *digests.Service
+	Poller        *articles.Poller    // polls newsletters' feeds
+	Signer        *subscribers.Signer // unsubscribe links
+	Templates     *templates.Set
+	Sender        mailer.Sender
+	BaseURL       string        // public URL that links point to
+	From          string        // default sender
+	ConfirmTTL    time.Duration // told to the reader in the confirmation email
+	LogLinks      bool          // dev mode: log each confirmation link
+	Logger        *slog.Logger
+	sealer        *sealer
+	client        *asynq.Client // queues batches
 }
 
 // newsletterView is what templates see of a newsletter.

@@ -51,6 +51,8 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	mux.HandleFunc(TypeWelcomeEmail, h.handleWelcome)
 	mux.HandleFunc(TypeDigest, h.handleDigest)
 	mux.HandleFunc(TypeDigestBatch, h.handleDigestBatch)
+	mux.HandleFunc(TypeScheduleTick, h.handleScheduleTick)
+	mux.HandleFunc(TypePollFeeds, h.handlePollFeeds)
 	return &Server{srv: srv, mux: mux}, nil
 }
 

@@ -35,6 +35,8 @@ type Config struct {
 	ConfirmationRate Rate
 	TemplatesDir     string
 	LogFormat        string
+	ScheduleTick     time.Duration // how often newsletters' schedules are checked
+	FeedInterval     time.Duration // how often newsletters' feeds are polled
 }
 
 // DevMode reports whether the service runs without a configured Redis.
@@ -74,6 +76,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ConfirmationRate: r.rate("NEWSLETTER_CONFIRMATION_RATE", "1000/m"),
 		TemplatesDir:     r.str("NEWSLETTER_TEMPLATES_DIR", ""),
 		LogFormat:        r.oneOf("NEWSLETTER_LOG_FORMAT", "text", "text", "json"),
+		ScheduleTick:     r.duration("NEWSLETTER_SCHEDULE_TICK", time.Minute),
+		FeedInterval:     r.duration("NEWSLETTER_FEED_INTERVAL", 10*time.Minute),
 	}
 	c.Redis = r.redisOptions("NEWSLETTER_REDIS_URL", c.RedisURL)
 	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)

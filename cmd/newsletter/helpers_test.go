@@ -56,17 +56,37 @@ func mustHarness(t *testing.T) *harness {
 // start runs a new Main on the harness's Redis and SMTP server.
 func (h *harness) start() {
 	h.t.Helper()
+	m := h.run(ModeAll, nil)
+	h.main, h.url = m, "http://"+m.Addr()
+}
+
+// run runs a Main in mode with the test variables and extra ones.
+func (h *harness) run(mode Mode, extra map[string]string) *Main {
+	h.t.Helper()
 	env := testEnv(h.redisURL, h.smtp.URL())
+	for k, v := range extra {
+		env[k] = v
+	}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		h.t.Fatalf("LoadConfig: %v", err)
 	}
 	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := m.Run(context.Background(), ModeAll); err != nil {
+	if err := m.Run(context.Background(), mode); err != nil {
 		h.t.Fatalf("Run: %v", err)
 	}
-	h.main, h.url = m, "http://"+m.Addr()
 	h.t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// mustServeOnly starts the HTTP API alone, so nothing is sent until a
+// test starts workers.
+func mustServeOnly(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: redistest.MustURL(t, testDB)}
+	h.main = h.run(ModeServe, nil)
+	h.url = "http://" + h.main.Addr()
+	return h
 }
 
 // stop closes the running Main.

@@ -45,17 +45,18 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	mini     *miniredis.Miniredis
-	rdb      *redis.Client
-	sender   mailer.Sender
-	enqueuer *worker.Enqueuer
-	worker   *worker.Server
-	http     *http.Server
-	listener net.Listener
-	served   chan error
-	parts    parts
-	closing  sync.Once
-	closeErr error
+	mini      *miniredis.Miniredis
+	rdb       *redis.Client
+	sender    mailer.Sender
+	enqueuer  *worker.Enqueuer
+	worker    *worker.Server
+	scheduler *worker.Scheduler
+	http      *http.Server
+	listener  net.Listener
+	served    chan error
+	parts     parts
+	closing   sync.Once
+	closeErr  error
 }
 
 // NewMain returns a Main for cfg that logs to logger.
@@ -89,13 +90,17 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 			return err
 		}
 	}
+	svc, ds, err := m.newServices(p)
+	if err != nil {
+		return err
+	}
 	if mode.works() {
-		if err := m.startWorker(p); err != nil {
+		if err := m.startWorker(p, ds); err != nil {
 			return err
 		}
 	}
 	if mode.serves() {
-		return m.startHTTP(p)
+		return m.startHTTP(p, svc, ds)
 	}
 	return nil
 }
@@ -149,23 +154,27 @@ func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, err
 	return svc, ds, nil
 }
 
-func (m *Main) startWorker(p parts) error {
+func (m *Main) startWorker(p parts, ds *digests.Service) error {
+	var err error
 	m.sender = m.newSender()
-	h := &worker.Handlers{Store: p.store, Digests: p.digests, Signer: p.signer, Templates: p.templates, Sender: m.sender, BaseURL: m.Config.BaseURL,
-		From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL, LogLinks: m.Config.DevMode(), Logger: m.Logger}
-	w, err := worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets})
-	if err != nil {
+	h := &worker.Handlers{Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
+		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
+		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
+		LogLinks: m.Config.DevMode(), Logger: m.Logger}
+	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets}); err != nil {
 		return err
 	}
-	m.worker = w
-	return w.Start()
+	if err := m.worker.Start(); err != nil {
+		return err
+	}
+	sched := worker.SchedulerConfig{Tick: m.Config.ScheduleTick, FeedEvery: m.Config.FeedInterval}
+	if m.scheduler, err = worker.NewScheduler(m.rdb.Options(), sched, m.Logger); err != nil {
+		return err
+	}
+	return m.scheduler.Start()
 }
 
-func (m *Main) startHTTP(p parts) error {
-	svc, ds, err := m.newServices(p)
-	if err != nil {
-		return err
-	}
+func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	srv := api.New(api.Config{Subscribers: svc, Store: p.store, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
@@ -206,6 +215,9 @@ func (m *Main) close() error {
 		if err := <-m.served; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.scheduler != nil {
+		m.scheduler.Shutdown()
 	}
 	if m.worker != nil {
 		m.worker.Shutdown()
