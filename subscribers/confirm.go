@@ -2,7 +2,9 @@ package subscribers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 )
 
 // Confirm confirms the subscriptions a confirmation token was made for and
@@ -24,44 +26,58 @@ func (s *Service) Confirm(ctx context.Context, token string, meta RequestMeta) (
 	if now.After(rec.ExpiresAt) {
 		return nil, errExpiredToken
 	}
-	first, err := s.Store.markTokenUsed(ctx, hash, now)
-	if err != nil {
-		return nil, fmt.Errorf("subscribers: confirm: %w", err)
-	}
-	if first {
+	if rec.UsedAt.IsZero() {
+		// Do the work, then mark the token used: a confirmation that failed
+		// half-way is completed by the reader's next click.
 		if err := s.confirm(ctx, rec, meta); err != nil {
+			return nil, fmt.Errorf("subscribers: confirm: %w", err)
+		}
+		if _, err := s.Store.markTokenUsed(ctx, hash, now); err != nil {
 			return nil, fmt.Errorf("subscribers: confirm: %w", err)
 		}
 	}
 	return rec.Newsletters, nil
 }
 
+// confirm confirms each pending subscription of the token, records the
+// consent, and welcomes the subscriber to each newsletter it is now
+// confirmed for. Every step may run again without doing anything twice.
 func (s *Service) confirm(ctx context.Context, rec *tokenRecord, meta RequestMeta) error {
 	now, id := s.Now(), rec.SubscriberID
-	var confirmed []string
+	var changed, confirmed []string
 	for _, nl := range rec.Newsletters {
 		prev, err := s.Store.transition(ctx, id, nl, transConfirm, now)
 		if err != nil {
 			return err
 		}
 		if prev == StatusPending {
+			changed = append(changed, nl)
+		}
+		if prev == StatusPending || prev == StatusConfirmed {
 			confirmed = append(confirmed, nl)
 		}
 	}
-	if rec.Name != "" && len(confirmed) > 0 {
-		if err := s.Store.SetName(ctx, id, rec.Name); err != nil {
+	if len(changed) > 0 {
+		if err := s.recordConfirmation(ctx, rec, changed, meta, now); err != nil {
 			return err
 		}
-	}
-	consent := Consent{Action: ActionConfirm, Newsletters: rec.Newsletters, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
-	if err := s.Store.AddConsent(ctx, id, consent); err != nil {
-		return err
 	}
 	return s.welcome(ctx, id, confirmed)
 }
 
-// welcome asks for one welcome email per newly confirmed newsletter, and
-// never a second one for the same subscriber and newsletter.
+func (s *Service) recordConfirmation(ctx context.Context, rec *tokenRecord, nls []string, meta RequestMeta, now time.Time) error {
+	if rec.Name != "" {
+		if err := s.Store.SetName(ctx, rec.SubscriberID, rec.Name); err != nil {
+			return err
+		}
+	}
+	consent := Consent{Action: ActionConfirm, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
+	return s.Store.AddConsent(ctx, rec.SubscriberID, consent)
+}
+
+// welcome asks for one welcome email per newsletter, and never a second one
+// for the same subscriber and newsletter. A welcome that could not be
+// queued is unmarked, so a later confirmation tries again.
 func (s *Service) welcome(ctx context.Context, id int64, nls []string) error {
 	if len(nls) == 0 {
 		return nil
@@ -74,11 +90,11 @@ func (s *Service) welcome(ctx context.Context, id int64, nls []string) error {
 		first, err := s.Store.MarkWelcomed(ctx, id, nl)
 		if err != nil {
 			return err
+		} else if !first {
+			continue
 		}
-		if first {
-			if err := s.Notifier.SendWelcome(ctx, WelcomeEmail{SubscriberID: id, Email: sub.Email, Newsletter: nl}); err != nil {
-				return err
-			}
+		if err := s.Notifier.SendWelcome(ctx, WelcomeEmail{SubscriberID: id, Email: sub.Email, Newsletter: nl}); err != nil {
+			return errors.Join(err, s.Store.unmarkWelcomed(ctx, id, nl))
 		}
 	}
 	return nil

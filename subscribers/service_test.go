@@ -244,6 +244,22 @@ func TestWelcomeOnce(t *testing.T) {
 	MustConfirm(t, e, second.Token)
 	MustConfirm(t, e, first.Token)
 	MustWelcomed(t, e, "daily", "weekly", "daily")
+
+	// Leaving and coming back is no reason for a second welcome.
+	signer, err := subscribers.NewSigner([]string{"test secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Signer = signer
+	if _, err := e.svc.Unsubscribe(ctx, signer.UnsubscribeToken(c.SubscriberID, "daily"), subscribers.RequestMeta{}); err != nil {
+		t.Fatalf("Unsubscribe: %v", err)
+	}
+	back := MustSubscribe(t, e, "a@example.org", "daily")
+	MustConfirm(t, e, back.Token)
+	if got := MustStatus(t, e, "a@example.org", "daily"); got != subscribers.StatusConfirmed {
+		t.Errorf("status after coming back = %q, want confirmed", got)
+	}
+	MustWelcomed(t, e, "daily", "weekly", "daily")
 }
 
 // MustWelcomed fails tb unless the welcome emails sent so far are for nls,

@@ -116,6 +116,11 @@ func (s *Store) MarkWelcomed(ctx context.Context, id int64, nl string) (bool, er
 	return s.rdb.HSetNX(ctx, keySubscriber(id), fieldWelcomed(nl), 1).Result()
 }
 
+// unmarkWelcomed forgets that subscriber id was welcomed to newsletter nl.
+func (s *Store) unmarkWelcomed(ctx context.Context, id int64, nl string) error {
+	return s.rdb.HDel(ctx, keySubscriber(id), fieldWelcomed(nl)).Err()
+}
+
 func unixTime(s string) time.Time {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n == 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 func TestRunStopsOnBadConfigWithOneLine(t *testing.T) {
 	env := map[string]string{"NEWSLETTER_SMTP_URL": "smtp://mail.example.org?tls=maybe"}
 	var stderr bytes.Buffer
-	code := run(nil, func(k string) string { return env[k] }, &stderr)
+	code := run(nil, func(k string) string { return env[k] }, io.Discard, &stderr)
 	out := stderr.String()
 	if code == 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "NEWSLETTER_SMTP_URL") {
 		t.Fatalf("exit %d with %q, want non-zero and one line naming the variable", code, out)
@@ -73,7 +74,7 @@ func TestRunStopsWhenRedisDoesNotAnswer(t *testing.T) {
 	env := map[string]string{"NEWSLETTER_REDIS_URL": "redis://127.0.0.1:1/0",
 		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t", "NEWSLETTER_HTTP_ADDR": "127.0.0.1:0"}
 	var stderr bytes.Buffer
-	code := run(nil, func(k string) string { return env[k] }, &stderr)
+	code := run(nil, func(k string) string { return env[k] }, io.Discard, &stderr)
 	out := stderr.String()
 	if code == 0 || !strings.Contains(out, "NEWSLETTER_REDIS_URL") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("exit %d with %q, want non-zero and one line naming NEWSLETTER_REDIS_URL", code, out)
@@ -82,7 +83,7 @@ func TestRunStopsWhenRedisDoesNotAnswer(t *testing.T) {
 
 func TestRunRefusesUnknownCommand(t *testing.T) {
 	var stderr bytes.Buffer
-	if code := run([]string{"launch"}, func(string) string { return "" }, &stderr); code != 2 {
+	if code := run([]string{"launch"}, func(string) string { return "" }, io.Discard, &stderr); code != 2 {
 		t.Fatalf("exit %d, want 2", code)
 	}
 }
