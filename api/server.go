@@ -86,6 +86,9 @@ func (s *Server) routes() {
 	editor.GET("/newsletters/:id/digests/preview", s.handlePreviewDigest)
 	editor.GET("/digests/:id", s.handleGetDigest)
 	editor.POST("/digests/:id/cancel", s.handleCancelDigest)
+	editor.GET("/suppressions", s.handleListSuppressions)
+	editor.DELETE("/suppressions/:email", s.handleDeleteSuppression)
+	editor.POST("/webhooks/bounces", s.handleBounceWebhook)
 }
 
 func prefixStrings(prefixes []netip.Prefix) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,6 +52,12 @@ func (s *Service) Create(ctx context.Context, nl string, req Request) (d *Digest
 		}
 	}
 	d, err = s.draft(ctx, n, req)
+	if newsletter.ErrorCode(err) == newsletter.ENOARTICLES && req.IdempotencyKey != "" {
+		// A request with the same key may have taken the articles meanwhile.
+		if prev, err := s.Store.idempotent(ctx, nl, req.IdempotencyKey); err != nil || prev != "" {
+			return s.existing(ctx, prev, err)
+		}
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -104,12 +111,25 @@ func (s *Service) draft(ctx context.Context, n *subscribers.Newsletter, req Requ
 
 // start stores d, freezing its audience, and hands it to the dispatcher.
 func (s *Service) start(ctx context.Context, d *Digest) error {
-	total, err := s.Store.create(ctx, d, subscribers.KeyAudience(d.Newsletter, subscribers.StatusConfirmed))
+	total, prevCutoff, err := s.Store.create(ctx, d, subscribers.KeyAudience(d.Newsletter, subscribers.StatusConfirmed))
 	if err != nil {
 		return err
 	}
 	d.Counts.Total = total
-	return s.Dispatcher.DispatchDigest(ctx, d.ID)
+	if err := s.Dispatcher.DispatchDigest(ctx, d.ID); err != nil {
+		return errors.Join(err, s.abandon(context.WithoutCancel(ctx), d, prevCutoff))
+	}
+	return nil
+}
+
+// abandon marks digest d, which could not be dispatched, failed, so that
+// it is never sent, and gives its articles back to the next digest.
+func (s *Service) abandon(ctx context.Context, d *Digest, prevCutoff string) error {
+	prev, err := s.Store.transition(ctx, d.ID, StatusFailed, s.Now(), StatusQueued)
+	if err != nil || prev != StatusQueued || d.IsTest() {
+		return err
+	}
+	return s.Store.restoreCutoff(ctx, d.Newsletter, d.Cutoff, prevCutoff)
 }
 
 // existing returns the digest a used idempotency key names.

@@ -21,36 +21,61 @@ func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
 
 // createScript stores a new digest, freezing its audience from the
 // newsletter's confirmed set and moving the newsletter's cutoff, unless it
-// is a test digest. It returns the number of recipients.
+// is a test digest. It returns the number of recipients and the cutoff it
+// replaced (empty for none, and for a test digest).
 //
 // KEYS: digest hash, audience, confirmed set, cutoff, digests index.
 // ARGV: meta JSON, "1" for a test digest, test recipient count, cutoff ms, created ms, id.
 var createScript = redis.NewScript(`
-local total
+local total, prev
 if ARGV[2] == '1' then
-  total = tonumber(ARGV[3])
+  total, prev = tonumber(ARGV[3]), ''
 else
   total = redis.call('ZUNIONSTORE', KEYS[2], 1, KEYS[3])
+  prev = redis.call('GET', KEYS[4]) or ''
   redis.call('SET', KEYS[4], ARGV[4])
 end
 redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', total, 'sent', 0, 'failed', 0, 'skipped', 0)
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
-return total
+return {total, prev}
 `)
 
-// create stores d and returns its number of recipients.
-func (s *Store) create(ctx context.Context, d *Digest, confirmedKey string) (int64, error) {
+// create stores d and returns its number of recipients and the cutoff, in
+// unix ms, that it replaced ("" for none).
+func (s *Store) create(ctx context.Context, d *Digest, confirmedKey string) (total int64, prevCutoff string, err error) {
 	raw, err := json.Marshal(d)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	test := "0"
 	if d.IsTest() {
 		test = "1"
 	}
 	keys := []string{keyDigest(d.ID), keyAudience(d.ID), confirmedKey, keyCutoff(d.Newsletter), keyDigests(d.Newsletter)}
-	return createScript.Run(ctx, s.rdb, keys, raw, test, len(d.TestRecipients),
-		d.Cutoff.UnixMilli(), d.CreatedAt.UnixMilli(), d.ID).Int64()
+	res, err := createScript.Run(ctx, s.rdb, keys, raw, test, len(d.TestRecipients),
+		d.Cutoff.UnixMilli(), d.CreatedAt.UnixMilli(), d.ID).Slice()
+	if err != nil {
+		return 0, "", err
+	}
+	total, _ = res[0].(int64)
+	prevCutoff, _ = res[1].(string)
+	return total, prevCutoff, nil
+}
+
+// restoreCutoffScript puts a newsletter's cutoff back to ARGV[2] (removes
+// it when ARGV[2] is empty) if it still is ARGV[1].
+//
+// KEYS: cutoff. ARGV: cutoff ms to replace, cutoff ms to restore or empty.
+var restoreCutoffScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+`)
+
+// restoreCutoff puts newsletter nl's cutoff back to prev, unless a later
+// digest has moved it from cut since.
+func (s *Store) restoreCutoff(ctx context.Context, nl string, cut time.Time, prev string) error {
+	return restoreCutoffScript.Run(ctx, s.rdb, []string{keyCutoff(nl)}, cut.UnixMilli(), prev).Err()
 }
 
 // Get returns digest id with its current status and counts, or nil.

@@ -11,16 +11,43 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
+// A BuildOption changes what Build does.
+type BuildOption func(*buildConfig)
+
+type buildConfig struct {
+	dkim *DKIM
+}
+
+// WithDKIM has Build sign the message with d; a nil d signs nothing.
+func WithDKIM(d *DKIM) BuildOption {
+	return func(c *buildConfig) { c.dkim = d }
+}
+
 // Build returns the go-mail message for m: From, To, Subject, Date,
 // Message-ID, MIME-Version, the extra headers and a body that is
 // multipart/alternative with text/plain then text/html (or a single part
-// when only one of Text and HTML is set).
+// when only one of Text and HTML is set). WithDKIM adds a DKIM-Signature.
 //
 // CR and LF in From, ToName, Subject and header values are replaced by a
 // space, so no value can start a header of its own. From must parse as an
 // RFC 5322 address, To as a bare address. When m.MessageID is empty a random
 // one at the From domain is generated, so every call gives a new one.
-func Build(m *Message) (*gomail.Msg, error) {
+func Build(m *Message, opts ...BuildOption) (*gomail.Msg, error) {
+	var cfg buildConfig
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	msg, err := build(m)
+	if err != nil || cfg.dkim == nil {
+		return msg, err
+	}
+	if err := cfg.dkim.sign(msg); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+func build(m *Message) (*gomail.Msg, error) {
 	if m == nil {
 		return nil, errors.New("mailer: nil message")
 	}
@@ -45,12 +72,16 @@ func Build(m *Message) (*gomail.Msg, error) {
 	if err := setHeaders(msg, m.Headers); err != nil {
 		return nil, err
 	}
-	return msg, setBody(msg, m.Text, m.HTML)
+	if err := setBody(msg, m.Text, m.HTML); err != nil {
+		return nil, err
+	}
+	return msg, nil
 }
 
-// Bytes returns m as a raw RFC 5322 message with CRLF line endings.
-func Bytes(m *Message) ([]byte, error) {
-	msg, err := Build(m)
+// Bytes returns m, built by Build with opts, as a raw RFC 5322 message with
+// CRLF line endings.
+func Bytes(m *Message, opts ...BuildOption) ([]byte, error) {
+	msg, err := Build(m, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +174,7 @@ func checkHeaderName(name string) error {
 func isReserved(name string) bool {
 	switch strings.ToLower(name) {
 	case "from", "to", "cc", "bcc", "subject", "date", "message-id",
-		"mime-version", "content-type", "content-transfer-encoding":
+		"mime-version", "content-type", "content-transfer-encoding", "dkim-signature":
 		return true
 	}
 	return false

@@ -76,6 +76,7 @@ func TestBuildRejects(t *testing.T) {
 		"bad To":                                func(m *mailer.Message) { m.To = "not an address" },
 		"Bcc header":                            func(m *mailer.Message) { m.Headers["bcc"] = "x@y" },
 		"Subject header":                        func(m *mailer.Message) { m.Headers["Subject"] = "again" },
+		"DKIM-Signature header":                 func(m *mailer.Message) { m.Headers["DKIM-Signature"] = "v=1" },
 		"space in header name":                  func(m *mailer.Message) { m.Headers["X Bad"] = "v" },
 		"colon in header name":                  func(m *mailer.Message) { m.Headers["X-Bad:"] = "v" },
 		"line break in header name":             func(m *mailer.Message) { m.Headers["X-A\r\nBcc"] = "v" },

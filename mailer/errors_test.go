@@ -12,7 +12,7 @@ import (
 	"newsletter/mailer"
 )
 
-func TestTemporary(t *testing.T) {
+func TestIsTemporary(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		want bool
@@ -27,8 +27,8 @@ func TestTemporary(t *testing.T) {
 		{context.Canceled, true},
 		{mailer.ErrClosed, true},
 	} {
-		if got := mailer.Temporary(tc.err); got != tc.want {
-			t.Errorf("Temporary(%v) = %v, want %v", tc.err, got, tc.want)
+		if got := mailer.IsTemporary(tc.err); got != tc.want {
+			t.Errorf("IsTemporary(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

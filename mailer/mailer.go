@@ -17,7 +17,7 @@ type Message struct {
 
 // Sender delivers messages.
 type Sender interface {
-	// Send delivers m or returns why it could not; see Temporary.
+	// Send delivers m or returns why it could not; see Classify.
 	Send(ctx context.Context, m *Message) error
 	// Close releases the Sender's resources. Send must not be called after.
 	Close() error
@@ -26,4 +26,5 @@ type Sender interface {
 var (
 	_ Sender = (*SMTP)(nil)
 	_ Sender = (*Outbox)(nil)
+	_ Sender = (*Pool)(nil)
 )

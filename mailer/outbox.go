@@ -13,6 +13,8 @@ import (
 // Outbox is a Sender that writes each message as a .eml file into a folder,
 // for development. It is safe for concurrent use.
 type Outbox struct {
+	DKIM *DKIM // when set (before the first Send), every message is signed
+
 	dir string
 }
 
@@ -30,7 +32,7 @@ func (o *Outbox) Send(ctx context.Context, m *Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mailer: outbox: %w", err)
 	}
-	raw, err := Bytes(m)
+	raw, err := Bytes(m, WithDKIM(o.DKIM))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,10 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 )
 
-const defaultTimeout = 10 * time.Second
+const (
+	defaultTimeout     = 10 * time.Second
+	defaultDataTimeout = 2 * time.Minute
+)
 
 // SMTPConfig says how to reach an SMTP server.
 type SMTPConfig struct {
@@ -24,31 +27,41 @@ type SMTPConfig struct {
 	Password string
 	TLS      string        // "none", "starttls" or "tls"; "": none for loopback hosts, else starttls
 	Timeout  time.Duration // dial and command timeout, default 10s
+	// DataTimeout bounds the DATA phase: sending the message and waiting
+	// for the server's reply to it. Default 2 minutes.
+	DataTimeout time.Duration
+	DKIM        *DKIM // when set, every message is signed
 }
 
 // SMTP is a Sender that delivers over SMTP with go-mail. It keeps one
 // connection open between sends and dials a new one when that fails. It is
 // safe for concurrent use; sends are serialized over the one connection.
 type SMTP struct {
-	addr    string
-	timeout time.Duration
-	client  *gomail.Client // configuration only; it never holds the connection
-	err     error          // a bad configuration, returned by every Send
+	addr        string
+	timeout     time.Duration
+	dataTimeout time.Duration
+	dkim        *DKIM
+	client      *gomail.Client // configuration only; it never holds the connection
+	err         error          // a bad configuration, returned by every Send
 
 	mu     sync.Mutex
 	conn   *smtp.Client // the open connection, or nil
-	raw    net.Conn     // conn's TCP connection, cut when a Send's ctx ends
+	dl     *deadlines   // conn's TCP connection (cut when a Send's ctx ends) and its deadlines
 	closed bool
 }
 
 // NewSMTP returns a Sender that delivers over SMTP with go-mail. It does not
-// connect; a bad configuration is reported by Send.
+// connect; a bad configuration is reported by Send. A stalled server fails a
+// Send after cfg.Timeout in a command, or cfg.DataTimeout in the DATA phase.
 //
 // With TLS "none", credentials are only sent to a loopback host: go-mail
 // refuses PLAIN and LOGIN over an unencrypted connection to anything else.
 func NewSMTP(cfg SMTPConfig) *SMTP {
 	cfg = withDefaults(cfg)
-	s := &SMTP{addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), timeout: cfg.Timeout}
+	s := &SMTP{
+		addr:    net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
+		timeout: cfg.Timeout, dataTimeout: cfg.DataTimeout, dkim: cfg.DKIM,
+	}
 	s.client, s.err = newClient(cfg)
 	return s
 }
@@ -62,6 +75,9 @@ func withDefaults(cfg SMTPConfig) SMTPConfig {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = defaultTimeout
+	}
+	if cfg.DataTimeout <= 0 {
+		cfg.DataTimeout = defaultDataTimeout
 	}
 	return cfg
 }
@@ -125,15 +141,21 @@ func dialer(cfg SMTPConfig) gomail.DialContextFunc {
 	}
 }
 
-// Send builds m and delivers it. Errors in the mail transaction wrap
-// go-mail's *mail.SendError; errors connecting (dial, greeting, STARTTLS,
-// AUTH) wrap the network or *textproto.Error. If ctx ends mid-send, the
-// connection is cut and the error also wraps ctx.Err(). See Temporary.
+// Send builds m, signed when the config has DKIM, and delivers it. Errors in
+// the mail transaction wrap go-mail's *mail.SendError; errors connecting
+// (dial, greeting, STARTTLS, AUTH) wrap the network or *textproto.Error. If
+// ctx ends mid-send, the connection is cut and the error also wraps
+// ctx.Err(). See Classify.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
-	msg, err := Build(m)
+	msg, err := Build(m, WithDKIM(s.dkim))
 	if err != nil {
 		return err
 	}
+	return s.sendMsg(ctx, msg)
+}
+
+// sendMsg delivers a built message.
+func (s *SMTP) sendMsg(ctx context.Context, msg *gomail.Msg) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -182,17 +204,19 @@ func (s *SMTP) connect(ctx context.Context) error {
 		}
 		return fmt.Errorf("mailer: connect to %s: %w", s.addr, err)
 	}
-	s.conn, s.raw = conn, raw
+	s.conn = conn
+	s.dl = &deadlines{conn: raw, timeout: s.timeout, dataTimeout: s.dataTimeout}
+	conn.SetLogger(s.dl)
+	conn.SetDebugLog(true)
 	return nil
 }
 
 // transmit sends msg over the open connection, which it drops on any error.
 // Once the server has accepted the message, later failures are not errors.
 func (s *SMTP) transmit(ctx context.Context, msg *gomail.Msg) error {
-	raw := s.raw
-	// go-mail sends NOOP before it renews the deadline, so an idle connection
-	// would fail its NOOP once the last deadline has passed.
-	_ = s.conn.UpdateDeadline(s.timeout)
+	raw := s.dl.conn
+	// The last deadline may have passed while the connection was idle.
+	s.dl.set(s.timeout)
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
 	err := s.client.SendWithSMTPClient(s.conn, msg)
 	cut := !stop()
@@ -221,7 +245,7 @@ func (s *SMTP) hangUp() {
 	if s.conn != nil {
 		_ = s.conn.Close()
 	}
-	s.conn, s.raw = nil, nil
+	s.conn, s.dl = nil, nil
 }
 
 // Close says QUIT on the open connection, if any, and closes it. A failure
@@ -236,9 +260,8 @@ func (s *SMTP) Close() error {
 	if s.conn == nil {
 		return nil
 	}
-	if err := s.conn.UpdateDeadline(s.timeout); err == nil {
-		_ = s.conn.Quit()
-	}
+	s.dl.set(s.timeout)
+	_ = s.conn.Quit()
 	s.hangUp()
 	return nil
 }

@@ -33,15 +33,21 @@ func newMessage(to string) *mailer.Message {
 	}
 }
 
-// newSender returns an SMTP sender for srv, closed at test cleanup.
-func newSender(t *testing.T, srv *mailtest.Server) *mailer.SMTP {
+// mustConfig returns the config of srv, with a Timeout of wait.
+func mustConfig(t *testing.T, srv *mailtest.Server) mailer.SMTPConfig {
 	t.Helper()
 	cfg, err := mailer.ParseSMTPURL(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Timeout = wait
-	s := mailer.NewSMTP(cfg)
+	return cfg
+}
+
+// newSender returns an SMTP sender for srv, closed at test cleanup.
+func newSender(t *testing.T, srv *mailtest.Server) *mailer.SMTP {
+	t.Helper()
+	s := mailer.NewSMTP(mustConfig(t, srv))
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -137,8 +143,8 @@ func TestSMTPPermanentRejection(t *testing.T) {
 	if se.ErrorCode() != 550 || se.EnhancedStatusCode() != "5.1.1" {
 		t.Errorf("code %d %q, want 550 5.1.1", se.ErrorCode(), se.EnhancedStatusCode())
 	}
-	if mailer.Temporary(err) {
-		t.Errorf("Temporary(%v) = true", err)
+	if mailer.IsTemporary(err) {
+		t.Errorf("IsTemporary(%v) = true", err)
 	}
 	srv.SetReply(nil)
 	if err := s.Send(context.Background(), newMessage("ann@example.net")); err != nil {
@@ -154,7 +160,7 @@ func TestSMTPTemporaryRejection(t *testing.T) {
 	srv.SetReply(reject(451, smtp.EnhancedCode{4, 3, 0}))
 	err := newSender(t, srv).Send(context.Background(), newMessage("ann@example.net"))
 	var se *gomail.SendError
-	if !errors.As(err, &se) || !mailer.Temporary(err) {
+	if !errors.As(err, &se) || !mailer.IsTemporary(err) {
 		t.Fatalf("Send error %v: want a *mail.SendError that is Temporary", err)
 	}
 }
@@ -212,7 +218,7 @@ func TestSMTPTLSModesNeedTLS(t *testing.T) {
 		}
 		s := mailer.NewSMTP(cfg)
 		err = s.Send(context.Background(), newMessage("ann@example.net"))
-		if err == nil || mailer.Temporary(err) {
+		if err == nil || mailer.IsTemporary(err) {
 			t.Errorf("tls=%s against a plain server: %v, want a permanent error", mode, err)
 		}
 		_ = s.Close()
@@ -256,7 +262,7 @@ func TestSMTPConnectionRefusedIsTemporary(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Send(context.Background(), newMessage("ann@example.net"))
-	if err == nil || !mailer.Temporary(err) {
+	if err == nil || !mailer.IsTemporary(err) {
 		t.Fatalf("Send to a closed port: %v, want a temporary error", err)
 	}
 }
@@ -267,7 +273,7 @@ func TestSMTPCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := s.Send(ctx, newMessage("ann@example.net"))
-	if !errors.Is(err, context.Canceled) || !mailer.Temporary(err) {
+	if !errors.Is(err, context.Canceled) || !mailer.IsTemporary(err) {
 		t.Fatalf("Send with a cancelled context: %v", err)
 	}
 	if srv.Count() != 0 {
@@ -333,7 +339,7 @@ func TestSMTPContextEndsMidSend(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := s.Send(ctx, newMessage("ann@example.net"))
-	if !errors.Is(err, context.DeadlineExceeded) || !mailer.Temporary(err) {
+	if !errors.Is(err, context.DeadlineExceeded) || !mailer.IsTemporary(err) {
 		t.Fatalf("Send: %v, want a temporary error wrapping context.DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {

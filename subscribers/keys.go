@@ -13,10 +13,14 @@ import "strconv"
 //	nl:subscriber:{id}:tokens            set    hashes of the subscriber's confirmation tokens
 //	nl:audience:{newsletter}:{status}    zset   subscriber ids scored by id, one per status
 //	nl:confirm:{sha256 hex}              hash   a confirmation token's record
+//	nl:suppressed                        hash   AddressKey -> suppression record, JSON
+//	nl:suppressions                      zset   AddressKey scored by suppression time, unix ms, for paging
 const (
 	keyNewsletters     = "nl:newsletters"
 	keySubscriberNext  = "nl:subscriber:next"
 	keySubscriberIndex = "nl:subscriber:index"
+	keySuppressed      = "nl:suppressed"
+	keySuppressions    = "nl:suppressions"
 )
 
 func keySubscriber(id int64) string {

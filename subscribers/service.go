@@ -67,9 +67,16 @@ func (s *Service) Lookup(ctx context.Context, email string) (*Subscriber, error)
 
 // Erase removes the subscriber with address email and all personal data
 // held about it.
+//
+// A suppression entry holds the address too, so Erase removes it as well,
+// also for an address that has no subscriber; otherwise the address would
+// linger. An erased address that signs up again is therefore mailed again,
+// until it bounces again.
 func (s *Service) Erase(ctx context.Context, email string) error {
 	id, err := s.lookupID(ctx, email)
-	if err != nil {
+	if newsletter.ErrorCode(err) == newsletter.ENOTFOUND {
+		return s.eraseSuppression(ctx, email)
+	} else if err != nil {
 		return err
 	}
 	sub, err := s.Store.Subscriber(ctx, id)
@@ -81,6 +88,9 @@ func (s *Service) Erase(ctx context.Context, email string) error {
 		addr = sub.Email
 	}
 	if err := s.Store.erase(ctx, id, addr); err != nil {
+		return fmt.Errorf("subscribers: erase: %w", err)
+	}
+	if _, err := s.Store.Unsuppress(ctx, suppressionAddress(addr)); err != nil {
 		return fmt.Errorf("subscribers: erase: %w", err)
 	}
 	return nil

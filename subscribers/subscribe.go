@@ -72,6 +72,10 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	if len(unconfirmed) == 0 {
 		return nil
 	}
+	// A suppressed address is answered as any other, but gets no email.
+	if suppressed, err := s.Store.isSuppressed(ctx, addr); err != nil || suppressed {
+		return err
+	}
 	return s.sendConfirmation(ctx, id, addr, unconfirmed, name)
 }
 

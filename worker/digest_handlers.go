@@ -9,12 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"newsletter/digests"
-	"newsletter/mailer"
 )
-
-// cancelCheckEvery is how many sends a batch makes between looks at
-// whether its digest was canceled.
-const cancelCheckEvery = 10
 
 func (h *Handlers) handleDigest(ctx context.Context, t *asynq.Task) error {
 	var p digestPayload
@@ -66,36 +61,7 @@ func (h *Handlers) handleDigestBatch(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	env := digests.NewEnvelope(d, n, h.From, h.BaseURL, h.Signer)
-	return h.sendBatch(ctx, d, body, env, recipients)
-}
-
-// sendBatch sends to each recipient without an outcome yet, recording each
-// outcome as it happens. A temporary failure returns, so asynq retries the
-// batch; those already done are skipped then.
-func (h *Handlers) sendBatch(ctx context.Context, d *digests.Digest, body *digests.Body, env *digests.Envelope, rs []digests.Recipient) error {
-	sends := 0
-	for _, r := range rs {
-		if r.Done {
-			continue
-		}
-		if sends++; sends%cancelCheckEvery == 0 && h.canceled(ctx, d.ID) {
-			return nil
-		}
-		outcome := digests.Sent
-		if r.Gone {
-			outcome = digests.Skipped
-		} else if err := h.Sender.Send(ctx, env.Message(d, body, r)); err != nil {
-			if mailer.Temporary(err) {
-				return fmt.Errorf("digest %s: send: %w", d.ID, err)
-			}
-			h.Logger.Warn("Digest message refused", "digest_id", d.ID, "subscriber_id", r.SubscriberID, "error", err)
-			outcome = digests.Failed
-		}
-		if _, err := h.Digests.Record(ctx, d.ID, r.Bit, outcome, time.Now()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return h.sendBatch(ctx, &batchRun{d: d, body: body, env: env}, recipients)
 }
 
 func (h *Handlers) canceled(ctx context.Context, id string) bool {

@@ -15,6 +15,7 @@ import (
 	"newsletter/mailer"
 	"newsletter/subscribers"
 	"newsletter/templates"
+	"newsletter/throttle"
 )
 
 // Handlers turns tasks into sent email. Each handler loads what it needs,
@@ -27,14 +28,17 @@ type Handlers struct {
 	Poller        *articles.Poller    // polls newsletters' feeds
 	Signer        *subscribers.Signer // unsubscribe links
 	Templates     *templates.Set
-	Sender        mailer.Sender
-	BaseURL       string        // public URL that links point to
-	From          string        // default sender
-	ConfirmTTL    time.Duration // told to the reader in the confirmation email
-	LogLinks      bool          // dev mode: log each confirmation link
+	Sender        mailer.Sender  // confirmation and welcome emails, on a connection of their own
+	Bulk          mailer.Sender  // digests, over the connection pool
+	Throttle      *throttle.Send // the global send rate and its push-back
+	BaseURL       string         // public URL that links point to
+	From          string         // default sender
+	ConfirmTTL    time.Duration  // told to the reader in the confirmation email
+	LogLinks      bool           // dev mode: log each confirmation link
 	Logger        *slog.Logger
 	sealer        *sealer
 	client        *asynq.Client // queues batches
+	stopping      chan struct{} // closed when the worker starts shutting down
 }
 
 // newsletterView is what templates see of a newsletter.
@@ -117,6 +121,9 @@ func (h *Handlers) newsletters(ctx context.Context, ids []string) ([]newsletterV
 // send renders email name for one recipient and sends it. A permanent
 // refusal is not retried.
 func (h *Handlers) send(ctx context.Context, name, from, to string, data any) error {
+	if suppressed, err := h.Store.Suppressed(ctx, []string{to}); err != nil || suppressed[0] {
+		return err // never mail a suppressed address
+	}
 	r, err := h.Templates.RenderEmail(name, data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
@@ -124,7 +131,7 @@ func (h *Handlers) send(ctx context.Context, name, from, to string, data any) er
 	msg := &mailer.Message{From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
 	if err := h.Sender.Send(ctx, msg); err != nil {
-		if !mailer.Temporary(err) {
+		if !mailer.IsTemporary(err) {
 			return fmt.Errorf("send %s email: %w: %w", name, err, asynq.SkipRetry)
 		}
 		return fmt.Errorf("send %s email: %w", name, err)

@@ -2,8 +2,10 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -12,8 +14,9 @@ import (
 
 // Server runs the handlers on asynq.
 type Server struct {
-	srv *asynq.Server
-	mux *asynq.ServeMux
+	srv      *asynq.Server
+	mux      *asynq.ServeMux
+	stopping chan struct{}
 }
 
 // ServerConfig tunes a Server.
@@ -31,6 +34,7 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	}
 	h.sealer = s
 	h.client = asynq.NewClientFromRedisClient(rdb)
+	h.stopping = make(chan struct{})
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 10
 	}
@@ -45,6 +49,8 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 		Logger:          asynqLogger{h.Logger},
 		LogLevel:        asynq.WarnLevel,
 		ErrorHandler:    errorLogger(h.Logger),
+		RetryDelayFunc:  retryDelay,
+		IsFailure:       func(err error) bool { return !errors.Is(err, errStopping) },
 	})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeConfirmationEmail, h.handleConfirmation)
@@ -53,15 +59,31 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	mux.HandleFunc(TypeDigestBatch, h.handleDigestBatch)
 	mux.HandleFunc(TypeScheduleTick, h.handleScheduleTick)
 	mux.HandleFunc(TypePollFeeds, h.handlePollFeeds)
-	return &Server{srv: srv, mux: mux}, nil
+	return &Server{srv: srv, mux: mux, stopping: h.stopping}, nil
 }
 
 // Start starts processing tasks in the background.
 func (s *Server) Start() error { return s.srv.Start(s.mux) }
 
-// Shutdown stops taking tasks, waits for running ones up to the shutdown
-// timeout, and hands back the rest to the queue.
-func (s *Server) Shutdown() { s.srv.Shutdown() }
+// Shutdown stops taking tasks; a running batch finishes the message on the
+// wire, records it and hands the rest back. Other tasks get up to the
+// shutdown timeout to finish, and are handed back after it.
+func (s *Server) Shutdown() {
+	close(s.stopping)
+	s.srv.Shutdown()
+}
+
+// retryDelay backs off exponentially from one second to five minutes, with
+// jitter so that batches refused together do not come back together. A
+// batch handed back at shutdown comes back at once.
+func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, errStopping) {
+		return time.Second
+	}
+	d := time.Second << min(n, 9)
+	d = min(d, 5*time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
 
 func errorLogger(l *slog.Logger) asynq.ErrorHandlerFunc {
 	return func(ctx context.Context, t *asynq.Task, err error) {

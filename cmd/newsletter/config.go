@@ -23,6 +23,8 @@ type Config struct {
 	Redis            *redis.Options
 	SMTPURL          string // empty: write mail to OutboxDir
 	SMTP             mailer.SMTPConfig
+	SMTPConnections  int          // persistent connections per worker for digests
+	DKIM             *mailer.DKIM // signs every message when configured
 	OutboxDir        string
 	From             string
 	Secrets          []string
@@ -69,6 +71,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Secrets:          r.list("NEWSLETTER_SECRET"),
 		APITokens:        r.list("NEWSLETTER_API_TOKENS"),
 		SendRate:         r.count("NEWSLETTER_SEND_RATE", 0),
+		SMTPConnections:  r.count("NEWSLETTER_SMTP_CONNECTIONS", 4),
 		ConfirmTTL:       r.duration("NEWSLETTER_CONFIRM_TTL", subscribers.DefaultConfirmTTL),
 		AllowedOrigins:   r.origins("NEWSLETTER_ALLOWED_ORIGINS"),
 		TrustedProxies:   r.cidrs("NEWSLETTER_TRUSTED_PROXIES"),
@@ -81,6 +84,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.Redis = r.redisOptions("NEWSLETTER_REDIS_URL", c.RedisURL)
 	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)
+	c.DKIM = r.dkim()
+	c.SMTP.DKIM = c.DKIM
 	if r.err == nil {
 		r.err = c.validate()
 	}
@@ -96,6 +101,9 @@ func (c *Config) validate() error {
 		if len(s) < 16 {
 			return &ConfigError{"NEWSLETTER_SECRET", "each key must be at least 16 characters long"}
 		}
+	}
+	if c.SMTPConnections < 1 || c.SMTPConnections > 100 {
+		return &ConfigError{"NEWSLETTER_SMTP_CONNECTIONS", "must be from 1 to 100"}
 	}
 	if !c.DevMode() && len(c.APITokens) == 0 {
 		return &ConfigError{"NEWSLETTER_API_TOKENS", "required when NEWSLETTER_REDIS_URL is set"}
@@ -223,6 +231,26 @@ func (r *reader) redisOptions(name, raw string) *redis.Options {
 		r.fail(name, "%v", err)
 	}
 	return opt
+}
+
+// dkim loads the DKIM key when the three DKIM variables are set; setting
+// only some of them is an error.
+func (r *reader) dkim() *mailer.DKIM {
+	domain, selector, keyFile := r.str("NEWSLETTER_DKIM_DOMAIN", ""), r.str("NEWSLETTER_DKIM_SELECTOR", ""), r.str("NEWSLETTER_DKIM_KEY_FILE", "")
+	if domain == "" && selector == "" && keyFile == "" {
+		return nil
+	}
+	for name, v := range map[string]string{"NEWSLETTER_DKIM_DOMAIN": domain, "NEWSLETTER_DKIM_SELECTOR": selector, "NEWSLETTER_DKIM_KEY_FILE": keyFile} {
+		if v == "" {
+			r.fail(name, "set it too, or none of the NEWSLETTER_DKIM_* variables")
+			return nil
+		}
+	}
+	d, err := mailer.LoadDKIM(domain, selector, keyFile)
+	if err != nil {
+		r.fail("NEWSLETTER_DKIM_KEY_FILE", "%v", err)
+	}
+	return d
 }
 
 func (r *reader) smtp(name, raw string) mailer.SMTPConfig {

@@ -6,6 +6,7 @@
 //	newsletter worker  the worker and scheduler only
 //	newsletter digest send NEWSLETTER [--wait]   create and send a digest
 //	newsletter digest status ID [--wait]         show a digest's progress
+//	newsletter healthcheck                       exit 0 if the local server is healthy
 //
 // Configuration comes from NEWSLETTER_* environment variables; see README.md.
 package main
@@ -34,12 +35,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if len(args) > 0 && args[0] == "digest" {
 		return runCommand(args[1:], getenv, stdout, stderr, runDigest)
 	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runCommand(args[1:], getenv, stdout, stderr, runHealthcheck)
+	}
 	mode := ModeAll
 	if len(args) > 0 {
 		mode = Mode(args[0])
 	}
 	if !mode.Valid() {
-		fmt.Fprintf(stderr, "newsletter: unknown command %q (want run, serve, worker or digest)\n", args[0])
+		fmt.Fprintf(stderr, "newsletter: unknown command %q (want run, serve, worker, digest or healthcheck)\n", args[0])
 		return 2
 	}
 	cfg, err := LoadConfig(getenv)

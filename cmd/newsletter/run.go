@@ -21,6 +21,7 @@ import (
 	"newsletter/mailer"
 	"newsletter/subscribers"
 	"newsletter/templates"
+	"newsletter/throttle"
 	"newsletter/worker"
 )
 
@@ -48,6 +49,7 @@ type Main struct {
 	mini      *miniredis.Miniredis
 	rdb       *redis.Client
 	sender    mailer.Sender
+	bulk      mailer.Sender
 	enqueuer  *worker.Enqueuer
 	worker    *worker.Server
 	scheduler *worker.Scheduler
@@ -131,15 +133,23 @@ func (m *Main) connect(ctx context.Context) error {
 	if err := m.rdb.Ping(pctx).Err(); err != nil {
 		return &ConfigError{"NEWSLETTER_REDIS_URL", fmt.Sprintf("Redis at %s does not answer: %v", opt.Addr, err)}
 	}
+	if !m.Config.DevMode() {
+		warnIfVolatile(pctx, m.rdb, m.Logger)
+	}
 	return nil
 }
 
-func (m *Main) newSender() mailer.Sender {
+// newSenders returns the sender of confirmation and welcome emails, on a
+// connection of its own so they never wait behind a digest, and the
+// connection pool for digests.
+func (m *Main) newSenders() (transactional, bulk mailer.Sender) {
 	if m.Config.SMTPURL != "" {
-		return mailer.NewSMTP(m.Config.SMTP)
+		return mailer.NewSMTP(m.Config.SMTP), mailer.NewPool(m.Config.SMTP, m.Config.SMTPConnections)
 	}
 	m.Logger.Info("No NEWSLETTER_SMTP_URL: writing mail to the outbox folder", "dir", m.Config.OutboxDir)
-	return mailer.NewOutbox(m.Config.OutboxDir)
+	outbox := mailer.NewOutbox(m.Config.OutboxDir)
+	outbox.DKIM = m.Config.DKIM
+	return outbox, outbox
 }
 
 func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, error) {
@@ -156,8 +166,8 @@ func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, err
 
 func (m *Main) startWorker(p parts, ds *digests.Service) error {
 	var err error
-	m.sender = m.newSender()
-	h := &worker.Handlers{Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
+	m.sender, m.bulk = m.newSenders()
+	h := &worker.Handlers{Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate), Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
 		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger}
@@ -224,6 +234,9 @@ func (m *Main) close() error {
 	}
 	if m.sender != nil {
 		errs = append(errs, m.sender.Close())
+	}
+	if m.bulk != nil && m.bulk != m.sender {
+		errs = append(errs, m.bulk.Close())
 	}
 	if m.rdb != nil {
 		errs = append(errs, m.rdb.Close())

@@ -21,6 +21,10 @@ import (
 // RCPTs seen so far for that address, from 1.
 type Reply func(rcpt string, attempt int) *smtp.SMTPError
 
+// DataReply decides the answer to a message once its DATA has been read;
+// nil accepts, and the message is recorded.
+type DataReply func(r Received) *smtp.SMTPError
+
 // Server is an SMTP server on 127.0.0.1 that records what it receives. It
 // offers no TLS and accepts AUTH PLAIN with any credentials, or no AUTH.
 // Its methods are safe for concurrent use.
@@ -34,6 +38,7 @@ type Server struct {
 	attempts map[string]int // RCPTs seen per address
 	sessions int            // sessions opened
 	reply    Reply
+	dataRep  DataReply
 	arrived  chan struct{} // closed and replaced when a message arrives
 	closed   bool
 }
@@ -128,6 +133,14 @@ func (s *Server) SetReply(r Reply) {
 	s.reply = r
 }
 
+// SetDataReply sets how the end of DATA is answered from now on; nil
+// accepts all. Like a Reply, a DataReply may block to stall a client.
+func (s *Server) SetDataReply(r DataReply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dataRep = r
+}
+
 // Messages returns a copy of the messages received so far, oldest first.
 func (s *Server) Messages() []Received {
 	s.mu.Lock()
@@ -201,13 +214,22 @@ func (s *Server) rcpt(rcpt string) error {
 	return nil
 }
 
-// deliver records one message.
-func (s *Server) deliver(r Received) {
+// deliver asks the DataReply, unlocked, then records r if it accepts.
+func (s *Server) deliver(r Received) error {
+	s.mu.Lock()
+	reply := s.dataRep
+	s.mu.Unlock()
+	if reply != nil {
+		if e := reply(r.clone()); e != nil {
+			return e
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, r)
 	close(s.arrived)
 	s.arrived = make(chan struct{})
+	return nil
 }
 
 func cloneAll(msgs []Received) []Received {

@@ -197,3 +197,26 @@ func TestCloseCutsIdleConnections(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+func TestDataReplyRejectsAtEndOfData(t *testing.T) {
+	s := mailtest.MustStart(t)
+	var seen []string
+	s.SetDataReply(func(r mailtest.Received) *smtp.SMTPError {
+		seen = append(seen, r.Header("Subject"))
+		if r.Header("Subject") == "refused" {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 26}, Message: "DMARC"}
+		}
+		return nil
+	})
+	var se *smtp.SMTPError
+	if err := send(t, s, nil, []string{"b@example.org"}, "refused"); !errors.As(err, &se) || se.Code != 554 {
+		t.Fatalf("send: %v, want 554", err)
+	}
+	if err := send(t, s, nil, []string{"b@example.org"}, "accepted"); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	msgs := s.WaitFor(t, 1, 5*time.Second)
+	if len(msgs) != 1 || msgs[0].Header("Subject") != "accepted" || fmt.Sprint(seen) != "[refused accepted]" {
+		t.Fatalf("recorded %d message(s), DataReply saw %v", len(msgs), seen)
+	}
+}

@@ -49,8 +49,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("mailtest: read data: %w", err)
 	}
-	s.srv.deliver(Received{From: s.from, To: slices.Clone(s.to), Data: data, At: time.Now()})
-	return nil
+	return s.srv.deliver(Received{From: s.from, To: slices.Clone(s.to), Data: data, At: time.Now()})
 }
 
 func (s *session) Reset() { s.from, s.to = "", nil }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"syscall"
+	"testing"
+	"time"
+
+	"newsletter/subscribers"
+)
+
+// workerEnv is the environment of a worker subprocess on the harness's
+// Redis and SMTP server.
+func (h *harness) workerEnv(extra map[string]string) []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + h.t.TempDir()}
+	for k, v := range testEnv(h.redisURL, h.smtp.URL()) {
+		env = append(env, k+"="+v)
+	}
+	for k, v := range extra {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// startWorkerProcess runs `newsletter worker` as a subprocess.
+func (h *harness) startWorkerProcess(bin string, extra map[string]string) *exec.Cmd {
+	h.t.Helper()
+	cmd := exec.Command(bin, "worker")
+	cmd.Env = h.workerEnv(extra)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// waitCount waits until the SMTP server has at least n messages.
+func (h *harness) waitCount(n int, timeout time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for h.smtp.Count() < n {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("only %d of %d messages after %s", h.smtp.Count(), n, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// missingAndDuplicates compares what arrived with the audience.
+func missingAndDuplicates(h *harness, audience []string) (missing []string, duplicates int) {
+	got := copiesByAddress(h.smtp.Messages())
+	for _, a := range audience {
+		switch n := got[a]; {
+		case n == 0:
+			missing = append(missing, a)
+		case n > 1:
+			duplicates += n - 1
+		}
+	}
+	sort.Strings(missing)
+	return missing, duplicates
+}
+
+func TestKilledWorkerLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: runs worker processes")
+	}
+	bin := mustBuild(t)
+	h := mustServeOnly(t)
+	h.mustNewsletter("daily", "Daily Brief")
+	audience := h.seeder().add("reader", 5000, subscribers.StatusConfirmed, "daily")
+	h.postArticles([]string{"Crash-proof story"}, time.Hour)
+	const connections = 4
+	env := map[string]string{"NEWSLETTER_SMTP_CONNECTIONS": fmt.Sprint(connections)}
+
+	first := h.startWorkerProcess(bin, env)
+	_, d := h.createDigest("daily", `{}`)
+	h.waitCount(2500, 120*time.Second)
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	atKill := h.smtp.Count()
+
+	h.startWorkerProcess(bin, env)
+	final := h.waitDigest(d.ID, 240*time.Second)
+	waitQuiet()
+	missing, duplicates := missingAndDuplicates(h, audience)
+	t.Logf("kill at %d sent: %d missing, %d duplicates (at most %d messages were on the wire)", atKill, len(missing), duplicates, connections)
+	fmt.Printf("kill test: %d missing, %d duplicates\n", len(missing), duplicates)
+	if len(missing) > 0 || duplicates > connections || final.Status != "sent" {
+		t.Fatalf("digest %s %+v: %d missing (first %v), %d duplicates", final.Status, final.Counts, len(missing), first3(missing), duplicates)
+	}
+}
+
+func first3(s []string) []string { return s[:min(3, len(s))] }

@@ -1,0 +1,164 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"newsletter/digests"
+	"newsletter/mailer"
+	"newsletter/subscribers"
+)
+
+// cancelCheckEvery is how many sends a batch makes between looks at
+// whether its digest was canceled.
+const cancelCheckEvery = 10
+
+// slowDownFor is how long every worker sends slower after a receiver asks.
+const slowDownFor = time.Minute
+
+// maxTemporaryInARow ends a batch early: so many temporary failures in a
+// row mean the server, not the recipients, is in trouble.
+const maxTemporaryInARow = 3
+
+// errRetryBatch hands a batch back to the queue: some recipients met a
+// temporary failure; the rest have their outcome recorded.
+var errRetryBatch = errors.New("worker: batch has recipients to try again later")
+
+// errStopping hands a batch back because the worker is shutting down.
+var errStopping = errors.New("worker: stopping; batch handed back")
+
+// batchRun is one run of one batch.
+type batchRun struct {
+	d        *digests.Digest
+	body     *digests.Body
+	env      *digests.Envelope
+	sends    int
+	retry    bool // some recipient must be tried again later
+	tempRow  int  // temporary failures in a row
+	finished bool // stop sending this run
+}
+
+// sendBatch sends to each recipient without an outcome yet, recording each
+// outcome as it happens, so that a batch handed back or retried skips
+// whoever is done. It returns errRetryBatch when recipients are left for
+// later, which makes asynq retry the batch with backoff.
+func (h *Handlers) sendBatch(ctx context.Context, run *batchRun, rs []digests.Recipient) error {
+	suppressed, err := h.suppressed(ctx, rs)
+	if err != nil {
+		return err
+	}
+	for i, r := range rs {
+		if r.Done {
+			continue
+		}
+		if err := h.beforeSend(ctx, run); err != nil || run.finished {
+			return err
+		}
+		if r.Gone || suppressed[i] {
+			if err := h.record(ctx, run.d.ID, r.Bit, digests.Skipped); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := h.sendOne(ctx, run, r); err != nil {
+			return err
+		}
+		if run.finished {
+			break
+		}
+	}
+	if run.retry {
+		return errRetryBatch
+	}
+	return nil
+}
+
+// beforeSend stops the batch when the worker stops or the digest was
+// canceled, and waits for the global send rate.
+func (h *Handlers) beforeSend(ctx context.Context, run *batchRun) error {
+	select {
+	case <-h.stopping:
+		return errStopping
+	default:
+	}
+	if run.sends++; run.sends%cancelCheckEvery == 0 && h.canceled(ctx, run.d.ID) {
+		run.finished = true
+		return nil
+	}
+	return h.Throttle.Wait(ctx)
+}
+
+// sendOne sends to one recipient and acts on the answer's class.
+func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipient) error {
+	err := h.Bulk.Send(ctx, run.env.Message(run.d, run.body, r))
+	class := mailer.Classify(err)
+	if class != mailer.Temporary && class != mailer.SlowDown {
+		run.tempRow = 0
+	}
+	switch class {
+	case mailer.Delivered:
+		return h.record(ctx, run.d.ID, r.Bit, digests.Sent)
+	case mailer.Temporary:
+		run.retry, run.tempRow = true, run.tempRow+1
+		run.finished = run.tempRow >= maxTemporaryInARow
+		return nil
+	case mailer.SlowDown:
+		run.retry, run.finished = true, true
+		h.Logger.Warn("Receiver asked to slow down; every worker sends slower for a while", "digest_id", run.d.ID, "error", err)
+		return h.Throttle.SlowDown(ctx, slowDownFor)
+	case mailer.HardBounce:
+		if err := h.Store.Suppress(ctx, r.Email, err.Error(), subscribers.SourceSMTP, time.Now()); err != nil {
+			return err
+		}
+	case mailer.Policy:
+		return h.policyRefusal(ctx, run, r, err)
+	}
+	h.Logger.Warn("Digest message refused", "digest_id", run.d.ID, "subscriber_id", r.SubscriberID, "class", class.String(), "error", err)
+	return h.record(ctx, run.d.ID, r.Bit, digests.Failed)
+}
+
+// policyRefusal logs a 5.7.x refusal loudly: it is about the sender, not the
+// reader. Past a threshold, every worker pauses sending.
+func (h *Handlers) policyRefusal(ctx context.Context, run *batchRun, r digests.Recipient, sendErr error) error {
+	h.Logger.Error("Receiver refused a digest message by policy: check the sender's reputation, SPF, DKIM and DMARC",
+		"digest_id", run.d.ID, "subscriber_id", r.SubscriberID, "error", sendErr)
+	paused, err := h.Throttle.PolicyRefusal(ctx)
+	if err != nil {
+		return err
+	}
+	if paused {
+		h.Logger.Error("Sending paused: too many policy refusals", "digest_id", run.d.ID)
+		run.retry, run.finished = true, true
+	}
+	return h.record(ctx, run.d.ID, r.Bit, digests.Failed)
+}
+
+// suppressed reports which recipients are on the suppression list.
+func (h *Handlers) suppressed(ctx context.Context, rs []digests.Recipient) ([]bool, error) {
+	addrs := make([]string, len(rs))
+	for i, r := range rs {
+		addrs[i] = r.Email
+	}
+	return h.Store.Suppressed(ctx, addrs)
+}
+
+// record notes one outcome. A message that went out must be recorded, or a
+// retry would send it again, so a failing Redis is retried for a while.
+func (h *Handlers) record(ctx context.Context, id string, bit int64, o digests.Outcome) error {
+	ctx = context.WithoutCancel(ctx) // a shutdown must not lose what was sent
+	var err error
+	for wait := 100 * time.Millisecond; wait < 30*time.Second; wait *= 2 {
+		if _, err = h.Digests.Record(ctx, id, bit, o, time.Now()); err == nil {
+			return nil
+		}
+		h.Logger.Warn("Unable to record a delivery; trying again", "digest_id", id, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return fmt.Errorf("record delivery: %w", err)
+}
