@@ -1,8 +1,9 @@
 // Package throttle owns the limits the service keeps across all its
 // processes, in Redis: the global digest send rate (with its slow-down and
-// pause when receivers push back) and, for abuse resistance, rates per
-// client or per address. Each limit is one GCRA Lua script call, timed by
-// Redis's own clock so every process agrees.
+// pause when receivers push back), a GCRA timed by Redis's own clock so
+// every process agrees; and, for abuse resistance, sliding windows per
+// client or per address, timed by the caller's clock so tests can simulate
+// days. Each check is one Lua script call.
 package throttle
 
 import (

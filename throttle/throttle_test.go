@@ -92,3 +92,25 @@ func TestPolicyRefusalsPauseSending(t *testing.T) {
 		t.Fatalf("Wait after Resume = %v", err)
 	}
 }
+
+func TestWindowCountsAnySpan(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	ctx := context.Background()
+	w := throttle.NewWindow(rdb, "nl:test:", throttle.Rate{N: 5, Per: 24 * time.Hour})
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		if wait, err := w.Allow(ctx, "a", now.Add(time.Duration(i)*time.Hour)); err != nil || wait != 0 {
+			t.Fatalf("event %d: wait %s, %v", i, wait, err)
+		}
+	}
+	wait, err := w.Allow(ctx, "a", now.Add(23*time.Hour))
+	if err != nil || wait != time.Hour {
+		t.Fatalf("sixth event in the day: wait %s, %v; want 1h until the first leaves", wait, err)
+	}
+	if wait, _ := w.Allow(ctx, "b", now); wait != 0 {
+		t.Fatalf("another key waits %s", wait)
+	}
+	if wait, _ := w.Allow(ctx, "a", now.Add(24*time.Hour+time.Millisecond)); wait != 0 {
+		t.Fatalf("after the first left the window: wait %s", wait)
+	}
+}

@@ -13,15 +13,21 @@ import (
 )
 
 // Server runs the handlers on asynq.
+//
+// It runs two asynq servers: one for confirmation emails and other small
+// tasks, one for digest batches, each with its own workers, so that a
+// confirmation never waits for a batch to free a worker.
 type Server struct {
-	srv      *asynq.Server
+	srv      *asynq.Server // confirm and default queues
+	bulk     *asynq.Server // the bulk queue
 	mux      *asynq.ServeMux
 	stopping chan struct{}
 }
 
 // ServerConfig tunes a Server.
 type ServerConfig struct {
-	Concurrency     int           // tasks run at once; default 10
+	Concurrency     int           // confirmation and other small tasks run at once; default 10
+	BulkConcurrency int           // digest batches run at once; default 8
 	ShutdownTimeout time.Duration // how long Shutdown waits for running tasks; default 8s
 	Secrets         []string      // the service's secrets, to open sealed tokens
 }
@@ -41,17 +47,11 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 8 * time.Second
 	}
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:     cfg.Concurrency,
-		Queues:          queuePriorities,
-		StrictPriority:  true,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          asynqLogger{h.Logger},
-		LogLevel:        asynq.WarnLevel,
-		ErrorHandler:    errorLogger(h.Logger),
-		RetryDelayFunc:  retryDelay,
-		IsFailure:       func(err error) bool { return !errors.Is(err, errStopping) },
-	})
+	if cfg.BulkConcurrency <= 0 {
+		cfg.BulkConcurrency = 8
+	}
+	srv := asynq.NewServerFromRedisClient(rdb, asynqConfig(h, cfg, cfg.Concurrency, queuePriorities))
+	bulk := asynq.NewServerFromRedisClient(rdb, asynqConfig(h, cfg, cfg.BulkConcurrency, map[string]int{QueueBulk: 1}))
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeConfirmationEmail, h.handleConfirmation)
 	mux.HandleFunc(TypeWelcomeEmail, h.handleWelcome)
@@ -59,18 +59,40 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	mux.HandleFunc(TypeDigestBatch, h.handleDigestBatch)
 	mux.HandleFunc(TypeScheduleTick, h.handleScheduleTick)
 	mux.HandleFunc(TypePollFeeds, h.handlePollFeeds)
-	return &Server{srv: srv, mux: mux, stopping: h.stopping}, nil
+	return &Server{srv: srv, bulk: bulk, mux: mux, stopping: h.stopping}, nil
+}
+
+func asynqConfig(h *Handlers, cfg ServerConfig, concurrency int, queues map[string]int) asynq.Config {
+	return asynq.Config{
+		Concurrency:     concurrency,
+		Queues:          queues,
+		StrictPriority:  true,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          asynqLogger{h.Logger},
+		LogLevel:        asynq.WarnLevel,
+		ErrorHandler:    errorLogger(h.Logger),
+		RetryDelayFunc:  retryDelay,
+		IsFailure:       func(err error) bool { return !errors.Is(err, errStopping) },
+	}
 }
 
 // Start starts processing tasks in the background.
-func (s *Server) Start() error { return s.srv.Start(s.mux) }
+func (s *Server) Start() error {
+	if err := s.srv.Start(s.mux); err != nil {
+		return err
+	}
+	return s.bulk.Start(s.mux)
+}
 
 // Shutdown stops taking tasks; a running batch finishes the message on the
 // wire, records it and hands the rest back. Other tasks get up to the
 // shutdown timeout to finish, and are handed back after it.
 func (s *Server) Shutdown() {
 	close(s.stopping)
+	done := make(chan struct{})
+	go func() { s.bulk.Shutdown(); close(done) }()
 	s.srv.Shutdown()
+	<-done
 }
 
 // retryDelay backs off exponentially from one second to five minutes, with

@@ -26,7 +26,9 @@ const (
 	QueueBulk    = "bulk"    // digest batches
 )
 
-var queuePriorities = map[string]int{QueueConfirm: 6, QueueDefault: 3, QueueBulk: 1}
+// queuePriorities are the queues of the server for small tasks; digest
+// batches have a server of their own.
+var queuePriorities = map[string]int{QueueConfirm: 6, QueueDefault: 3}
 
 // confirmationPayload carries a confirmation email's request. The token is
 // sealed, so the queue in Redis holds nothing that could confirm anyone.

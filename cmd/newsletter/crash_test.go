@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"newsletter/subscribers"
 )
 
@@ -99,3 +101,35 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 }
 
 func first3(s []string) []string { return s[:min(3, len(s))] }
+
+func TestSIGTERMHandsBackAndExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs worker processes")
+	}
+	bin := mustBuild(t)
+	h := mustServeOnly(t)
+	h.mustNewsletter("daily", "Daily Brief")
+	audience := h.seeder().add("reader", 2000, subscribers.StatusConfirmed, "daily")
+	h.postArticles([]string{"Story"}, time.Hour)
+	h.smtp.SetReply(func(string, int) *smtp.SMTPError { time.Sleep(2 * time.Millisecond); return nil })
+
+	first := h.startWorkerProcess(bin, nil)
+	_, d := h.createDigest("daily", `{}`)
+	h.waitCount(300, 60*time.Second)
+	start := time.Now()
+	first.Process.Signal(syscall.SIGTERM)
+	err := first.Wait()
+	took := time.Since(start)
+	if err != nil || took > 10*time.Second {
+		t.Fatalf("after SIGTERM the worker exited with %v after %s; want 0 within 10s", err, took)
+	}
+	atStop := h.smtp.Count()
+	h.startWorkerProcess(bin, nil)
+	final := h.waitDigest(d.ID, 120*time.Second)
+	waitQuiet()
+	missing, duplicates := missingAndDuplicates(h, audience)
+	fmt.Printf("SIGTERM: exited in %s at %d sent; %d missing, %d duplicates\n", took.Round(time.Millisecond), atStop, len(missing), duplicates)
+	if len(missing) > 0 || duplicates > 0 || final.Status != "sent" {
+		t.Fatalf("%d missing, %d duplicates, digest %s %+v", len(missing), duplicates, final.Status, final.Counts)
+	}
+}

@@ -171,7 +171,7 @@ func (m *Main) startWorker(p parts, ds *digests.Service) error {
 		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger}
-	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets}); err != nil {
+	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets, BulkConcurrency: 2 * m.Config.SMTPConnections}); err != nil {
 		return err
 	}
 	if err := m.worker.Start(); err != nil {
@@ -184,9 +184,19 @@ func (m *Main) startWorker(p parts, ds *digests.Service) error {
 	return m.scheduler.Start()
 }
 
+// Limits of the HTTP server that have no variable of their own.
+const (
+	authFailuresPerMinute = 10               // requests with a missing or wrong editor token, per client IP
+	requestTimeout        = 20 * time.Second // a whole request once its headers are read; under WriteTimeout
+)
+
 func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	srv := api.New(api.Config{Subscribers: svc, Store: p.store, Articles: p.articles, Digests: ds, Templates: p.templates,
-		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger})
+		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
+		AllowedOrigins:   m.Config.AllowedOrigins,
+		SignupLimit:      throttle.NewWindow(m.rdb, "nl:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
+		AuthFailureLimit: throttle.NewWindow(m.rdb, "nl:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
+		RequestTimeout:   requestTimeout})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}
