@@ -24,7 +24,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigRefusesBadValues(t *testing.T) {
 	prod := map[string]string{"NEWSLETTER_REDIS_URL": "redis://127.0.0.1:6379/0",
-		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t"}
+		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t",
+		"NEWSLETTER_DKIM_DOMAIN": "example.org", "NEWSLETTER_DKIM_SELECTOR": "news"}
 	tests := []struct{ name, value string }{
 		{"NEWSLETTER_REDIS_URL", "mysql://x"},
 		{"NEWSLETTER_SMTP_URL", "smtp://mail.example.org:25?tls=maybe"},
@@ -43,6 +44,9 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"NEWSLETTER_SECRET", ""},
 		{"NEWSLETTER_SECRET", "short"},
 		{"NEWSLETTER_API_TOKENS", ""},
+		{"NEWSLETTER_SMTP_CONNECTIONS", "0"},
+		{"NEWSLETTER_DKIM_KEY_FILE", "/nonexistent/dkim.pem"},
+		{"NEWSLETTER_SCHEDULE_TICK", "soon"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -52,11 +56,23 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 					env[k] = v
 				}
 			}
+			if tt.name != "NEWSLETTER_DKIM_KEY_FILE" {
+				delete(env, "NEWSLETTER_DKIM_DOMAIN") // else the DKIM trio is incomplete
+				delete(env, "NEWSLETTER_DKIM_SELECTOR")
+			}
 			_, err := LoadConfig(func(k string) string { return env[k] })
 			if err == nil || !strings.HasPrefix(err.Error(), tt.name+": ") {
 				t.Fatalf("err = %v, want one naming %s", err, tt.name)
 			}
 		})
+	}
+}
+
+func TestDKIMVariablesComeTogether(t *testing.T) {
+	env := map[string]string{"NEWSLETTER_DKIM_DOMAIN": "example.org"}
+	_, err := LoadConfig(func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "NEWSLETTER_DKIM_") {
+		t.Fatalf("only the domain set: %v, want an error naming the missing DKIM variable", err)
 	}
 }
 
