@@ -1,0 +1,160 @@
+package subscribers
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ExportFormat is the shape of an export.
+type ExportFormat string
+
+// The export formats: CSV with one row per subscription, or JSON Lines with
+// one subscriber, consent records included, per line.
+const (
+	ExportCSV  ExportFormat = "csv"
+	ExportJSON ExportFormat = "json"
+)
+
+// exportChunk is how many subscribers are loaded in one pipeline.
+const exportChunk = 500
+
+// Export writes every subscriber, or those with a subscription to
+// newsletter nl when it is not empty, to w. Progress, when set, is called
+// with the number of subscribers looked at so far and the total.
+func (s *Service) Export(ctx context.Context, w io.Writer, nl string, f ExportFormat, progress func(done, total int64)) error {
+	last, err := s.Store.lastID(ctx)
+	if err != nil {
+		return err
+	}
+	out := newExportWriter(w, f)
+	for from := int64(1); from <= last; from += exportChunk {
+		subs, err := s.Store.subscribersRange(ctx, from, min(from+exportChunk-1, last))
+		if err != nil {
+			return fmt.Errorf("subscribers: export: %w", err)
+		}
+		for _, sub := range subs {
+			if err := out.write(sub, nl); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(min(from+exportChunk-1, last), last)
+		}
+	}
+	return out.flush()
+}
+
+// lastID returns the highest subscriber id handed out.
+func (s *Store) lastID(ctx context.Context) (int64, error) {
+	n, err := s.rdb.Get(ctx, keySubscriberNext).Int64()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	return n, err
+}
+
+// subscribersRange loads the subscribers with ids from..to that exist.
+func (s *Store) subscribersRange(ctx context.Context, from, to int64) ([]*Subscriber, error) {
+	hashes := make([]*redis.MapStringStringCmd, 0, to-from+1)
+	consents := make([]*redis.StringSliceCmd, 0, to-from+1)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for id := from; id <= to; id++ {
+			hashes = append(hashes, p.HGetAll(ctx, keySubscriber(id)))
+			consents = append(consents, p.LRange(ctx, keyConsent(id), 0, -1))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Subscriber
+	for i, h := range hashes {
+		if len(h.Val()) == 0 {
+			continue
+		}
+		sub := decodeSubscriber(from+int64(i), h.Val())
+		for _, raw := range consents[i].Val() {
+			var c Consent
+			if json.Unmarshal([]byte(raw), &c) == nil {
+				sub.Consent = append(sub.Consent, c)
+			}
+		}
+		out = append(out, sub)
+	}
+	return out, nil
+}
+
+// exportWriter writes subscribers in one format.
+type exportWriter struct {
+	format ExportFormat
+	csv    *csv.Writer
+	json   *json.Encoder
+	header bool
+}
+
+func newExportWriter(w io.Writer, f ExportFormat) *exportWriter {
+	if f == ExportJSON {
+		return &exportWriter{format: f, json: json.NewEncoder(w)}
+	}
+	return &exportWriter{format: ExportCSV, csv: csv.NewWriter(w)}
+}
+
+var exportColumns = []string{"email", "name", "newsletter", "status", "subscribed_at", "confirmed_at", "unsubscribed_at"}
+
+func (e *exportWriter) write(sub *Subscriber, nl string) error {
+	if nl != "" && !hasSubscription(sub, nl) {
+		return nil
+	}
+	if e.format == ExportJSON {
+		return e.json.Encode(sub)
+	}
+	if !e.header {
+		e.header = true
+		if err := e.csv.Write(exportColumns); err != nil {
+			return err
+		}
+	}
+	for _, s := range sub.Subscriptions {
+		if nl != "" && s.Newsletter != nl {
+			continue
+		}
+		row := []string{sub.Email, sub.Name, s.Newsletter, string(s.Status), stamp(&s.SubscribedAt), stamp(s.ConfirmedAt), stamp(s.UnsubscribedAt)}
+		if err := e.csv.Write(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *exportWriter) flush() error {
+	if e.csv == nil {
+		return nil
+	}
+	if !e.header {
+		e.csv.Write(exportColumns)
+	}
+	e.csv.Flush()
+	return e.csv.Error()
+}
+
+func hasSubscription(sub *Subscriber, nl string) bool {
+	for _, s := range sub.Subscriptions {
+		if s.Newsletter == nl {
+			return true
+		}
+	}
+	return false
+}
+
+func stamp(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
