@@ -6,6 +6,8 @@
 //	newsletter worker  the worker and scheduler only
 //	newsletter digest send NEWSLETTER [--wait]   create and send a digest
 //	newsletter digest status ID [--wait]         show a digest's progress
+//	newsletter subscribers import FILE.csv [--newsletter ID] [--confirmed]
+//	newsletter subscribers export [--newsletter ID] [--format csv|json]
 //	newsletter healthcheck                       exit 0 if the local server is healthy
 //
 // Configuration comes from NEWSLETTER_* environment variables; see README.md.
@@ -35,6 +37,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if len(args) > 0 && args[0] == "digest" {
 		return runCommand(args[1:], getenv, stdout, stderr, runDigest)
 	}
+	if len(args) > 0 && args[0] == "subscribers" {
+		return runCommand(args[1:], getenv, stdout, stderr, runSubscribers)
+	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return runCommand(args[1:], getenv, stdout, stderr, runHealthcheck)
 	}
@@ -43,7 +48,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		mode = Mode(args[0])
 	}
 	if !mode.Valid() {
-		fmt.Fprintf(stderr, "newsletter: unknown command %q (want run, serve, worker, digest or healthcheck)\n", args[0])
+		fmt.Fprintf(stderr, "newsletter: unknown command %q (want run, serve, worker, digest, subscribers or healthcheck)\n", args[0])
 		return 2
 	}
 	cfg, err := LoadConfig(getenv)
