@@ -13,15 +13,28 @@ import (
 var errUnauthorized = newsletter.Errorf(eUnauthorized, "A valid editor token is required.")
 
 // requireEditor lets through requests that carry one of the editor tokens.
-// Tokens are compared in constant time, and never logged.
+// Tokens are compared in constant time, and never logged. A request with a
+// missing or wrong token counts as a failure of its client; past the
+// failure limit it answers 429 instead of 401, until the window frees up.
 func (s *Server) requireEditor(c *gin.Context) {
 	scheme, given, _ := strings.Cut(c.GetHeader("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || !s.validToken(strings.TrimSpace(given)) {
-		c.Header("WWW-Authenticate", `Bearer realm="newsletter"`)
-		c.AbortWithStatusJSON(statusOf[eUnauthorized], errorBody{Error: errUnauthorized})
+	if strings.EqualFold(scheme, "Bearer") && s.validToken(strings.TrimSpace(given)) {
+		c.Next()
 		return
 	}
-	c.Next()
+	if s.cfg.AuthFailureLimit != nil {
+		wait, err := s.take(c, s.cfg.AuthFailureLimit)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if wait > 0 {
+			answerLimited(c, wait)
+			return
+		}
+	}
+	c.Header("WWW-Authenticate", `Bearer realm="newsletter"`)
+	c.AbortWithStatusJSON(statusOf[eUnauthorized], errorBody{Error: errUnauthorized})
 }
 
 // validToken compares digests, so neither the content nor the length of a

@@ -4,9 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"newsletter"
 )
 
 const (
@@ -52,14 +55,43 @@ func (s *Server) recoverPanics(c *gin.Context) {
 	c.Next()
 }
 
-// securityHeaders sets what every response carries: no sniffing, no
+// setSecurityHeaders sets what every response carries: no sniffing, no
 // framing, no referrer (pages carry tokens), and a strict content policy.
-func securityHeaders(c *gin.Context) {
-	h := c.Writer.Header()
+// ServeHTTP sets them before routing, so the timeout answer has them too.
+func setSecurityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy",
 		"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	c.Next()
+}
+
+// timeoutBody is the answer to a request that took longer than the
+// request timeout.
+var timeoutBody = mustJSON(errorBody{Error: newsletter.Errorf(eTimeout, "The server took too long to answer. Please try again.")})
+
+// eTimeout is the code of the timeout answer.
+const eTimeout = "timeout"
+
+// withTimeout answers 503 with timeoutBody when h has not answered within
+// d. The request's context ends then, so the handler's next Redis call
+// fails at once (one under way ends at the client's read timeout); what
+// the handler writes afterwards is dropped. The answer is buffered whole,
+// so a streaming route would need to bypass it.
+func withTimeout(h http.Handler, d time.Duration) http.Handler {
+	th := http.TimeoutHandler(h, d, string(timeoutBody))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		th.ServeHTTP(jsonTimeout{w}, r)
+	})
+}
+
+// jsonTimeout labels http.TimeoutHandler's own answer, the only 503 that
+// has no Content-Type (every 503 of the engine has one), as JSON.
+type jsonTimeout struct{ http.ResponseWriter }
+
+func (w jsonTimeout) WriteHeader(code int) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	w.ResponseWriter.WriteHeader(code)
 }

@@ -16,6 +16,7 @@ import (
 	"newsletter/digests"
 	"newsletter/subscribers"
 	"newsletter/templates"
+	"newsletter/throttle"
 )
 
 // Config is what the HTTP server needs.
@@ -32,13 +33,27 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For names the
 	// client; none by default, so clients cannot choose their own IP.
 	TrustedProxies []netip.Prefix
+	// AllowedOrigins are the origins (https://www.example.org) whose pages
+	// may call POST /v1/subscriptions from scripts (CORS); none by default.
+	AllowedOrigins []string
+	// SignupLimit limits signups per client IP (per /64 for IPv6); nil:
+	// unlimited.
+	SignupLimit *throttle.Window
+	// AuthFailureLimit limits requests with a missing or wrong editor token
+	// per client IP; past it they answer 429. nil: no limit.
+	AuthFailureLimit *throttle.Window
+	// RequestTimeout is the longest a request may take once its headers are
+	// read; past it the answer is 503 "timeout". 0: no limit.
+	RequestTimeout time.Duration
 }
 
 // Server serves the public pages, the subscribe API and the editor API.
 type Server struct {
-	cfg    Config
-	engine *gin.Engine
-	log    *slog.Logger
+	cfg     Config
+	engine  *gin.Engine
+	handler http.Handler // the engine, within the request timeout
+	log     *slog.Logger
+	origins origins
 }
 
 // New returns a Server with every route registered.
@@ -55,8 +70,11 @@ func New(cfg Config) *Server {
 	if err := e.SetTrustedProxies(prefixStrings(cfg.TrustedProxies)); err != nil {
 		panic("api: trusted proxies: " + err.Error()) // valid prefixes always parse
 	}
-	s := &Server{cfg: cfg, engine: e, log: cfg.Logger}
-	e.Use(s.requestID, s.logRequests, s.recoverPanics, securityHeaders)
+	s := &Server{cfg: cfg, engine: e, handler: e, log: cfg.Logger, origins: newOrigins(cfg.AllowedOrigins)}
+	if cfg.RequestTimeout > 0 {
+		s.handler = withTimeout(e, cfg.RequestTimeout)
+	}
+	e.Use(s.requestID, s.logRequests, s.recoverPanics)
 	e.NoRoute(s.handleNotFound)
 	e.NoMethod(s.handleMethodNotAllowed)
 	s.routes()
@@ -69,11 +87,14 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/openapi.json", s.handleOpenAPI)
-	e.POST("/v1/subscriptions", s.handleSubscribe)
+	e.POST("/v1/subscriptions", s.allowOrigin, s.limitSignups, s.handleSubscribe)
+	e.OPTIONS("/v1/subscriptions", s.handlePreflight)
 	e.GET("/confirm", s.handleConfirmPage)
 	e.POST("/confirm", s.handleConfirm)
 	e.GET("/unsubscribe", s.handleUnsubscribePage)
 	e.POST("/unsubscribe", s.handleUnsubscribe)
+	e.GET("/not-me", s.handleNotMePage)
+	e.POST("/not-me", s.handleNotMe)
 	e.GET("/digests/:id", s.handleWebView)
 
 	editor := e.Group("/v1", s.requireEditor)
@@ -112,7 +133,8 @@ func pathParam(c *gin.Context, name string) string {
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.engine.ServeHTTP(w, r)
+	setSecurityHeaders(w.Header())
+	s.handler.ServeHTTP(w, r)
 }
 
 // Routes lists the method and path of every route, for documentation checks.

@@ -11,21 +11,11 @@ import (
 // returns their newsletters. A token used again within its lifetime answers
 // the same; each newly confirmed subscription gets one welcome email.
 func (s *Service) Confirm(ctx context.Context, token string, meta RequestMeta) ([]string, error) {
-	id, hash, err := parseConfirmToken(token)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := s.Store.loadToken(ctx, hash)
+	rec, hash, err := s.liveToken(ctx, token)
 	if err != nil {
 		return nil, fmt.Errorf("subscribers: confirm: %w", err)
 	}
-	if rec == nil || rec.SubscriberID != id {
-		return nil, errInvalidToken
-	}
 	now := s.Now()
-	if now.After(rec.ExpiresAt) {
-		return nil, errExpiredToken
-	}
 	if rec.UsedAt.IsZero() {
 		// Do the work, then mark the token used: a confirmation that failed
 		// half-way is completed by the reader's next click.
@@ -37,6 +27,27 @@ func (s *Service) Confirm(ctx context.Context, token string, meta RequestMeta) (
 		}
 	}
 	return rec.Newsletters, nil
+}
+
+// liveToken returns the record of a confirmation token and the hash it is
+// stored under: errInvalidToken when it is not a token that was issued and
+// still stands, errExpiredToken when its lifetime is over.
+func (s *Service) liveToken(ctx context.Context, token string) (*tokenRecord, string, error) {
+	id, hash, err := parseConfirmToken(token)
+	if err != nil {
+		return nil, "", err
+	}
+	rec, err := s.Store.loadToken(ctx, hash)
+	if err != nil {
+		return nil, "", err
+	}
+	if rec == nil || rec.SubscriberID != id {
+		return nil, "", errInvalidToken
+	}
+	if s.Now().After(rec.ExpiresAt) {
+		return nil, "", errExpiredToken
+	}
+	return rec, hash, nil
 }
 
 // confirm confirms each pending subscription of the token, records the

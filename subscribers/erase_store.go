@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -19,19 +20,62 @@ func (s *Store) erase(ctx context.Context, id int64, addr string) error {
 		return err
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, f := range fields {
-			if nl, ok := strings.CutPrefix(f, "sub:"); ok {
-				for _, st := range Statuses {
-					p.ZRem(ctx, KeyAudience(nl, st), id)
-				}
-			}
-		}
-		for _, h := range tokens {
-			p.Del(ctx, keyConfirmToken(h))
-		}
-		p.Del(ctx, keySubscriber(id), keyConsent(id), keyTokens(id))
-		p.HDel(ctx, keySubscriberIndex, AddressKey(addr))
+		queueErase(ctx, p, id, addr, fields, tokens)
 		return nil
 	})
 	return err
+}
+
+// eraseIfBare erases subscriber id, as erase does, when it holds no
+// subscription at all, which means it never confirmed anything: confirmed
+// and unsubscribed subscriptions are kept for good. It reports whether it
+// erased. A subscription added meanwhile (a new signup) cancels the erase.
+func (s *Store) eraseIfBare(ctx context.Context, id int64) (bool, error) {
+	erased := false
+	err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		h, err := tx.HGetAll(ctx, keySubscriber(id)).Result()
+		if err != nil || len(h) == 0 {
+			return err
+		}
+		fields := make([]string, 0, len(h))
+		for f := range h {
+			if strings.HasPrefix(f, "sub:") {
+				return nil
+			}
+			fields = append(fields, f)
+		}
+		tokens, err := tx.SMembers(ctx, keyTokens(id)).Result()
+		if err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			queueErase(ctx, p, id, h[fieldEmail], fields, tokens)
+			return nil
+		})
+		erased = err == nil
+		return err
+	}, keySubscriber(id))
+	if errors.Is(err, redis.TxFailedErr) {
+		return false, nil
+	}
+	return erased, err
+}
+
+// queueErase queues the commands that remove subscriber id, with address
+// addr, hash fields fields and confirmation token hashes tokens.
+func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, fields, tokens []string) {
+	for _, f := range fields {
+		if nl, ok := strings.CutPrefix(f, "sub:"); ok {
+			for _, st := range Statuses {
+				p.ZRem(ctx, KeyAudience(nl, st), id)
+			}
+		}
+	}
+	for _, h := range tokens {
+		p.Del(ctx, keyConfirmToken(h))
+	}
+	p.Del(ctx, keySubscriber(id), keyConsent(id), keyTokens(id))
+	if addr != "" {
+		p.HDel(ctx, keySubscriberIndex, AddressKey(addr))
+	}
 }

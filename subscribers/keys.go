@@ -1,6 +1,10 @@
 package subscribers
 
-import "strconv"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
 
 // Every Redis key this package uses is named here, so the layout can be read
 // in one place:
@@ -15,6 +19,12 @@ import "strconv"
 //	nl:confirm:{sha256 hex}              hash   a confirmation token's record
 //	nl:suppressed                        hash   AddressKey -> suppression record, JSON
 //	nl:suppressions                      zset   AddressKey scored by suppression time, unix ms, for paging
+//	nl:throttle:confirm:10m:{hash}       zset   confirmation emails to one address in the last 10 minutes
+//	nl:throttle:confirm:day:{hash}       zset   confirmation emails to one address in the last 24 hours
+//	nl:throttle:confirm:site:all         zset   confirmation emails to anyone, in the site-wide window
+//
+// {hash} is the hex SHA-256 of the AddressKey: the throttle keys name no
+// address, and they expire with their window, so Erase need not find them.
 const (
 	keyNewsletters     = "nl:newsletters"
 	keySubscriberNext  = "nl:subscriber:next"
@@ -22,6 +32,22 @@ const (
 	keySuppressed      = "nl:suppressed"
 	keySuppressions    = "nl:suppressions"
 )
+
+// Prefixes of the confirmation limits' sliding windows (throttle.Window
+// appends the key), and the key of the site-wide one.
+const (
+	prefixConfirmShort = "nl:throttle:confirm:10m:"
+	prefixConfirmDay   = "nl:throttle:confirm:day:"
+	prefixConfirmSite  = "nl:throttle:confirm:site:"
+	keyConfirmSite     = "all"
+)
+
+// throttleAddressKey returns the key under which the per-address
+// confirmation limits count addr: the hex SHA-256 of its AddressKey.
+func throttleAddressKey(addr string) string {
+	sum := sha256.Sum256([]byte(AddressKey(addr)))
+	return hex.EncodeToString(sum[:])
+}
 
 func keySubscriber(id int64) string {
 	return "nl:subscriber:" + strconv.FormatInt(id, 10)

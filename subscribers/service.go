@@ -40,12 +40,15 @@ type Service struct {
 	Notifier   Notifier
 	Signer     *Signer // makes and checks unsubscribe tokens
 	ConfirmTTL time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Limits caps confirmation emails per address and site-wide; nil sets
+	// no limit.
+	Limits *ConfirmLimits
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-// NewService returns a Service with the default confirmation lifetime and
-// the real clock.
+// NewService returns a Service with the default confirmation lifetime, the
+// real clock and no confirmation limits.
 func NewService(store *Store, n Notifier, logger *slog.Logger) *Service {
 	return &Service{Store: store, Notifier: n, ConfirmTTL: DefaultConfirmTTL, Now: time.Now, Logger: logger}
 }

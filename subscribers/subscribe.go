@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,8 +29,10 @@ type SignupRequest struct {
 
 // Subscribe records a pending subscription of req.Email to each named
 // newsletter and asks the Notifier for a confirmation email, unless every
-// named newsletter is already confirmed for that address. Its result is the
-// same whether or not the address was known, so callers can answer alike.
+// named newsletter is already confirmed for that address, the address is
+// suppressed, or a confirmation limit holds the email back. Its result is
+// the same in every case, whether or not the address was known, so callers
+// can answer alike.
 func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 	addr, err := NormalizeAddress(req.Email)
 	if err != nil {
@@ -48,35 +51,76 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 	return nil
 }
 
+// subscribe records the signup and sends the confirmation email. The
+// signup's consent record is kept when it changed a subscription or sent
+// an email; a repeat that did neither (held back by a limit, or for
+// newsletters already confirmed) leaves no trace, so that nobody can grow
+// another reader's history at will.
 func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta) error {
 	now := s.Now()
 	id, err := s.Store.EnsureSubscriber(ctx, addr, now)
 	if err != nil {
 		return err
 	}
-	var unconfirmed []string
+	unconfirmed, changed, err := s.subscribeEach(ctx, id, nls, now)
+	if err != nil {
+		return err
+	}
+	send, err := s.mayConfirm(ctx, id, addr, unconfirmed, now)
+	if err != nil {
+		return err
+	}
+	if changed || send {
+		meta.Source = truncate(meta.Source, maxSignupSource)
+		consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
+		if err := s.Store.AddConsent(ctx, id, consent); err != nil {
+			return err
+		}
+	}
+	if !send {
+		return nil
+	}
+	return s.sendConfirmation(ctx, id, addr, unconfirmed, name)
+}
+
+// subscribeEach makes subscriber id's subscription to each of nls pending
+// unless it is already pending or confirmed. It returns the newsletters not
+// yet confirmed, and whether any subscription changed.
+func (s *Service) subscribeEach(ctx context.Context, id int64, nls []string, now time.Time) (unconfirmed []string, changed bool, err error) {
 	for _, nl := range nls {
 		prev, err := s.Store.transition(ctx, id, nl, transSubscribe, now)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		if prev != StatusConfirmed {
 			unconfirmed = append(unconfirmed, nl)
 		}
+		changed = changed || prev == "" || prev == StatusUnsubscribed
 	}
-	meta.Source = truncate(meta.Source, maxSignupSource)
-	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
-	if err := s.Store.AddConsent(ctx, id, consent); err != nil {
-		return err
-	}
+	return unconfirmed, changed, nil
+}
+
+// mayConfirm reports whether a confirmation email for the unconfirmed
+// newsletters goes to addr: not when there are none, never to a suppressed
+// address (answered as any other), and not past a confirmation limit. A
+// signup held back keeps its pending subscriptions; an earlier email's
+// link still confirms them, and PurgeUnconfirmed removes them in time.
+func (s *Service) mayConfirm(ctx context.Context, id int64, addr string, unconfirmed []string, now time.Time) (bool, error) {
 	if len(unconfirmed) == 0 {
-		return nil
+		return false, nil
 	}
-	// A suppressed address is answered as any other, but gets no email.
 	if suppressed, err := s.Store.isSuppressed(ctx, addr); err != nil || suppressed {
-		return err
+		return false, err
 	}
-	return s.sendConfirmation(ctx, id, addr, unconfirmed, name)
+	limit, err := s.Limits.allow(ctx, addr, now)
+	if err != nil {
+		return false, err
+	}
+	if limit != "" {
+		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", id, "limit", limit)
+		return false, nil
+	}
+	return true, nil
 }
 
 func (s *Service) sendConfirmation(ctx context.Context, id int64, addr string, nls []string, name string) error {

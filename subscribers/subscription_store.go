@@ -2,7 +2,9 @@ package subscribers
 
 import (
 	"context"
+	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,4 +91,67 @@ func optionalTime(s string) *time.Time {
 
 func sortSubscriptions(subs []Subscription) {
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Newsletter < subs[j].Newsletter })
+}
+
+// removePendingScript deletes one subscription if it is still pending and,
+// when ARGV[3] is not 0, was made before that unix second. It returns 1
+// when it deleted it.
+//
+// KEYS: subscriber hash, audience pending.
+// ARGV: newsletter id, subscriber id, cutoff.
+var removePendingScript = redis.NewScript(`
+local field = 'sub:' .. ARGV[1]
+local cur = redis.call('HGET', KEYS[1], field)
+if not cur then return 0 end
+local st, sa = string.match(cur, '^(%a+)|(%d+)|')
+if st ~= 'pending' then return 0 end
+if ARGV[3] ~= '0' and tonumber(sa) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HDEL', KEYS[1], field)
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+`)
+
+// removePending deletes subscriber id's subscription to newsletter nl if it
+// is still pending and, unless before is zero, was made before it; it
+// reports whether it did. A pending subscription was never consented to,
+// so it leaves nothing behind, not even an "unsubscribed" status.
+func (s *Store) removePending(ctx context.Context, id int64, nl string, before time.Time) (bool, error) {
+	cutoff := int64(0)
+	if !before.IsZero() {
+		cutoff = before.Unix()
+	}
+	keys := []string{keySubscriber(id), KeyAudience(nl, StatusPending)}
+	n, err := removePendingScript.Run(ctx, s.rdb, keys, nl, id, cutoff).Int()
+	return n == 1, err
+}
+
+// pendingPage returns up to count subscriber ids of newsletter nl's pending
+// audience above after, in order, and the subscribed_at of each one's
+// subscription. Paging by score (the id) is stable while members are
+// removed behind the cursor.
+func (s *Store) pendingPage(ctx context.Context, nl string, after int64, count int64) ([]int64, []time.Time, error) {
+	members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: KeyAudience(nl, StatusPending),
+		Start: "(" + strconv.FormatInt(after, 10), Stop: "+inf", ByScore: true, Count: count}).Result()
+	if err != nil || len(members) == 0 {
+		return nil, nil, err
+	}
+	ids := make([]int64, len(members))
+	cmds := make([]*redis.StringCmd, len(members))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, m := range members {
+			ids[i], _ = strconv.ParseInt(m, 10, 64)
+			cmds[i] = p.HGet(ctx, keySubscriber(ids[i]), fieldSubscription(nl))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, err
+	}
+	since := make([]time.Time, len(members))
+	for i, cmd := range cmds {
+		if sub := decodeSubscription(nl, cmd.Val()); sub.Status == StatusPending {
+			since[i] = sub.SubscribedAt
+		}
+	}
+	return ids, since, nil
 }

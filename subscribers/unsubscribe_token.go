@@ -49,9 +49,9 @@ var errInvalidUnsubscribe = &newsletter.Error{Code: newsletter.EINVALIDTOKEN,
 // made for, or an invalid_token error.
 func (s *Signer) ParseUnsubscribeToken(token string) (int64, string, error) {
 	p64, t64, ok := strings.Cut(token, ".")
-	payload, err1 := base64.RawURLEncoding.Strict().DecodeString(p64)
-	given, err2 := base64.RawURLEncoding.Strict().DecodeString(t64)
-	if !ok || err1 != nil || err2 != nil || len(given) != unsubscribeTagBytes {
+	payload, ok1 := decodeCanonical(p64)
+	given, ok2 := decodeCanonical(t64)
+	if !ok || !ok1 || !ok2 || len(given) != unsubscribeTagBytes {
 		return 0, "", errInvalidUnsubscribe
 	}
 	for _, key := range s.keys {
@@ -62,14 +62,26 @@ func (s *Signer) ParseUnsubscribeToken(token string) (int64, string, error) {
 	return 0, "", errInvalidUnsubscribe
 }
 
+// decodeCanonical decodes unpadded base64url, and reports whether s is
+// exactly how the result encodes: the decoder skips CR and LF, which would
+// let one token be written many ways.
+func decodeCanonical(s string) ([]byte, bool) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return b, err == nil && base64.RawURLEncoding.EncodeToString(b) == s
+}
+
 func unsubscribePayload(id int64, nl string) []byte {
 	b := binary.AppendUvarint(nil, uint64(id))
 	return append(b, nl...)
 }
 
+// parseUnsubscribePayload decodes a payload that unsubscribePayload made.
+// A varint can be written longer than needed ("\xff\x00" is 127, as is
+// "\x7f"); only the shortest form is accepted, so that one subscriber and
+// newsletter have exactly one token per key.
 func parseUnsubscribePayload(p []byte) (int64, string, error) {
 	id, n := binary.Uvarint(p)
-	if n <= 0 || ValidateNewsletterID(string(p[n:])) != nil {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, id)) || ValidateNewsletterID(string(p[n:])) != nil {
 		return 0, "", errInvalidUnsubscribe
 	}
 	return int64(id), string(p[n:]), nil

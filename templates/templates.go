@@ -25,7 +25,7 @@ var embedded embed.FS
 var Emails = []string{"confirm", "welcome", "digest"}
 
 // Pages lists the pages under pages/, each rendered inside pages/layout.html.tmpl.
-var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed"}
+var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed", "notme", "notme_done"}
 
 // Set is every template, parsed.
 type Set struct {

@@ -16,7 +16,7 @@ type view struct{ ID, Name, Description string }
 // reader or editor can set.
 var samples = map[string]any{
 	"confirm": map[string]any{"Email": "a@example.org", "Link": "https://news.example/confirm?token=T",
-		"ValidFor": "7 days", "Newsletters": []view{{"daily", "<b>Daily</b>", ""}}},
+		"NotMeLink": "https://news.example/not-me?token=T", "ValidFor": "7 days", "Newsletters": []view{{"daily", "<b>Daily</b>", ""}}},
 	"welcome": map[string]any{"Email": "a@example.org", "Newsletter": view{"daily", "<b>Daily</b>", "<i>desc</i>"}},
 	"digest": map[string]any{"Newsletter": view{"daily", "<b>Daily</b>", ""}, "Subject": "S", "Intro": "<i>",
 		"Date": "May 1, 2026", "WebURL": "https://news.example/digests/1", "Greeting": "Hello,", "UnsubscribeURL": "https://news.example/u",
@@ -114,4 +114,36 @@ func mustDuration(t *testing.T, s string) time.Duration {
 		t.Fatal(err)
 	}
 	return d
+}
+
+func TestConfirmCarriesBothLinks(t *testing.T) {
+	set, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := set.RenderEmail("confirm", samples["confirm"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{"https://news.example/confirm?token=T", "https://news.example/not-me?token=T"} {
+		if !strings.Contains(r.Text, link) || !strings.Contains(r.HTML, `href="`+link+`"`) {
+			t.Errorf("confirmation email lacks %s in its text or HTML part", link)
+		}
+	}
+}
+
+func TestNotMePagePostsTheToken(t *testing.T) {
+	set, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := set.RenderPage(&buf, "notme", map[string]any{"Title": "This wasn't me", "Token": "a&b"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<form method="post" action="/not-me">`, `name="token" value="a&amp;b"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("not-me page lacks %s:\n%s", want, buf.String())
+		}
+	}
 }

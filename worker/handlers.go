@@ -36,9 +36,15 @@ type Handlers struct {
 	ConfirmTTL    time.Duration  // told to the reader in the confirmation email
 	LogLinks      bool           // dev mode: log each confirmation link
 	Logger        *slog.Logger
-	sealer        *sealer
-	client        *asynq.Client // queues batches
-	stopping      chan struct{} // closed when the worker starts shutting down
+
+	// Subscribers runs the purge of unconfirmed subscriptions, those older
+	// than UnconfirmedTTL; nil or 0 purges nothing.
+	Subscribers    *subscribers.Service
+	UnconfirmedTTL time.Duration
+
+	sealer   *sealer
+	client   *asynq.Client // queues batches
+	stopping chan struct{} // closed when the worker starts shutting down
 }
 
 // newsletterView is what templates see of a newsletter.
@@ -46,9 +52,13 @@ type newsletterView struct {
 	ID, Name, Description string
 }
 
+// confirmData is what the confirmation email shows: the address and the
+// newsletters' names, never anything else the signer typed, so that the
+// form cannot relay anyone's text.
 type confirmData struct {
 	Email       string
-	Link        string
+	Link        string // confirms
+	NotMeLink   string // "This wasn't me": suppresses the address
 	ValidFor    string
 	Newsletters []newsletterView
 }
@@ -72,7 +82,8 @@ func (h *Handlers) handleConfirmation(ctx context.Context, t *asynq.Task) error 
 		return err
 	}
 	link := h.BaseURL + "/confirm?token=" + url.QueryEscape(token)
-	data := confirmData{Email: p.Email, Link: link, ValidFor: templates.HumanDuration(h.ConfirmTTL), Newsletters: nls}
+	data := confirmData{Email: p.Email, Link: link, NotMeLink: h.BaseURL + "/not-me?token=" + url.QueryEscape(token),
+		ValidFor: templates.HumanDuration(h.ConfirmTTL), Newsletters: nls}
 	if err := h.send(ctx, "confirm", from, p.Email, data); err != nil {
 		return err
 	}

@@ -43,9 +43,12 @@ func NewScheduler(opt *redis.Options, cfg SchedulerConfig, logger *slog.Logger) 
 	if cfg.FeedEvery <= 0 {
 		cfg.FeedEvery = 10 * time.Minute
 	}
+	purge := periodic(TypePurgeUnconfirmed, time.Hour)
+	purge.Cronspec = purgeCron
 	tasks := periodicTasks{
 		periodic(TypeScheduleTick, cfg.Tick),
 		periodic(TypePollFeeds, cfg.FeedEvery),
+		purge,
 	}
 	mgr, err := asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
 		PeriodicTaskConfigProvider: tasks,

@@ -59,6 +59,7 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	mux.HandleFunc(TypeDigestBatch, h.handleDigestBatch)
 	mux.HandleFunc(TypeScheduleTick, h.handleScheduleTick)
 	mux.HandleFunc(TypePollFeeds, h.handlePollFeeds)
+	mux.HandleFunc(TypePurgeUnconfirmed, h.handlePurgeUnconfirmed)
 	return &Server{srv: srv, bulk: bulk, mux: mux, stopping: h.stopping}, nil
 }
 

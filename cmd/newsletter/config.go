@@ -31,6 +31,7 @@ type Config struct {
 	APITokens        []string
 	SendRate         int
 	ConfirmTTL       time.Duration
+	UnconfirmedTTL   time.Duration // unconfirmed subscriptions older than this are purged
 	AllowedOrigins   []string
 	TrustedProxies   []netip.Prefix
 	SignupRate       Rate
@@ -73,6 +74,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SendRate:         r.count("NEWSLETTER_SEND_RATE", 0),
 		SMTPConnections:  r.count("NEWSLETTER_SMTP_CONNECTIONS", 4),
 		ConfirmTTL:       r.duration("NEWSLETTER_CONFIRM_TTL", subscribers.DefaultConfirmTTL),
+		UnconfirmedTTL:   r.duration("NEWSLETTER_UNCONFIRMED_TTL", subscribers.DefaultUnconfirmedTTL),
 		AllowedOrigins:   r.origins("NEWSLETTER_ALLOWED_ORIGINS"),
 		TrustedProxies:   r.cidrs("NEWSLETTER_TRUSTED_PROXIES"),
 		SignupRate:       r.rate("NEWSLETTER_SIGNUP_RATE", "10/m"),
@@ -104,6 +106,9 @@ func (c *Config) validate() error {
 	}
 	if c.SMTPConnections < 1 || c.SMTPConnections > 100 {
 		return &ConfigError{"NEWSLETTER_SMTP_CONNECTIONS", "must be from 1 to 100"}
+	}
+	if c.UnconfirmedTTL < c.ConfirmTTL {
+		return &ConfigError{"NEWSLETTER_UNCONFIRMED_TTL", "must be at least NEWSLETTER_CONFIRM_TTL, or links would confirm purged sign-ups"}
 	}
 	if !c.DevMode() && len(c.APITokens) == 0 {
 		return &ConfigError{"NEWSLETTER_API_TOKENS", "required when NEWSLETTER_REDIS_URL is set"}

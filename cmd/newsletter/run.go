@@ -97,7 +97,7 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 		return err
 	}
 	if mode.works() {
-		if err := m.startWorker(p, ds); err != nil {
+		if err := m.startWorker(p, svc, ds); err != nil {
 			return err
 		}
 	}
@@ -160,17 +160,18 @@ func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, err
 	m.enqueuer = enq
 	svc := subscribers.NewService(p.store, enq, m.Logger)
 	svc.ConfirmTTL, svc.Signer = m.Config.ConfirmTTL, p.signer
+	svc.Limits = subscribers.NewConfirmLimits(m.rdb, throttle.Rate(m.Config.ConfirmationRate))
 	ds := &digests.Service{Store: p.digests, Articles: p.articles, Subscribers: p.store, Dispatcher: enq, Now: time.Now}
 	return svc, ds, nil
 }
 
-func (m *Main) startWorker(p parts, ds *digests.Service) error {
+func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	var err error
 	m.sender, m.bulk = m.newSenders()
 	h := &worker.Handlers{Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate), Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
 		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
-		LogLinks: m.Config.DevMode(), Logger: m.Logger}
+		LogLinks: m.Config.DevMode(), Logger: m.Logger, Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL}
 	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets, BulkConcurrency: 2 * m.Config.SMTPConnections}); err != nil {
 		return err
 	}

@@ -1,0 +1,51 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter/subscribers"
+)
+
+// handleNotMePage shows a "This wasn't me" button for the link in a
+// confirmation email. It changes nothing, so a mail scanner that fetches
+// the link suppresses nobody.
+func (s *Server) handleNotMePage(c *gin.Context) {
+	s.page(c, http.StatusOK, "notme", pageData{Title: "This wasn't me", Token: c.Query("token")})
+}
+
+// handleNotMe suppresses the address a confirmation token was sent to and
+// withdraws its unconfirmed sign-ups: the reader says they did not sign up.
+func (s *Server) handleNotMe(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubscribeBody)
+	token := c.PostForm("token")
+	if token == "" {
+		token = c.Query("token")
+	}
+	meta := subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
+	if err := s.cfg.Subscribers.NotMe(c, token, meta); err != nil {
+		s.notMeFailed(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, gin.H{"status": "suppressed"})
+		return
+	}
+	s.page(c, http.StatusOK, "notme_done", pageData{Title: "Thank you"})
+}
+
+// notMeFailed answers a failed "This wasn't me" as failPage does, but with
+// a page that offers no sign-up form: the reader came to leave.
+func (s *Server) notMeFailed(c *gin.Context, err error) {
+	if wantsJSON(c) {
+		s.fail(c, err)
+		return
+	}
+	e := s.coded(c, err)
+	heading := errorHeadings[e.Code]
+	if heading == "" {
+		heading = "Something went wrong"
+	}
+	s.page(c, statusFor(e.Code), "error", pageData{Title: "Something went wrong", Heading: heading, Message: e.Message})
+}

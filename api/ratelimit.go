@@ -1,0 +1,73 @@
+package api
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter"
+	"newsletter/throttle"
+)
+
+var (
+	errSignupLimited = newsletter.Errorf(newsletter.ERATELIMITED, "Too many signups from your address. Please try again later.")
+	errAuthLimited   = newsletter.Errorf(newsletter.ERATELIMITED, "Too many failed attempts from your address. Please try again later.")
+)
+
+// limitSignups refuses a signup from a client that signed up too often
+// lately, with 429 and Retry-After. Every attempt counts, valid or not, so
+// the limit also slows down probing.
+func (s *Server) limitSignups(c *gin.Context) {
+	if s.cfg.SignupLimit == nil {
+		return
+	}
+	wait, err := s.take(c, s.cfg.SignupLimit)
+	switch {
+	case err != nil:
+		s.fail(c, err)
+	case wait > 0:
+		c.Header("Retry-After", retryAfter(wait))
+		s.fail(c, errSignupLimited)
+	}
+}
+
+// take takes one event of limit for the client of c and returns how long
+// the client must wait first; 0 when the event is allowed.
+func (s *Server) take(c *gin.Context, limit *throttle.Window) (time.Duration, error) {
+	return limit.Allow(c, clientKey(c.ClientIP()), time.Now())
+}
+
+// answerLimited answers a refused editor request: 429 with Retry-After, as
+// JSON like every other editor error.
+func answerLimited(c *gin.Context, wait time.Duration) {
+	c.Header("Retry-After", retryAfter(wait))
+	c.AbortWithStatusJSON(http.StatusTooManyRequests, errorBody{Error: errAuthLimited})
+}
+
+// retryAfter is a wait in whole seconds, rounded up, at least 1.
+func retryAfter(wait time.Duration) string {
+	secs := (wait + time.Second - 1) / time.Second
+	return strconv.FormatInt(max(int64(secs), 1), 10)
+}
+
+// clientKey is what a client is limited by: its IPv4 address, or the /64
+// network of its IPv6 address, since one host usually holds a whole /64
+// and could otherwise take a fresh address for every request.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}

@@ -1,0 +1,101 @@
+// Package metrics owns what the service tells Prometheus: counters of
+// signups, confirmations and unsubscribes, messages sent and failed per
+// newsletter and kind, the SMTP send latency, digest progress and queue
+// sizes. It is served at GET /metrics.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Message kinds, the "kind" label of the message counters.
+const (
+	KindConfirmation = "confirmation"
+	KindWelcome      = "welcome"
+	KindDigest       = "digest"
+)
+
+// Metrics holds the service's collectors in a registry of its own.
+type Metrics struct {
+	registry      *prometheus.Registry
+	Signups       prometheus.Counter
+	Confirmations prometheus.Counter
+	Unsubscribes  prometheus.Counter
+	Sent          *prometheus.CounterVec // by newsletter and kind
+	Failed        *prometheus.CounterVec // by newsletter and kind
+	SendSeconds   prometheus.Histogram
+}
+
+// New returns the service's metrics, with Go runtime and process metrics.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		Signups: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsletter_signups_total",
+			Help: "Valid signups answered 202, whether or not a confirmation email went out."}),
+		Confirmations: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsletter_confirmations_total",
+			Help: "Confirmation links that confirmed at least one subscription or answered the same again."}),
+		Unsubscribes: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsletter_unsubscribes_total",
+			Help: "Unsubscribe requests carried out."}),
+		Sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsletter_messages_sent_total",
+			Help: "Messages accepted by the SMTP server (or written to the outbox)."}, []string{"newsletter", "kind"}),
+		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsletter_messages_failed_total",
+			Help: "Messages that failed to send, temporary failures included."}, []string{"newsletter", "kind"}),
+		SendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "newsletter_smtp_send_seconds",
+			Help: "Time to hand one message to the SMTP server.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+	}
+	m.registry.MustRegister(m.Signups, m.Confirmations, m.Unsubscribes, m.Sent, m.Failed, m.SendSeconds,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveSend records one send of kind for newsletter nl that took d.
+func (m *Metrics) ObserveSend(nl, kind string, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	m.SendSeconds.Observe(d.Seconds())
+	if err != nil {
+		m.Failed.WithLabelValues(nl, kind).Inc()
+		return
+	}
+	m.Sent.WithLabelValues(nl, kind).Inc()
+}
+
+// Gauges is a source of values read at each scrape, such as queue sizes or
+// digest progress: a map from label values to a value.
+type Gauges func() (map[[2]string]float64, error)
+
+// AddGauges registers a gauge family whose two labels and values come from
+// read at each scrape.
+func (m *Metrics) AddGauges(name, help string, labels [2]string, read Gauges) {
+	m.registry.MustRegister(&gaugeFunc{desc: prometheus.NewDesc(name, help, labels[:], nil), read: read})
+}
+
+// Handler serves the metrics in Prometheus's text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// gaugeFunc is a collector of gauges read at scrape time.
+type gaugeFunc struct {
+	desc *prometheus.Desc
+	read Gauges
+}
+
+func (g *gaugeFunc) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+func (g *gaugeFunc) Collect(ch chan<- prometheus.Metric) {
+	values, err := g.read()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(g.desc, err)
+		return
+	}
+	for labels, v := range values {
+		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v, labels[0], labels[1])
+	}
+}
