@@ -26,6 +26,7 @@ func (s *Server) handleConfirm(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
+	s.cfg.Metrics.CountConfirmation()
 	if wantsJSON(c) {
 		c.JSON(http.StatusOK, gin.H{"status": "confirmed", "newsletters": nls})
 		return

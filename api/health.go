@@ -23,3 +23,12 @@ func (s *Server) handleReadyz(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
+
+// handleMetrics serves the Prometheus metrics, when the server has them.
+func (s *Server) handleMetrics(c *gin.Context) {
+	if s.cfg.Metrics == nil {
+		s.handleNotFound(c)
+		return
+	}
+	s.cfg.Metrics.Handler().ServeHTTP(c.Writer, c.Request)
+}

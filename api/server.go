@@ -14,6 +14,7 @@ import (
 
 	"newsletter/articles"
 	"newsletter/digests"
+	"newsletter/metrics"
 	"newsletter/subscribers"
 	"newsletter/templates"
 	"newsletter/throttle"
@@ -30,6 +31,7 @@ type Config struct {
 	APITokens   []string      // bearer tokens for the editor API
 	ConfirmTTL  time.Duration // told to readers on the thank-you page
 	Logger      *slog.Logger
+	Metrics     *metrics.Metrics // served at /metrics; nil: none
 	// TrustedProxies are the networks whose X-Forwarded-For names the
 	// client; none by default, so clients cannot choose their own IP.
 	TrustedProxies []netip.Prefix
@@ -87,6 +89,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/openapi.json", s.handleOpenAPI)
+	e.GET("/metrics", s.handleMetrics)
 	e.POST("/v1/subscriptions", s.allowOrigin, s.limitSignups, s.handleSubscribe)
 	e.OPTIONS("/v1/subscriptions", s.handlePreflight)
 	e.GET("/confirm", s.handleConfirmPage)

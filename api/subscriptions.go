@@ -51,6 +51,7 @@ func (s *Server) handleSubscribe(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.cfg.Metrics.CountSignup()
 	if wantsHTML(c) {
 		s.page(c, http.StatusOK, "subscribed", pageData{Title: "Successfully subscribed", Message: ThankYou, ValidFor: templates.HumanDuration(s.cfg.ConfirmTTL)})
 		return

@@ -36,6 +36,7 @@ func (s *Server) handleUnsubscribe(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
+	s.cfg.Metrics.CountUnsubscribe()
 	if wantsJSON(c) {
 		c.JSON(http.StatusOK, gin.H{"status": "unsubscribed", "newsletter": nl})
 		return

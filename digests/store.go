@@ -158,3 +158,23 @@ func atoi(s string) int64 {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Unfinished returns newsletter nl's digests that are queued or sending,
+// among its latest ten.
+func (s *Store) Unfinished(ctx context.Context, nl string) ([]*Digest, error) {
+	ids, err := s.rdb.ZRevRange(ctx, keyDigests(nl), 0, 9).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Digest
+	for _, id := range ids {
+		d, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil && !d.Status.Finished() {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}

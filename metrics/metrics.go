@@ -99,3 +99,24 @@ func (g *gaugeFunc) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v, labels[0], labels[1])
 	}
 }
+
+// CountSignup counts one valid signup.
+func (m *Metrics) CountSignup() {
+	if m != nil {
+		m.Signups.Inc()
+	}
+}
+
+// CountConfirmation counts one confirmation.
+func (m *Metrics) CountConfirmation() {
+	if m != nil {
+		m.Confirmations.Inc()
+	}
+}
+
+// CountUnsubscribe counts one unsubscription.
+func (m *Metrics) CountUnsubscribe() {
+	if m != nil {
+		m.Unsubscribes.Inc()
+	}
+}

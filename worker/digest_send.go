@@ -8,6 +8,7 @@ import (
 
 	"newsletter/digests"
 	"newsletter/mailer"
+	"newsletter/metrics"
 	"newsletter/subscribers"
 )
 
@@ -92,7 +93,9 @@ func (h *Handlers) beforeSend(ctx context.Context, run *batchRun) error {
 
 // sendOne sends to one recipient and acts on the answer's class.
 func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipient) error {
+	start := time.Now()
 	err := h.Bulk.Send(ctx, run.env.Message(run.d, run.body, r))
+	h.Metrics.ObserveSend(run.d.Newsletter, metrics.KindDigest, time.Since(start), err)
 	class := mailer.Classify(err)
 	if class != mailer.Temporary && class != mailer.SlowDown {
 		run.tempRow = 0

@@ -13,6 +13,7 @@ import (
 	"newsletter/articles"
 	"newsletter/digests"
 	"newsletter/mailer"
+	"newsletter/metrics"
 	"newsletter/subscribers"
 	"newsletter/templates"
 	"newsletter/throttle"
@@ -36,6 +37,7 @@ type Handlers struct {
 	ConfirmTTL    time.Duration  // told to the reader in the confirmation email
 	LogLinks      bool           // dev mode: log each confirmation link
 	Logger        *slog.Logger
+	Metrics       *metrics.Metrics // nil: none
 
 	// Subscribers runs the purge of unconfirmed subscriptions, those older
 	// than UnconfirmedTTL; nil or 0 purges nothing.
@@ -84,7 +86,7 @@ func (h *Handlers) handleConfirmation(ctx context.Context, t *asynq.Task) error 
 	link := h.BaseURL + "/confirm?token=" + url.QueryEscape(token)
 	data := confirmData{Email: p.Email, Link: link, NotMeLink: h.BaseURL + "/not-me?token=" + url.QueryEscape(token),
 		ValidFor: templates.HumanDuration(h.ConfirmTTL), Newsletters: nls}
-	if err := h.send(ctx, "confirm", from, p.Email, data); err != nil {
+	if err := h.send(ctx, "confirm", firstOf(p.Newsletters), from, p.Email, data); err != nil {
 		return err
 	}
 	if h.LogLinks {
@@ -105,7 +107,7 @@ func (h *Handlers) handleWelcome(ctx context.Context, t *asynq.Task) error {
 	if len(nls) == 0 {
 		return nil // the newsletter is gone: nobody to welcome to
 	}
-	return h.send(ctx, "welcome", from, p.Email, welcomeData{Email: p.Email, Newsletter: nls[0]})
+	return h.send(ctx, "welcome", p.Newsletter, from, p.Email, welcomeData{Email: p.Email, Newsletter: nls[0]})
 }
 
 // newsletters loads the named newsletters that still exist, and the sender
@@ -131,7 +133,17 @@ func (h *Handlers) newsletters(ctx context.Context, ids []string) ([]newsletterV
 
 // send renders email name for one recipient and sends it. A permanent
 // refusal is not retried.
-func (h *Handlers) send(ctx context.Context, name, from, to string, data any) error {
+// kinds maps email templates to the kind label of the message metrics.
+var kinds = map[string]string{"confirm": metrics.KindConfirmation, "welcome": metrics.KindWelcome}
+
+func firstOf(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return list[0]
+}
+
+func (h *Handlers) send(ctx context.Context, name, nl, from, to string, data any) error {
 	if suppressed, err := h.Store.Suppressed(ctx, []string{to}); err != nil || suppressed[0] {
 		return err // never mail a suppressed address
 	}
@@ -141,7 +153,10 @@ func (h *Handlers) send(ctx context.Context, name, from, to string, data any) er
 	}
 	msg := &mailer.Message{From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
-	if err := h.Sender.Send(ctx, msg); err != nil {
+	start := time.Now()
+	err = h.Sender.Send(ctx, msg)
+	h.Metrics.ObserveSend(nl, kinds[name], time.Since(start), err)
+	if err != nil {
 		if !mailer.IsTemporary(err) {
 			return fmt.Errorf("send %s email: %w: %w", name, err, asynq.SkipRetry)
 		}

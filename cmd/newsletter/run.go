@@ -19,6 +19,7 @@ import (
 	"newsletter/articles"
 	"newsletter/digests"
 	"newsletter/mailer"
+	"newsletter/metrics"
 	"newsletter/subscribers"
 	"newsletter/templates"
 	"newsletter/throttle"
@@ -57,6 +58,7 @@ type Main struct {
 	listener  net.Listener
 	served    chan error
 	parts     parts
+	metrics   *metrics.Metrics
 	closing   sync.Once
 	closeErr  error
 }
@@ -86,6 +88,7 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 	p := parts{store: subscribers.NewStore(m.rdb), articles: articles.NewStore(m.rdb),
 		digests: digests.NewStore(m.rdb), signer: signer, templates: tpl}
 	m.parts = p
+	m.metrics = m.newMetrics(p)
 	store := p.store
 	if m.Config.DevMode() {
 		if err := m.seedDev(ctx, store); err != nil {
@@ -168,7 +171,7 @@ func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, err
 func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	var err error
 	m.sender, m.bulk = m.newSenders()
-	h := &worker.Handlers{Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate), Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
+	h := &worker.Handlers{Metrics: m.metrics, Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate), Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
 		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger, Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL}
@@ -192,7 +195,7 @@ const (
 )
 
 func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
-	srv := api.New(api.Config{Subscribers: svc, Store: p.store, Articles: p.articles, Digests: ds, Templates: p.templates,
+	srv := api.New(api.Config{Metrics: m.metrics, Subscribers: svc, Store: p.store, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
 		AllowedOrigins:   m.Config.AllowedOrigins,
 		SignupLimit:      throttle.NewWindow(m.rdb, "nl:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
