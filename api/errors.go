@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
+	"newsletter/subscribers"
 )
 
 // Codes that only the HTTP layer produces.
@@ -29,6 +30,7 @@ var statusOf = map[string]int{
 	newsletter.EINVALIDDIGEST:     http.StatusUnprocessableEntity,
 	newsletter.ENOARTICLES:        http.StatusUnprocessableEntity,
 	newsletter.EINVALIDTOKEN:      http.StatusBadRequest,
+	subscribers.EBADCSV:           http.StatusBadRequest,
 	newsletter.EEXPIREDTOKEN:      http.StatusGone,
 	newsletter.ENOTFOUND:          http.StatusNotFound,
 	newsletter.ECONFLICT:          http.StatusConflict,

@@ -105,6 +105,8 @@ func (s *Server) routes() {
 	editor.GET("/newsletters", s.handleListNewsletters)
 	editor.GET("/subscribers/:email", s.handleGetSubscriber)
 	editor.DELETE("/subscribers/:email", s.handleDeleteSubscriber)
+	editor.GET("/subscribers/:email/export", s.handleExportSubscriber)
+	editor.POST("/subscribers/import", s.handleImportSubscribers)
 	editor.POST("/articles", s.handlePostArticles)
 	editor.POST("/newsletters/:id/digests", s.handleCreateDigest)
 	editor.GET("/newsletters/:id/digests/preview", s.handlePreviewDigest)
