@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// loadRow is one fixed-rate load of the subscribe endpoint.
+type loadRow struct {
+	Kind       string         `json:"kind"` // "api": the service; "baseline": bare Gin + one Redis SET
+	Rate       int            `json:"rate"`
+	Requests   uint64         `json:"requests"`
+	Throughput float64        `json:"throughput"` // successful requests per second
+	Success    float64        `json:"success"`    // share of 2xx
+	P50ms      float64        `json:"p50_ms"`
+	P99ms      float64        `json:"p99_ms"`
+	Maxms      float64        `json:"max_ms"`
+	Non2xx     int            `json:"non_2xx"`
+	Codes      map[string]int `json:"status_codes"`
+	Errors     []string       `json:"errors,omitempty"`
+	ServerCPU  float64        `json:"server_cpu_seconds"` // the API process (serve, or the baseline)
+	WorkerCPU  float64        `json:"worker_cpu_seconds,omitempty"`
+	RedisCPU   float64        `json:"redis_cpu_seconds"`
+	Mails      int64          `json:"confirmations_at_sink,omitempty"` // during the load
+}
+
+// target is what a load phase loads: the subscribe URL, and the processes
+// whose CPU counts.
+type target struct {
+	url    string
+	server *child
+	worker *child
+	stop   func()
+}
+
+// load runs each rate against the service ("api") or the baseline.
+func (e *env) load(ctx context.Context, r int, kind string) ([]loadRow, error) {
+	if err := e.rdb.FlushDB(ctx).Err(); err != nil {
+		return nil, err
+	}
+	t, err := e.loadTarget(ctx, r, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer t.stop()
+	var rows []loadRow
+	for _, rate := range e.opt.rates {
+		row, err := e.attack(ctx, t, kind, fmt.Sprintf("r%d-%s-%d", r, kind, rate), rate)
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, *row)
+		time.Sleep(time.Second) // let queues and sockets settle
+	}
+	return rows, nil
+}
+
+func (e *env) loadTarget(ctx context.Context, r int, kind string) (*target, error) {
+	if kind == "baseline" {
+		return e.startBaseline(ctx, r)
+	}
+	svc, err := e.startService(ctx, fmt.Sprintf("run%d-api", r))
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.api.putNewsletter(ctx); err != nil {
+		svc.stop()
+		return nil, err
+	}
+	return &target{url: svc.api.base + "/v1/subscriptions", server: svc.serve, worker: svc.worker, stop: svc.stop}, nil
+}
+
+// attack loads t at rate signups per second for e.opt.loadFor, each with an
+// address of its own.
+func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int) (*loadRow, error) {
+	if err := e.sink.reset(ctx); err != nil {
+		return nil, err
+	}
+	before, err := e.loadUsage(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true),
+		vegeta.Workers(64), vegeta.MaxWorkers(4096))
+	var m vegeta.Metrics
+	results := atk.Attack(signups(t.url, "load-"+tag+"-"), vegeta.Rate{Freq: rate, Per: time.Second}, e.opt.loadFor, tag)
+	for res := range results {
+		if ctx.Err() != nil {
+			atk.Stop()
+		}
+		m.Add(res)
+	}
+	m.Close()
+	after, err := e.loadUsage(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.sink.count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row := rowOf(kind, rate, &m)
+	row.ServerCPU, row.WorkerCPU, row.RedisCPU = after.serve-before.serve, after.worker-before.worker, after.redis-before.redis
+	if kind == "api" {
+		row.Mails = c.Messages
+	}
+	return row, ctx.Err()
+}
+
+// signups is a targeter of valid JSON signups with distinct addresses.
+func signups(url, prefix string) vegeta.Targeter {
+	var seq atomic.Int64
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	return func(t *vegeta.Target) error {
+		i := seq.Add(1)
+		t.Method, t.URL, t.Header = http.MethodPost, url, hdr
+		t.Body = []byte(`{"email":"` + prefix + strconv.FormatInt(i, 10) + `@bench.example","newsletters":["` + benchNewsletter + `"]}`)
+		return nil
+	}
+}
+
+func rowOf(kind string, rate int, m *vegeta.Metrics) *loadRow {
+	row := &loadRow{Kind: kind, Rate: rate, Requests: m.Requests, Throughput: m.Throughput, Success: m.Success,
+		P50ms: ms(m.Latencies.P50), P99ms: ms(m.Latencies.P99), Maxms: ms(m.Latencies.Max), Codes: m.StatusCodes}
+	for code, count := range m.StatusCodes {
+		if len(code) != 3 || code[0] != '2' {
+			row.Non2xx += count
+		}
+	}
+	row.Errors = m.Errors
+	sort.Strings(row.Errors)
+	if len(row.Errors) > 5 {
+		row.Errors = row.Errors[:5]
+	}
+	return row
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// loadUsage is the CPU of the target's processes and of Redis.
+func (e *env) loadUsage(ctx context.Context, t *target) (usage, error) {
+	var u usage
+	var err error
+	if u.serve, err = procCPU(t.server.pid()); err != nil {
+		return u, err
+	}
+	if t.worker != nil {
+		if u.worker, err = procCPU(t.worker.pid()); err != nil {
+			return u, err
+		}
+	}
+	u.redis, err = redisCPU(ctx, e.rdb)
+	return u, err
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+)
+
+// targetN is the subscriber count the targets name.
+const targetN = 100_000
+
+// printTargets compares the medians with the targets. A fan-out
+// target is checked at 100,000 subscribers, or at the largest count run
+// when that is smaller, which the table says.
+func printTargets(w io.Writer, s *summary) {
+	fmt.Fprintln(w, "\n### Against the targets")
+	fmt.Fprintf(w, "\n| target | measured | verdict |\n|---|---|---|\n")
+	at, ok := fanoutAt(s.Fanout)
+	where := ""
+	if ok && at.N != targetN {
+		where = fmt.Sprintf(" (at %s subscribers, not %s)", count(at.N), count(targetN))
+	}
+	check := func(name string, v float64, unit string, prec int, pass func(float64) bool) {
+		verdict := "not measured"
+		if !math.IsNaN(v) {
+			verdict = map[bool]string{true: "meets", false: "misses"}[pass(v)]
+		}
+		fmt.Fprintf(w, "| %s | %s%s%s | %s |\n", name, num(v, prec), unit, where, verdict)
+	}
+	nan := math.NaN()
+	get := func(key string) float64 {
+		if !ok {
+			return nan
+		}
+		return at.get(key)
+	}
+	check("fan-out ≥ 85% of the raw limit", 100*get("of_limit"), "%", 0, func(v float64) bool { return v >= 85 })
+	check("service CPU ≤ 0.25 s per 1,000 messages", get("service_cpu_1k"), " s", 3, func(v float64) bool { return v <= 0.25 })
+	check("worker peak RSS < 100 MB", get("worker_rss_mb"), " MB", 1, func(v float64) bool { return v < 100 })
+	check("Redis < 300 B per confirmed subscriber (INFO)", get("redis_b_sub"), " B", 0, func(v float64) bool { return v < 300 })
+	check("confirmation p95 < 5 s during the digest", get("latency_p95_ms")/1000, " s", 2, func(v float64) bool { return v < 5 })
+	where = ""
+	api, base := bestSustained(s.Load, "api"), bestSustained(s.Load, "baseline")
+	check("subscribe API ≥ 3,000 signups/s with p99 < 50 ms (highest rate held)", api, "/s", 0, func(v float64) bool { return v >= 3000 })
+	verdict := "not measured"
+	if !math.IsNaN(api) && !math.IsNaN(base) {
+		verdict = map[bool]string{true: "meets", false: "misses"}[api > 0 && base <= 2*api]
+	}
+	fmt.Fprintf(w, "| API's highest held rate within 2x of the baseline's | API %s/s, baseline %s/s | %s |\n", num(api, 0), num(base, 0), verdict)
+}
+
+// fanoutAt returns the row of targetN subscribers, else the largest run.
+func fanoutAt(rows []summaryRow) (summaryRow, bool) {
+	var best summaryRow
+	found := false
+	for _, r := range rows {
+		if r.N == targetN {
+			return r, true
+		}
+		if !found || r.N > best.N {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// bestSustained returns the highest rate that kind held: throughput within
+// 1% of the rate, 99.9% success and p99 under 50 ms. NaN when none was run;
+// 0 when none was held.
+func bestSustained(rows []summaryRow, kind string) float64 {
+	best, seen := 0.0, false
+	for _, r := range rows {
+		if r.Kind != kind {
+			continue
+		}
+		seen = true
+		held := r.get("throughput") >= 0.99*float64(r.Rate) && r.get("success") >= 0.999 && r.get("p99_ms") < 50
+		if held && float64(r.Rate) > best {
+			best = float64(r.Rate)
+		}
+	}
+	if !seen {
+		return math.NaN()
+	}
+	return best
+}
