@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// configVariables returns every variable LoadConfig reads.
+func configVariables() map[string]bool {
+	read := map[string]bool{}
+	LoadConfig(func(k string) string { read[k] = true; return "" })
+	return read
+}
+
+func loadCompose(t *testing.T) *types.Project {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{"../../compose.yaml"}, cli.WithName("newsletter"),
+		cli.WithWorkingDirectory("../.."), cli.WithEnv([]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("compose.yaml does not load: %v", err)
+	}
+	return p
+}
+
+func TestComposeRunsTheServiceAsDocumented(t *testing.T) {
+	p := loadCompose(t)
+	for _, name := range []string{"redis", "mailpit", "newsletter"} {
+		if _, err := p.GetService(name); err != nil {
+			t.Fatalf("compose.yaml lacks service %s", name)
+		}
+	}
+	redis, _ := p.GetService("redis")
+	if cmd := strings.Join(redis.Command, " "); !strings.Contains(cmd, "--appendonly yes") {
+		t.Errorf("redis runs %q, want --appendonly yes", cmd)
+	}
+	if len(redis.Volumes) == 0 || redis.Volumes[0].Type != "volume" || redis.Volumes[0].Target != "/data" {
+		t.Errorf("redis keeps /data on %+v, want a named volume", redis.Volumes)
+	}
+	published := func(s types.ServiceConfig) []uint32 {
+		var out []uint32
+		for _, port := range s.Ports {
+			out = append(out, port.Target)
+		}
+		return out
+	}
+	mailpit, _ := p.GetService("mailpit")
+	svc, _ := p.GetService("newsletter")
+	if ports := published(mailpit); !slices.Contains(ports, 8025) || !slices.Contains(ports, 1025) {
+		t.Errorf("mailpit ports %v, want 8025 (UI) and 1025 (SMTP)", ports)
+	}
+	if ports := published(svc); !slices.Contains(ports, 8080) {
+		t.Errorf("service ports %v, want 8080", ports)
+	}
+	if svc.Build == nil || svc.HealthCheck == nil || redis.HealthCheck == nil {
+		t.Errorf("the service must be built from the Dockerfile and every service health-checked")
+	}
+
+	known, readme := configVariables(), mustRead(t, "../../README.md")
+	for name := range svc.Environment {
+		if !known[name] {
+			t.Errorf("compose.yaml sets %s, which the service does not read", name)
+		}
+		if !strings.Contains(readme, "`"+name+"`") {
+			t.Errorf("compose.yaml sets %s, which the README does not document", name)
+		}
+	}
+	for _, name := range []string{"NEWSLETTER_REDIS_URL", "NEWSLETTER_SMTP_URL", "NEWSLETTER_SECRET", "NEWSLETTER_API_TOKENS", "NEWSLETTER_BASE_URL"} {
+		if svc.Environment[name] == nil {
+			t.Errorf("compose.yaml does not set %s", name)
+		}
+	}
+	if url := *svc.Environment["NEWSLETTER_SMTP_URL"]; !strings.Contains(url, "mailpit:1025") {
+		t.Errorf("NEWSLETTER_SMTP_URL = %q, want the mail catcher", url)
+	}
+}
+
+func TestREADMEDocumentsEveryVariable(t *testing.T) {
+	readme := mustRead(t, "../../README.md")
+	for name := range configVariables() {
+		if !strings.Contains(readme, "`"+name+"`") {
+			t.Errorf("the service reads %s, which the README does not document", name)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
