@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,20 +25,14 @@ const digestUsage = `usage:
 // runDigest runs the digest subcommands, talking to Redis directly. It
 // returns the exit code.
 func runDigest(ctx context.Context, args []string, cfg Config, stdout, stderr io.Writer) int {
-	if len(args) < 2 || (args[0] != "send" && args[0] != "status") {
-		fmt.Fprintln(stderr, digestUsage)
+	fs, ok := commandFlags("digest", digestUsage, args, 2, cfg, stderr, "send", "status")
+	if !ok {
 		return 2
 	}
-	if cfg.DevMode() {
-		fmt.Fprintln(stderr, "newsletter: NEWSLETTER_REDIS_URL: digest commands need the service's Redis; dev mode keeps nothing to look at")
-		return 2
-	}
-	fs := flag.NewFlagSet("digest "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	wait := fs.Bool("wait", false, "show progress until the digest finishes")
 	subject := fs.String("subject", "", "subject (default: the newsletter's name and date)")
 	key := fs.String("idempotency-key", "", "make a repeated send return the first digest")
-	if err := fs.Parse(args[2:]); err != nil {
+	if fs.Parse(args[2:]) != nil {
 		return 2
 	}
 	rdb := redis.NewClient(cfg.Redis)
@@ -113,4 +108,21 @@ func printDigest(w io.Writer, d *digests.Digest) {
 		Counts     digests.Counts `json:"counts"`
 	}{d.ID, d.Newsletter, d.Status, d.Subject, len(d.Articles), d.Counts}, "", "  ")
 	fmt.Fprintln(w, string(out))
+}
+
+// commandFlags checks a one-shot command's arguments (at least min, the
+// first one of verbs) and that it has a Redis to talk to, and returns a
+// flag set for its options; ok is false after it printed why not.
+func commandFlags(name, usage string, args []string, min int, cfg Config, stderr io.Writer, verbs ...string) (*flag.FlagSet, bool) {
+	if len(args) < min || !slices.Contains(verbs, args[0]) {
+		fmt.Fprintln(stderr, usage)
+		return nil, false
+	}
+	if cfg.DevMode() {
+		fmt.Fprintf(stderr, "newsletter: NEWSLETTER_REDIS_URL: %s commands need the service's Redis; dev mode keeps nothing\n", name)
+		return nil, false
+	}
+	fs := flag.NewFlagSet(name+" "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, true
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,16 +22,10 @@ const subscribersUsage = `usage:
 
 // runSubscribers runs the subscribers subcommands against Redis directly.
 func runSubscribers(ctx context.Context, args []string, cfg Config, stdout, stderr io.Writer) int {
-	if len(args) < 1 || (args[0] != "import" && args[0] != "export") {
-		fmt.Fprintln(stderr, subscribersUsage)
+	fs, ok := commandFlags("subscribers", subscribersUsage, args, 1, cfg, stderr, "import", "export")
+	if !ok {
 		return 2
 	}
-	if cfg.DevMode() {
-		fmt.Fprintln(stderr, "newsletter: NEWSLETTER_REDIS_URL: subscriber commands need the service's Redis; dev mode keeps nothing")
-		return 2
-	}
-	fs := flag.NewFlagSet("subscribers "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	nl := fs.String("newsletter", "", "newsletter id")
 	confirmed := fs.Bool("confirmed", false, "the list consented elsewhere: import its rows as confirmed")
 	format := fs.String("format", "csv", "export format: csv or json (JSON Lines)")
