@@ -3,6 +3,7 @@ package throttle
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,7 +30,17 @@ type Send struct {
 	PolicyLimit  int
 	PolicyWindow time.Duration
 	PauseFor     time.Duration
+
+	// The state of the slow-down and pause keys, read at most every
+	// stateTTL rather than once per message.
+	mu        sync.Mutex
+	stateAt   time.Time
+	stateKeys int64
 }
+
+// stateTTL is how long a worker trusts what it last read of the slow-down
+// and pause keys.
+const stateTTL = 250 * time.Millisecond
 
 // NewSend returns the send controls with perSecond messages a second across
 // all workers (0: unlimited) and the default reactions to push-back.
@@ -64,7 +75,7 @@ func (s *Send) Wait(ctx context.Context) error {
 // currentRate is the configured rate, slowed down while receivers push back;
 // it fails with ErrPaused while sending is paused.
 func (s *Send) currentRate(ctx context.Context) (Rate, error) {
-	n, err := s.rdb.Exists(ctx, keySlowDown, keySendPaused).Result()
+	n, err := s.pushBack(ctx)
 	if err != nil || n == 0 {
 		return s.rate, err
 	}
@@ -77,6 +88,29 @@ func (s *Send) currentRate(ctx context.Context) (Rate, error) {
 	return Rate{N: max(s.rate.N/s.SlowFactor, 1), Per: s.rate.Per}, nil
 }
 
+// pushBack returns how many of the slow-down and pause keys exist, reading
+// Redis at most every stateTTL.
+func (s *Send) pushBack(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if time.Since(s.stateAt) < stateTTL {
+		return s.stateKeys, nil
+	}
+	n, err := s.rdb.Exists(ctx, keySlowDown, keySendPaused).Result()
+	if err != nil {
+		return 0, err
+	}
+	s.stateAt, s.stateKeys = time.Now(), n
+	return n, nil
+}
+
+// forget makes the next Wait read the push-back keys again.
+func (s *Send) forget() {
+	s.mu.Lock()
+	s.stateAt = time.Time{}
+	s.mu.Unlock()
+}
+
 func (s *Send) paused(ctx context.Context) bool {
 	n, _ := s.rdb.Exists(ctx, keySendPaused).Result()
 	return n == 1
@@ -85,6 +119,7 @@ func (s *Send) paused(ctx context.Context) bool {
 // SlowDown slows every worker's sending for d, because a receiver asked to
 // (SMTP 421, 454 or 4.7.x).
 func (s *Send) SlowDown(ctx context.Context, d time.Duration) error {
+	defer s.forget()
 	return s.rdb.Set(ctx, keySlowDown, 1, d).Err()
 }
 
@@ -101,6 +136,7 @@ func (s *Send) PolicyRefusal(ctx context.Context) (bool, error) {
 	if n < int64(s.PolicyLimit) {
 		return false, nil
 	}
+	defer s.forget()
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, keySendPaused, 1, s.PauseFor)
 		p.Del(ctx, keyPolicy)
@@ -111,5 +147,6 @@ func (s *Send) PolicyRefusal(ctx context.Context) (bool, error) {
 
 // Resume lifts a pause at once, for an operator who fixed the cause.
 func (s *Send) Resume(ctx context.Context) error {
+	defer s.forget()
 	return s.rdb.Del(ctx, keySendPaused).Err()
 }
