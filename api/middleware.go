@@ -25,6 +25,7 @@ func (s *Server) requestID(c *gin.Context) {
 	id := hex.EncodeToString(b[:])
 	c.Header(headerRequestID, id)
 	c.Set(ctxLogger, s.log.With("request_id", id))
+	c.Request = c.Request.WithContext(newsletter.WithRequestID(c.Request.Context(), id))
 	c.Next()
 }
 

@@ -35,7 +35,7 @@ func (h *Handlers) handleDigest(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
-	h.Logger.Info("Digest planned", "digest_id", d.ID, "newsletter", d.Newsletter, "recipients", d.Counts.Total)
+	h.Logger.Info("Digest planned", "request_id", p.RequestID, "digest_id", d.ID, "newsletter", d.Newsletter, "recipients", d.Counts.Total)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"newsletter"
 	"newsletter/digests"
 )
 
@@ -20,13 +21,14 @@ const (
 )
 
 type digestPayload struct {
-	ID string `json:"id"`
+	RequestID string `json:"request_id,omitempty"` // the editor's request, if any
+	ID        string `json:"id"`
 }
 
 // newDigestTask returns the task that starts sending digest id; its task id
 // makes a second dispatch a no-op while the first is queued.
-func newDigestTask(id string) (*asynq.Task, error) {
-	raw, err := json.Marshal(digestPayload{ID: id})
+func newDigestTask(ctx context.Context, id string) (*asynq.Task, error) {
+	raw, err := json.Marshal(digestPayload{RequestID: newsletter.RequestID(ctx), ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +51,7 @@ func newBatchTask(b digests.Batch) (*asynq.Task, error) {
 // DispatchDigest queues digest id for sending; it implements
 // digests.Dispatcher.
 func (e *Enqueuer) DispatchDigest(ctx context.Context, id string) error {
-	task, err := newDigestTask(id)
+	task, err := newDigestTask(ctx, id)
 	if err != nil {
 		return err
 	}

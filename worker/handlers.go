@@ -90,7 +90,7 @@ func (h *Handlers) handleConfirmation(ctx context.Context, t *asynq.Task) error 
 		return err
 	}
 	if h.LogLinks {
-		h.Logger.Info("Dev mode: confirmation link", "email", p.Email, "link", link)
+		h.Logger.Info("Dev mode: confirmation link", "request_id", p.RequestID, "email", p.Email, "link", link)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"newsletter"
 	"newsletter/subscribers"
 )
 
@@ -30,7 +31,7 @@ func NewEnqueuer(rdb redis.UniversalClient, secrets []string) (*Enqueuer, error)
 
 // SendConfirmation queues a confirmation email.
 func (e *Enqueuer) SendConfirmation(ctx context.Context, c subscribers.ConfirmationEmail) error {
-	task, err := newConfirmationTask(confirmationPayload{SubscriberID: c.SubscriberID, Email: c.Email,
+	task, err := newConfirmationTask(confirmationPayload{RequestID: newsletter.RequestID(ctx), SubscriberID: c.SubscriberID, Email: c.Email,
 		SealedToken: e.sealer.seal(c.Token), Newsletters: c.Newsletters})
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func (e *Enqueuer) SendConfirmation(ctx context.Context, c subscribers.Confirmat
 // SendWelcome queues a welcome email; a second request for the same
 // subscriber and newsletter while the first is queued is dropped.
 func (e *Enqueuer) SendWelcome(ctx context.Context, w subscribers.WelcomeEmail) error {
-	task, err := newWelcomeTask(welcomePayload{SubscriberID: w.SubscriberID, Email: w.Email, Newsletter: w.Newsletter})
+	task, err := newWelcomeTask(welcomePayload{RequestID: newsletter.RequestID(ctx), SubscriberID: w.SubscriberID, Email: w.Email, Newsletter: w.Newsletter})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"newsletter"
 	"newsletter/internal/redistest"
 	"newsletter/subscribers"
 	"newsletter/worker"
@@ -60,5 +61,26 @@ func TestWelcomeQueuedOnce(t *testing.T) {
 	}
 	if n := rdb.LLen(context.Background(), "asynq:{default}:pending").Val(); n != 1 {
 		t.Fatalf("default queue holds %d welcome tasks, want 1", n)
+	}
+}
+
+func TestQueuedTasksCarryTheRequestID(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	enq, _ := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
+	ctx := newsletter.WithRequestID(context.Background(), "req-1234")
+	if err := enq.SendWelcome(ctx, subscribers.WelcomeEmail{SubscriberID: 1, Email: "a@example.org", Newsletter: "daily"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := enq.DispatchDigest(ctx, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, k := range rdb.Keys(ctx, "asynq:{default}:t:*").Val() {
+		if strings.Contains(rdb.HGet(ctx, k, "msg").Val(), `"request_id":"req-1234"`) {
+			found++
+		}
+	}
+	if found != 2 {
+		t.Fatalf("%d queued tasks carry the request id, want 2", found)
 	}
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -112,7 +113,11 @@ func errorLogger(l *slog.Logger) asynq.ErrorHandlerFunc {
 	return func(ctx context.Context, t *asynq.Task, err error) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		max, _ := asynq.GetMaxRetry(ctx)
-		l.Warn("Task failed", "task_type", t.Type(), "retry", retried, "max_retry", max, "error", err)
+		var p struct {
+			RequestID string `json:"request_id"`
+		}
+		json.Unmarshal(t.Payload(), &p)
+		l.Warn("Task failed", "task_type", t.Type(), "request_id", p.RequestID, "retry", retried, "max_retry", max, "error", err)
 	}
 }
 

@@ -33,6 +33,7 @@ var queuePriorities = map[string]int{QueueConfirm: 6, QueueDefault: 3}
 // confirmationPayload carries a confirmation email's request. The token is
 // sealed, so the queue in Redis holds nothing that could confirm anyone.
 type confirmationPayload struct {
+	RequestID    string   `json:"request_id,omitempty"` // the signup that asked for it
 	SubscriberID int64    `json:"sid"`
 	Email        string   `json:"email"`
 	SealedToken  string   `json:"sealed_token"`
@@ -40,6 +41,7 @@ type confirmationPayload struct {
 }
 
 type welcomePayload struct {
+	RequestID    string `json:"request_id,omitempty"` // the confirmation that asked for it
 	SubscriberID int64  `json:"sid"`
 	Email        string `json:"email"`
 	Newsletter   string `json:"newsletter"`
