@@ -12,7 +12,7 @@ import (
 	"newsletter/api"
 )
 
-var ginParam = regexp.MustCompile(`:([a-z_]+)`)
+var ginParam = regexp.MustCompile(`[:*]([a-z_]+)`)
 
 // TestOpenAPIListsEveryRoute fails when a route is added or removed without
 // the OpenAPI document saying so.

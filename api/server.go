@@ -47,6 +47,13 @@ type Config struct {
 	// RequestTimeout is the longest a request may take once its headers are
 	// read; past it the answer is 503 "timeout". 0: no limit.
 	RequestTimeout time.Duration
+	// SessionKey signs the session cookies of the editor pages; every
+	// process serving one site needs the same key. Empty: a random key, so
+	// sessions end with the process.
+	SessionKey []byte
+	// QueueUI is the queue monitor, served under QueueUIPath to signed-in
+	// editors; nil: none.
+	QueueUI http.Handler
 }
 
 // Server serves the public pages, the subscribe API and the editor API.
@@ -56,6 +63,10 @@ type Server struct {
 	handler http.Handler // the engine, within the request timeout
 	log     *slog.Logger
 	origins origins
+	// sessions signs the editor pages' cookies; queuePolicy is the content
+	// policy of the queue monitor.
+	sessions    *sessions
+	queuePolicy string
 }
 
 // New returns a Server with every route registered.
@@ -72,7 +83,8 @@ func New(cfg Config) *Server {
 	if err := e.SetTrustedProxies(prefixStrings(cfg.TrustedProxies)); err != nil {
 		panic("api: trusted proxies: " + err.Error()) // valid prefixes always parse
 	}
-	s := &Server{cfg: cfg, engine: e, handler: e, log: cfg.Logger, origins: newOrigins(cfg.AllowedOrigins)}
+	s := &Server{cfg: cfg, engine: e, handler: e, log: cfg.Logger, origins: newOrigins(cfg.AllowedOrigins),
+		sessions: newSessions(cfg.SessionKey, cfg.APITokens), queuePolicy: queueUIPolicy(cfg.QueueUI)}
 	if cfg.RequestTimeout > 0 {
 		s.handler = withTimeout(e, cfg.RequestTimeout)
 	}
@@ -115,6 +127,8 @@ func (s *Server) routes() {
 	editor.GET("/suppressions", s.handleListSuppressions)
 	editor.DELETE("/suppressions/:email", s.handleDeleteSuppression)
 	editor.POST("/webhooks/bounces", s.handleBounceWebhook)
+
+	s.adminRoutes()
 }
 
 func prefixStrings(prefixes []netip.Prefix) []string {

@@ -14,11 +14,19 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	texttemplate "text/template"
 )
 
 //go:embed email pages
 var embedded embed.FS
+
+// adminFS holds the editor pages. They are one template set, for Gin, so
+// they live apart from the reader pages; Load fails when a file in it is
+// neither the layout nor one of AdminPages.
+//
+//go:embed admin
+var adminFS embed.FS
 
 // Emails lists the emails: each has name.subject.tmpl, name.text.tmpl and
 // name.html.tmpl under email/.
@@ -27,10 +35,16 @@ var Emails = []string{"confirm", "welcome", "digest"}
 // Pages lists the pages under pages/, each rendered inside pages/layout.html.tmpl.
 var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed", "notme", "notme_done"}
 
+// AdminPages lists the editor pages under admin/: each file defines a
+// template of its name, framed by admin_top and admin_bottom from
+// admin/layout.html.tmpl.
+var AdminPages = []string{"login", "index", "newsletter", "digest", "subscribers", "suppressions", "error"}
+
 // Set is every template, parsed.
 type Set struct {
 	pages  map[string]*htmltemplate.Template
 	emails map[string]*email
+	admin  *htmltemplate.Template
 }
 
 type email struct {
@@ -42,9 +56,10 @@ type email struct {
 // Load parses the embedded templates, each replaced by the file of the same
 // path under dir when dir is not empty and holds one.
 func Load(dir string) (*Set, error) {
-	fsys := fs.FS(embedded)
+	fsys, afs := fs.FS(embedded), fs.FS(adminFS)
 	if dir != "" {
 		fsys = overlay{top: os.DirFS(dir), base: embedded}
+		afs = overlay{top: os.DirFS(dir), base: adminFS}
 	}
 	set := &Set{pages: map[string]*htmltemplate.Template{}, emails: map[string]*email{}}
 	for _, name := range Pages {
@@ -61,8 +76,50 @@ func Load(dir string) (*Set, error) {
 		}
 		set.emails[name] = e
 	}
+	admin, err := loadAdmin(afs)
+	if err != nil {
+		return nil, fmt.Errorf("templates: admin: %w", err)
+	}
+	set.admin = admin
 	return set, nil
 }
+
+// loadAdmin parses the layout and every page of the editor pages into one
+// template, and checks that each page is defined.
+func loadAdmin(fsys fs.FS) (*htmltemplate.Template, error) {
+	files := []string{"admin/layout.html.tmpl"}
+	for _, name := range AdminPages {
+		files = append(files, "admin/"+name+".html.tmpl")
+	}
+	if err := onlyFiles(adminFS, "admin", files); err != nil {
+		return nil, err
+	}
+	t, err := htmltemplate.New("admin").ParseFS(fsys, files...)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range AdminPages {
+		if t.Lookup(name) == nil {
+			return nil, fmt.Errorf("admin/%s.html.tmpl does not define %q", name, name)
+		}
+	}
+	return t, nil
+}
+
+// onlyFiles returns an error naming the first file under dir of fsys that
+// is not in files.
+func onlyFiles(fsys fs.FS, dir string, files []string) error {
+	return fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !slices.Contains(files, p) {
+			return fmt.Errorf("%s is embedded but no page uses it", p)
+		}
+		return err
+	})
+}
+
+// Admin returns the editor pages as one template set, each page a template
+// named as in AdminPages, for an engine that renders templates by name.
+func (s *Set) Admin() *htmltemplate.Template { return s.admin }
 
 func loadEmail(fsys fs.FS, name string) (*email, error) {
 	base := "email/" + name

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -55,6 +56,7 @@ type Main struct {
 	worker    *worker.Server
 	scheduler *worker.Scheduler
 	http      *http.Server
+	queueUI   *worker.QueueUI
 	listener  net.Listener
 	served    chan error
 	parts     parts
@@ -195,12 +197,15 @@ const (
 )
 
 func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
+	m.queueUI = worker.NewQueueUI(m.rdb.Options(), api.QueueUIPath)
 	srv := api.New(api.Config{Metrics: m.metrics, Subscribers: svc, Store: p.store, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
 		AllowedOrigins:   m.Config.AllowedOrigins,
 		SignupLimit:      throttle.NewWindow(m.rdb, "nl:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
 		AuthFailureLimit: throttle.NewWindow(m.rdb, "nl:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
-		RequestTimeout:   requestTimeout})
+		RequestTimeout:   requestTimeout,
+		SessionKey:       sessionKey(m.Config.Secrets),
+		QueueUI:          m.queueUI})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}
@@ -240,6 +245,9 @@ func (m *Main) close() error {
 			errs = append(errs, err)
 		}
 	}
+	if m.queueUI != nil {
+		errs = append(errs, m.queueUI.Close())
+	}
 	if m.scheduler != nil {
 		m.scheduler.Shutdown()
 	}
@@ -259,6 +267,16 @@ func (m *Main) close() error {
 		m.mini.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// sessionKey derives the key of the editor pages' session cookies from the
+// first secret, so every process of a site accepts the same sessions.
+func sessionKey(secrets []string) []byte {
+	if len(secrets) == 0 {
+		return nil
+	}
+	k := sha256.Sum256([]byte("admin-session\x00" + secrets[0]))
+	return k[:]
 }
 
 func randomHex(n int) string {

@@ -1,0 +1,214 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter"
+	"newsletter/digests"
+	"newsletter/subscribers"
+)
+
+// newsletterPage is what the page of one newsletter shows.
+type newsletterPage struct {
+	Newsletter *subscribers.Newsletter
+	Counts     subscribers.Counts
+	Feeds      string            // one per line, for the settings form
+	Next       *digests.Digest   // the next digest as it would be made now; nil when there is nothing new
+	Sending    []*digests.Digest // digests under way
+	Key        string            // idempotency key of the send form, so a double submit sends once
+	Now        string            // the default publication time of a new article
+}
+
+// datetimeLocal is the layout of an <input type="datetime-local">.
+const datetimeLocal = "2006-01-02T15:04"
+
+var errNoNewsletter = newsletter.Errorf(newsletter.ENOTFOUND, "No newsletter has this id.")
+
+// handleAdminIndex lists the newsletters with their subscriber counts.
+func (s *Server) handleAdminIndex(c *gin.Context) {
+	list, err := s.newslettersWithCounts(c)
+	if err != nil {
+		s.adminFail(c, err, "/admin")
+		return
+	}
+	s.adminPage(c, http.StatusOK, "index", adminView{Title: "Newsletters", Data: list})
+}
+
+func (s *Server) newslettersWithCounts(c *gin.Context) ([]newsletterWithCounts, error) {
+	all, err := s.cfg.Store.Newsletters(c)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]newsletterWithCounts, 0, len(all))
+	for _, n := range all {
+		counts, err := s.cfg.Store.Counts(c, n.ID)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, newsletterWithCounts{Newsletter: n, Subscribers: counts})
+	}
+	return list, nil
+}
+
+// handleAdminCreateNewsletter creates a newsletter; an id in use is a
+// conflict, as this form only creates.
+func (s *Server) handleAdminCreateNewsletter(c *gin.Context) {
+	id := strings.TrimSpace(c.PostForm("id"))
+	err := subscribers.ValidateNewsletterID(id)
+	var old *subscribers.Newsletter
+	if err == nil {
+		old, err = s.cfg.Store.Newsletter(c, id)
+	}
+	if err == nil && old != nil {
+		err = newsletter.FieldError(newsletter.ECONFLICT, "id", "A newsletter with this id exists already.")
+	}
+	if err == nil {
+		now := time.Now().UTC().Truncate(time.Second)
+		err = s.saveNewsletter(c, &subscribers.Newsletter{ID: id, Name: c.PostForm("name"),
+			Description: c.PostForm("description"), From: c.PostForm("from"), CreatedAt: now})
+	}
+	if err != nil {
+		s.adminFail(c, err, "/admin")
+		return
+	}
+	seeOther(c, adminPath("newsletters", id), "created")
+}
+
+// handleAdminUpdateNewsletter saves the settings form of a newsletter.
+func (s *Server) handleAdminUpdateNewsletter(c *gin.Context) {
+	id := pathParam(c, "id")
+	n, err := s.loadNewsletter(c, id)
+	if err == nil {
+		err = fillSettings(c, n)
+	}
+	if err == nil {
+		err = s.saveNewsletter(c, n)
+	}
+	if err != nil {
+		s.adminFail(c, err, adminPath("newsletters", id))
+		return
+	}
+	seeOther(c, adminPath("newsletters", id), "saved")
+}
+
+// fillSettings copies the settings form into n.
+func fillSettings(c *gin.Context, n *subscribers.Newsletter) error {
+	n.Name, n.Description, n.From = c.PostForm("name"), c.PostForm("description"), c.PostForm("from")
+	n.Schedule, n.Timezone, n.MaxLateness = c.PostForm("schedule"), c.PostForm("timezone"), c.PostForm("max_lateness")
+	n.Feeds = strings.Fields(c.PostForm("feeds"))
+	n.MaxArticles = 0
+	if raw := strings.TrimSpace(c.PostForm("max_articles")); raw != "" {
+		v, err := strconv.Atoi(raw)
+		if err != nil {
+			return newsletter.FieldError(newsletter.EINVALIDNEWSLETTER, "max_articles", "The number of articles must be a whole number.")
+		}
+		n.MaxArticles = v
+	}
+	return nil
+}
+
+// saveNewsletter normalizes, validates and stores n.
+func (s *Server) saveNewsletter(c *gin.Context, n *subscribers.Newsletter) error {
+	n.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	_, err := s.cfg.Store.PutNewsletter(c, n)
+	return err
+}
+
+func (s *Server) loadNewsletter(c *gin.Context, id string) (*subscribers.Newsletter, error) {
+	n, err := s.cfg.Store.Newsletter(c, id)
+	if err == nil && n == nil {
+		err = errNoNewsletter
+	}
+	return n, err
+}
+
+// handleAdminNewsletter shows one newsletter: its counts, the next digest,
+// and the forms to add an article, send a test, send the digest and change
+// its settings.
+func (s *Server) handleAdminNewsletter(c *gin.Context) {
+	p, err := s.newsletterPage(c, pathParam(c, "id"))
+	if err != nil {
+		s.adminFail(c, err, "/admin")
+		return
+	}
+	s.adminPage(c, http.StatusOK, "newsletter", adminView{Title: p.Newsletter.Name, Data: p})
+}
+
+func (s *Server) newsletterPage(c *gin.Context, id string) (*newsletterPage, error) {
+	n, err := s.loadNewsletter(c, id)
+	if err != nil {
+		return nil, err
+	}
+	p := &newsletterPage{Newsletter: n, Feeds: strings.Join(n.Feeds, "\n"), Key: randomValue(),
+		Now: time.Now().UTC().Format(datetimeLocal)}
+	if p.Counts, err = s.cfg.Store.Counts(c, id); err != nil {
+		return nil, err
+	}
+	if p.Next, _, err = s.cfg.Digests.Preview(c, id); newsletter.ErrorCode(err) == newsletter.ENOARTICLES {
+		p.Next, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.Sending, err = s.cfg.Digests.Store.Unfinished(c, id)
+	return p, err
+}
+
+// handleAdminPreview shows the next digest as readers would see it on the
+// web; nothing is stored or sent.
+func (s *Server) handleAdminPreview(c *gin.Context) {
+	id := pathParam(c, "id")
+	d, n, err := s.cfg.Digests.Preview(c, id)
+	var body *digests.Body
+	if err == nil {
+		body, err = digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL)
+	}
+	if err != nil {
+		s.adminFail(c, err, adminPath("newsletters", id))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(body.Public(s.cfg.BaseURL)))
+}
+
+// handleAdminTestDigest sends the next digest to the addresses of the form
+// only; the newsletter's cutoff does not move.
+func (s *Server) handleAdminTestDigest(c *gin.Context) {
+	id := pathParam(c, "id")
+	to := strings.FieldsFunc(c.PostForm("to"), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' })
+	if len(to) == 0 {
+		s.adminFail(c, newsletter.FieldError(newsletter.EINVALIDDIGEST, "to", "Enter an address to send the test to."), adminPath("newsletters", id))
+		return
+	}
+	s.createDigest(c, id, digests.Request{Subject: c.PostForm("subject"), Intro: c.PostForm("intro"), TestRecipients: to})
+}
+
+// handleAdminSendDigest sends the next digest to every confirmed
+// subscriber. The form's idempotency key makes a second submit of the same
+// form show the first digest instead of sending again.
+func (s *Server) handleAdminSendDigest(c *gin.Context) {
+	req := digests.Request{Subject: c.PostForm("subject"), Intro: c.PostForm("intro")}
+	if key := c.PostForm("key"); key != "" {
+		req.IdempotencyKey = "admin-" + key
+	}
+	s.createDigest(c, pathParam(c, "id"), req)
+}
+
+// createDigest creates a digest of newsletter id and shows its progress.
+func (s *Server) createDigest(c *gin.Context, id string, req digests.Request) {
+	d, _, err := s.cfg.Digests.Create(c, id, req)
+	if err != nil {
+		s.adminFail(c, err, adminPath("newsletters", id))
+		return
+	}
+	seeOther(c, adminPath("digests", d.ID), "")
+}
