@@ -51,7 +51,9 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	if cfg.BulkConcurrency <= 0 {
 		cfg.BulkConcurrency = 8
 	}
-	srv := asynq.NewServerFromRedisClient(rdb, asynqConfig(h, cfg, cfg.Concurrency, queuePriorities))
+	small := asynqConfig(h, cfg, cfg.Concurrency, queuePriorities)
+	small.TaskCheckInterval = confirmCheckInterval
+	srv := asynq.NewServerFromRedisClient(rdb, small)
 	bulk := asynq.NewServerFromRedisClient(rdb, asynqConfig(h, cfg, cfg.BulkConcurrency, map[string]int{QueueBulk: 1}))
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeConfirmationEmail, h.handleConfirmation)
@@ -96,6 +98,10 @@ func (s *Server) Shutdown() {
 	s.srv.Shutdown()
 	<-done
 }
+
+// confirmCheckInterval is how often an idle worker looks for a new
+// confirmation email (asynq's default is a second, which readers notice).
+const confirmCheckInterval = 100 * time.Millisecond
 
 // retryDelay backs off exponentially from one second to five minutes, with
 // jitter so that batches refused together do not come back together. A
