@@ -15,12 +15,7 @@ func (s *Server) handleConfirmPage(c *gin.Context) {
 }
 
 func (s *Server) handleConfirm(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubscribeBody)
-	token := c.PostForm("token")
-	if token == "" {
-		token = c.Query("token")
-	}
-	meta := subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
+	token, meta := tokenRequest(c)
 	nls, err := s.cfg.Subscribers.Confirm(c, token, meta)
 	if err != nil {
 		s.failPage(c, err)
@@ -32,6 +27,18 @@ func (s *Server) handleConfirm(c *gin.Context) {
 		return
 	}
 	s.page(c, http.StatusOK, "confirmed", pageData{Title: "Subscription confirmed", Newsletters: s.newsletterChoices(c, nls)})
+}
+
+// tokenRequest reads the token of a POST from a reader's link (the form
+// field, else the query) from a body of bounded size, and the request's
+// details for the consent record.
+func tokenRequest(c *gin.Context) (string, subscribers.RequestMeta) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubscribeBody)
+	token := c.PostForm("token")
+	if token == "" {
+		token = c.Query("token")
+	}
+	return token, subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
 }
 
 // failPage answers a reader's page request with err: as a page unless the

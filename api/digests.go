@@ -42,11 +42,7 @@ func (s *Server) handleCreateDigest(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusAccepted
-	}
-	c.JSON(status, d)
+	c.JSON(statusIf(created, http.StatusAccepted), d)
 }
 
 func (s *Server) handleGetDigest(c *gin.Context) {

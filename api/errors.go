@@ -73,6 +73,15 @@ func (s *Server) fail(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(status, errorBody{Error: e})
 }
 
+// statusIf returns status when cond holds, else 200: for answers that
+// differ only in whether something new was made.
+func statusIf(cond bool, status int) int {
+	if cond {
+		return status
+	}
+	return http.StatusOK
+}
+
 // statusFor returns the HTTP status of an error code.
 func statusFor(code string) int {
 	if status, ok := statusOf[code]; ok {

@@ -55,11 +55,7 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, n)
+	c.JSON(statusIf(created, http.StatusCreated), n)
 }
 
 func (s *Server) handleListNewsletters(c *gin.Context) {

@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"newsletter/subscribers"
 )
 
 // handleNotMePage shows a "This wasn't me" button for the link in a
@@ -18,12 +16,7 @@ func (s *Server) handleNotMePage(c *gin.Context) {
 // handleNotMe suppresses the address a confirmation token was sent to and
 // withdraws its unconfirmed sign-ups: the reader says they did not sign up.
 func (s *Server) handleNotMe(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubscribeBody)
-	token := c.PostForm("token")
-	if token == "" {
-		token = c.Query("token")
-	}
-	meta := subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
+	token, meta := tokenRequest(c)
 	if err := s.cfg.Subscribers.NotMe(c, token, meta); err != nil {
 		s.notMeFailed(c, err)
 		return
@@ -43,9 +36,5 @@ func (s *Server) notMeFailed(c *gin.Context, err error) {
 		return
 	}
 	e := s.coded(c, err)
-	heading := errorHeadings[e.Code]
-	if heading == "" {
-		heading = "Something went wrong"
-	}
-	s.page(c, statusFor(e.Code), "error", pageData{Title: "Something went wrong", Heading: heading, Message: e.Message})
+	s.page(c, statusFor(e.Code), "error", pageData{Title: "Something went wrong", Heading: errorHeading(e.Code), Message: e.Message})
 }

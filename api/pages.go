@@ -59,13 +59,18 @@ var errorHeadings = map[string]string{
 	newsletter.ENOTFOUND:          "Page not found",
 }
 
+// errorHeading is the heading of the error page for code.
+func errorHeading(code string) string {
+	if h, ok := errorHeadings[code]; ok {
+		return h
+	}
+	return "Something went wrong"
+}
+
 // errorPage shows e to a reader. Where the reader can act on it, the page
 // offers the signup form again.
 func (s *Server) errorPage(c *gin.Context, status int, e *newsletter.Error) {
-	data := pageData{Title: "Something went wrong", Heading: errorHeadings[e.Code], Message: e.Message, Suggestion: e.Suggestion}
-	if data.Heading == "" {
-		data.Heading = "Something went wrong"
-	}
+	data := pageData{Title: "Something went wrong", Heading: errorHeading(e.Code), Message: e.Message, Suggestion: e.Suggestion}
 	switch e.Code {
 	case newsletter.EINVALIDEMAIL, newsletter.EUNKNOWNNEWSLETTER:
 		data.Email = c.PostForm("email")

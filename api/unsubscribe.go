@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"newsletter/subscribers"
 )
 
 // handleUnsubscribePage shows a button that unsubscribes; it changes nothing.
@@ -22,12 +20,7 @@ func (s *Server) handleUnsubscribePage(c *gin.Context) {
 // handleUnsubscribe unsubscribes: from the page's form, or one click from
 // a mail client (RFC 8058, body List-Unsubscribe=One-Click).
 func (s *Server) handleUnsubscribe(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubscribeBody)
-	token := c.Query("token")
-	if token == "" {
-		token = c.PostForm("token")
-	}
-	meta := subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
+	token, meta := tokenRequest(c)
 	if c.PostForm("List-Unsubscribe") == "One-Click" {
 		meta.Source = "List-Unsubscribe=One-Click"
 	}
