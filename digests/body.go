@@ -69,12 +69,17 @@ func inlineCSS(doc string) (string, error) {
 
 // Personal returns the HTML and text of the body for one recipient.
 func (b *Body) Personal(name, unsubscribeURL string) (htmlPart, textPart string) {
-	greeting := "Hello,"
-	if name != "" {
-		greeting = "Hello " + name + ","
-	}
+	greeting := greeting(name)
 	return splice(b.HTML, html.EscapeString(greeting), html.EscapeString(unsubscribeURL)),
 		splice(b.Text, greeting, unsubscribeURL)
+}
+
+// greeting is how a digest greets a reader.
+func greeting(name string) string {
+	if name == "" {
+		return "Hello,"
+	}
+	return "Hello " + name + ","
 }
 
 // splice puts the personal parts in place of the placeholders. Two plain

@@ -1,6 +1,7 @@
 package digests
 
 import (
+	"html"
 	"net/url"
 	"strconv"
 	"strings"
@@ -49,18 +50,51 @@ func listID(n *subscribers.Newsletter, host string) string {
 
 // Message returns the message of digest d for recipient r, with its
 // personal unsubscribe link and a Message-ID that is the same every time
-// it is built for the same digest and recipient.
+// it is built for the same digest and recipient. The digest fan-out sends
+// the same message through Template and Personal instead.
 func (e *Envelope) Message(d *Digest, b *Body, r Recipient) *mailer.Message {
-	unsubscribe := e.BaseURL + "/unsubscribe?token=" + e.Signer.UnsubscribeToken(r.SubscriberID, d.Newsletter)
+	unsubscribe := e.unsubscribeURL(d, r)
 	htmlPart, textPart := b.Personal(r.Name, unsubscribe)
+	headers := e.sharedHeaders()
+	headers["List-Unsubscribe"] = "<" + unsubscribe + ">"
 	return &mailer.Message{
 		From: e.From, To: r.Email, ToName: r.Name, Subject: b.Subject, HTML: htmlPart, Text: textPart,
-		MessageID: "<" + d.ID + "." + strconv.FormatInt(r.Bit, 10) + "@" + e.Domain + ">",
-		Headers: map[string]string{
-			"List-Unsubscribe":      "<" + unsubscribe + ">",
-			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-			"List-Id":               e.ListID,
-			"Precedence":            "bulk",
-		},
+		MessageID: e.messageID(d, r), Headers: headers,
 	}
+}
+
+// Template returns the message of digest d encoded once for all its
+// recipients, with gaps for the greeting and the unsubscribe link, which
+// Personal fills.
+func (e *Envelope) Template(b *Body) (*mailer.Template, error) {
+	m := &mailer.Message{From: e.From, Subject: b.Subject, HTML: b.HTML, Text: b.Text, Headers: e.sharedHeaders()}
+	return mailer.NewTemplate(m, placeholderGreeting, placeholderUnsubscribe)
+}
+
+// Personal sets p to what digest d's message to r has of its own: the
+// recipient, the Message-ID, the List-Unsubscribe header and the values of
+// the Template's gaps. It reuses p's slices.
+func (e *Envelope) Personal(d *Digest, r Recipient, p *mailer.Personal) {
+	unsubscribe := e.unsubscribeURL(d, r)
+	greeting := greeting(r.Name)
+	p.To, p.ToName, p.MessageID = r.Email, r.Name, e.messageID(d, r)
+	p.Headers = append(p.Headers[:0], mailer.Header{Name: "List-Unsubscribe", Value: "<" + unsubscribe + ">"})
+	p.Text = append(p.Text[:0], greeting, unsubscribe)
+	p.HTML = append(p.HTML[:0], html.EscapeString(greeting), html.EscapeString(unsubscribe))
+}
+
+func (e *Envelope) sharedHeaders() map[string]string {
+	return map[string]string{
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"List-Id":               e.ListID,
+		"Precedence":            "bulk",
+	}
+}
+
+func (e *Envelope) unsubscribeURL(d *Digest, r Recipient) string {
+	return e.BaseURL + "/unsubscribe?token=" + e.Signer.UnsubscribeToken(r.SubscriberID, d.Newsletter)
+}
+
+func (e *Envelope) messageID(d *Digest, r Recipient) string {
+	return "<" + d.ID + "." + strconv.FormatInt(r.Bit, 10) + "@" + e.Domain + ">"
 }

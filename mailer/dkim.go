@@ -115,3 +115,24 @@ func presentFields(header []byte) []string {
 	}
 	return fields
 }
+
+// signRaw returns msg, a whole message with CRLF line endings, with a
+// DKIM-Signature field in front; a nil d returns msg as it is.
+func (d *DKIM) signRaw(msg []byte) ([]byte, error) {
+	if d == nil {
+		return msg, nil
+	}
+	header, body, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
+	if !ok {
+		return nil, errors.New("mailer: dkim: message has no body")
+	}
+	field, err := d.signer(presentFields(header)).Sign(header, body)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: dkim: %w", err)
+	}
+	signed := make([]byte, 0, len(msg)+len(field)+64)
+	signed = append(signed, "DKIM-Signature: "...)
+	signed = append(signed, refold(field)...)
+	signed = append(signed, "\r\n"...)
+	return append(signed, msg...), nil
+}

@@ -46,7 +46,7 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 	if p.closed() {
 		return ErrClosed
 	}
-	msg, err := Build(m, WithDKIM(p.dkim))
+	from, msg, err := built(m, p.dkim)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 		return err
 	}
 	defer func() { p.free <- s }()
-	return s.sendMsg(ctx, msg)
+	return s.deliverRaw(ctx, from, m.To, msg)
 }
 
 // take waits for a free connection.

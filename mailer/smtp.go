@@ -3,7 +3,6 @@ package mailer
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -47,6 +46,7 @@ type SMTP struct {
 	mu     sync.Mutex
 	conn   *smtp.Client // the open connection, or nil
 	dl     *deadlines   // conn's TCP connection (cut when a Send's ctx ends) and its deadlines
+	wire   []byte       // SendRaw's dot-stuffed message, kept between sends
 	closed bool
 }
 
@@ -141,53 +141,31 @@ func dialer(cfg SMTPConfig) gomail.DialContextFunc {
 	}
 }
 
-// Send builds m, signed when the config has DKIM, and delivers it. Errors in
-// the mail transaction wrap go-mail's *mail.SendError; errors connecting
-// (dial, greeting, STARTTLS, AUTH) wrap the network or *textproto.Error. If
-// ctx ends mid-send, the connection is cut and the error also wraps
-// ctx.Err(). See Classify.
+// Send builds m, signed when the config has DKIM, and delivers it as
+// SendRaw does. Refusals are *textproto.Error replies (see Classify);
+// errors connecting (dial, greeting, STARTTLS, AUTH) wrap the network error,
+// go-mail's error or the *textproto.Error. If ctx ends mid-send, the
+// connection is cut and the error also wraps ctx.Err().
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
-	msg, err := Build(m, WithDKIM(s.dkim))
+	from, msg, err := built(m, s.dkim)
 	if err != nil {
 		return err
 	}
-	return s.sendMsg(ctx, msg)
+	return s.deliverRaw(ctx, from, m.To, msg)
 }
 
-// sendMsg delivers a built message.
-func (s *SMTP) sendMsg(ctx context.Context, msg *gomail.Msg) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return ErrClosed
-	case s.err != nil:
-		return s.err
-	case ctx.Err() != nil:
-		return fmt.Errorf("mailer: send: %w", ctx.Err())
-	}
-	return s.send(ctx, msg)
-}
-
-// send delivers msg over the open connection, dialing first if there is
-// none. A kept connection found dead before anything was sent on it (the
-// server dropped it while idle) is replaced once.
-func (s *SMTP) send(ctx context.Context, msg *gomail.Msg) error {
-	reused := s.conn != nil
-	if err := s.connect(ctx); err != nil {
-		return err
-	}
-	err := s.transmit(ctx, msg)
-	if reused && connGone(err) && ctx.Err() == nil {
-		if err := s.connect(ctx); err != nil {
-			return err
-		}
-		err = s.transmit(ctx, msg)
-	}
+// built returns the envelope sender of m and m as bytes, signed by dkim
+// when it is not nil.
+func built(m *Message, dkim *DKIM) (from string, msg []byte, err error) {
+	msg, err = Bytes(m, WithDKIM(dkim))
 	if err != nil {
-		return fmt.Errorf("mailer: send: %w", err)
+		return "", nil, err
 	}
-	return nil
+	a, err := parseFrom(m.From)
+	if err != nil {
+		return "", nil, err
+	}
+	return a.Address, msg, nil
 }
 
 // connect dials, says EHLO, starts TLS and authenticates, unless a
@@ -209,35 +187,6 @@ func (s *SMTP) connect(ctx context.Context) error {
 	conn.SetLogger(s.dl)
 	conn.SetDebugLog(true)
 	return nil
-}
-
-// transmit sends msg over the open connection, which it drops on any error.
-// Once the server has accepted the message, later failures are not errors.
-func (s *SMTP) transmit(ctx context.Context, msg *gomail.Msg) error {
-	raw := s.dl.conn
-	// The last deadline may have passed while the connection was idle.
-	s.dl.set(s.timeout)
-	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	err := s.client.SendWithSMTPClient(s.conn, msg)
-	cut := !stop()
-	if err == nil && !cut {
-		return nil
-	}
-	s.hangUp()
-	switch {
-	case msg.IsDelivered(): // only the RSET after DATA failed, or ctx ended just after
-		return nil
-	case cut:
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
-	}
-	return err
-}
-
-// connGone says whether err is go-mail's finding, before sending anything,
-// that the connection no longer works.
-func connGone(err error) bool {
-	var se *gomail.SendError
-	return errors.As(err, &se) && se.Reason == gomail.ErrConnCheck
 }
 
 // hangUp closes the open connection without a goodbye.

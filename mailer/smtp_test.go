@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	gomail "github.com/wneessen/go-mail"
 
 	"newsletter/mailer"
 	"newsletter/mailer/mailtest"
@@ -136,12 +135,8 @@ func TestSMTPPermanentRejection(t *testing.T) {
 	srv.SetReply(reject(550, smtp.EnhancedCode{5, 1, 1}))
 	s := newSender(t, srv)
 	err := s.Send(context.Background(), newMessage("gone@example.net"))
-	var se *gomail.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("Send error %v (%T) is not a *mail.SendError", err, err)
-	}
-	if se.ErrorCode() != 550 || se.EnhancedStatusCode() != "5.1.1" {
-		t.Errorf("code %d %q, want 550 5.1.1", se.ErrorCode(), se.EnhancedStatusCode())
+	if code, enhanced := mailer.ReplyCode(err); code != 550 || enhanced != "5.1.1" {
+		t.Fatalf("Send error %v: code %d %q, want 550 5.1.1", err, code, enhanced)
 	}
 	if mailer.IsTemporary(err) {
 		t.Errorf("IsTemporary(%v) = true", err)
@@ -153,15 +148,17 @@ func TestSMTPPermanentRejection(t *testing.T) {
 	if n := srv.WaitFor(t, 1, wait); len(n) != 1 {
 		t.Fatalf("%d messages, want 1", len(n))
 	}
+	if n := srv.Sessions(); n != 1 {
+		t.Errorf("%d sessions, want 1: a refused recipient must not cost a reconnect", n)
+	}
 }
 
 func TestSMTPTemporaryRejection(t *testing.T) {
 	srv := mailtest.MustStart(t)
 	srv.SetReply(reject(451, smtp.EnhancedCode{4, 3, 0}))
 	err := newSender(t, srv).Send(context.Background(), newMessage("ann@example.net"))
-	var se *gomail.SendError
-	if !errors.As(err, &se) || !mailer.IsTemporary(err) {
-		t.Fatalf("Send error %v: want a *mail.SendError that is Temporary", err)
+	if code, _ := mailer.ReplyCode(err); code != 451 || !mailer.IsTemporary(err) {
+		t.Fatalf("Send error %v: want a 451 reply that is Temporary", err)
 	}
 }
 

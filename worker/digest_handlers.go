@@ -61,7 +61,11 @@ func (h *Handlers) handleDigestBatch(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	env := digests.NewEnvelope(d, n, h.From, h.BaseURL, h.Signer)
-	return h.sendBatch(ctx, &batchRun{d: d, body: body, env: env}, recipients)
+	tpl, err := env.Template(body)
+	if err != nil {
+		return fmt.Errorf("digest %s: %v: %w", d.ID, err, asynq.SkipRetry)
+	}
+	return h.sendBatch(ctx, &batchRun{d: d, env: env, tpl: tpl}, recipients)
 }
 
 func (h *Handlers) canceled(ctx context.Context, id string) bool {

@@ -33,8 +33,10 @@ var errStopping = errors.New("worker: stopping; batch handed back")
 // batchRun is one run of one batch.
 type batchRun struct {
 	d        *digests.Digest
-	body     *digests.Body
 	env      *digests.Envelope
+	tpl      *mailer.Template // the message, encoded once for the batch
+	personal mailer.Personal  // reused for every recipient
+	msg      []byte           // reused for every recipient
 	sends    int
 	retry    bool // some recipient must be tried again later
 	tempRow  int  // temporary failures in a row
@@ -93,8 +95,13 @@ func (h *Handlers) beforeSend(ctx context.Context, run *batchRun) error {
 
 // sendOne sends to one recipient and acts on the answer's class.
 func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipient) error {
+	run.env.Personal(run.d, r, &run.personal)
 	start := time.Now()
-	err := h.Bulk.Send(ctx, run.env.Message(run.d, run.body, r))
+	msg, err := run.tpl.Append(run.msg[:0], &run.personal, start)
+	if err == nil {
+		run.msg = msg
+		err = h.Bulk.SendRaw(ctx, run.tpl.From(), r.Email, msg)
+	}
 	h.Metrics.ObserveSend(run.d.Newsletter, metrics.KindDigest, time.Since(start), err)
 	class := mailer.Classify(err)
 	if class != mailer.Temporary && class != mailer.SlowDown {

@@ -29,13 +29,13 @@ type Handlers struct {
 	Poller        *articles.Poller    // polls newsletters' feeds
 	Signer        *subscribers.Signer // unsubscribe links
 	Templates     *templates.Set
-	Sender        mailer.Sender  // confirmation and welcome emails, on a connection of their own
-	Bulk          mailer.Sender  // digests, over the connection pool
-	Throttle      *throttle.Send // the global send rate and its push-back
-	BaseURL       string         // public URL that links point to
-	From          string         // default sender
-	ConfirmTTL    time.Duration  // told to the reader in the confirmation email
-	LogLinks      bool           // dev mode: log each confirmation link
+	Sender        mailer.Sender     // confirmation and welcome emails, on a connection of their own
+	Bulk          mailer.BulkSender // digests, over the connection pool
+	Throttle      *throttle.Send    // the global send rate and its push-back
+	BaseURL       string            // public URL that links point to
+	From          string            // default sender
+	ConfirmTTL    time.Duration     // told to the reader in the confirmation email
+	LogLinks      bool              // dev mode: log each confirmation link
 	Logger        *slog.Logger
 	Metrics       *metrics.Metrics // nil: none
 

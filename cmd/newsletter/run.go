@@ -51,7 +51,7 @@ type Main struct {
 	mini      *miniredis.Miniredis
 	rdb       *redis.Client
 	sender    mailer.Sender
-	bulk      mailer.Sender
+	bulk      mailer.BulkSender
 	enqueuer  *worker.Enqueuer
 	worker    *worker.Server
 	scheduler *worker.Scheduler
@@ -147,7 +147,7 @@ func (m *Main) connect(ctx context.Context) error {
 // newSenders returns the sender of confirmation and welcome emails, on a
 // connection of its own so they never wait behind a digest, and the
 // connection pool for digests.
-func (m *Main) newSenders() (transactional, bulk mailer.Sender) {
+func (m *Main) newSenders() (transactional mailer.Sender, bulk mailer.BulkSender) {
 	if m.Config.SMTPURL != "" {
 		return mailer.NewSMTP(m.Config.SMTP), mailer.NewPool(m.Config.SMTP, m.Config.SMTPConnections)
 	}

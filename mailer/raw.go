@@ -1,0 +1,224 @@
+package mailer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"time"
+)
+
+// RawSender delivers messages that are already built, such as those a
+// Template writes.
+type RawSender interface {
+	// SendRaw delivers msg, a whole message with CRLF line endings (not
+	// dot-stuffed), from the envelope sender from to the one recipient to,
+	// both bare addresses. Its errors are classed by Classify like Send's.
+	SendRaw(ctx context.Context, from, to string, msg []byte) error
+}
+
+// BulkSender sends both built messages and Messages: the digest sender.
+type BulkSender interface {
+	Sender
+	RawSender
+}
+
+var (
+	_ BulkSender = (*SMTP)(nil)
+	_ BulkSender = (*Pool)(nil)
+	_ BulkSender = (*Outbox)(nil)
+)
+
+// SendRaw signs msg when the config has DKIM and delivers it; see
+// RawSender. It sends no NOOP or RSET around a message that goes through:
+// a kept connection found closed when the transaction starts is replaced
+// once, and RSET follows only a refused command.
+func (s *SMTP) SendRaw(ctx context.Context, from, to string, msg []byte) error {
+	msg, err := s.dkim.signRaw(msg)
+	if err != nil {
+		return err
+	}
+	return s.deliverRaw(ctx, from, to, msg)
+}
+
+// SendRaw signs msg when the config has DKIM, waits for a free connection
+// and delivers msg over it; see SMTP.SendRaw.
+func (p *Pool) SendRaw(ctx context.Context, from, to string, msg []byte) error {
+	if p.closed() {
+		return ErrClosed
+	}
+	msg, err := p.dkim.signRaw(msg)
+	if err != nil {
+		return err
+	}
+	s, err := p.take(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { p.free <- s }()
+	return s.deliverRaw(ctx, from, to, msg)
+}
+
+// SendRaw writes msg, signed when o.DKIM is set, into the outbox folder.
+func (o *Outbox) SendRaw(ctx context.Context, _, _ string, msg []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mailer: outbox: %w", err)
+	}
+	msg, err := o.DKIM.signRaw(msg)
+	if err != nil {
+		return err
+	}
+	return o.write(outboxName(time.Now()), msg)
+}
+
+// deliverRaw delivers a signed message.
+func (s *SMTP) deliverRaw(ctx context.Context, from, to string, msg []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.err != nil:
+		return s.err
+	case ctx.Err() != nil:
+		return fmt.Errorf("mailer: send: %w", ctx.Err())
+	}
+	reused := s.conn != nil
+	if err := s.connect(ctx); err != nil {
+		return err
+	}
+	err := s.transmitRaw(ctx, from, to, msg)
+	if reused && errors.Is(err, errStale) && ctx.Err() == nil {
+		if err := s.connect(ctx); err != nil {
+			return err
+		}
+		err = s.transmitRaw(ctx, from, to, msg)
+	}
+	if err != nil {
+		return fmt.Errorf("mailer: send: %w", err)
+	}
+	return nil
+}
+
+// errStale marks a failure of MAIL on a kept connection that the server
+// closed while it was idle (the connection broke, or the server said 421
+// and hung up): nothing was sent, and a new connection may work.
+var errStale = errors.New("connection closed while idle")
+
+// transmitRaw runs one mail transaction over the open connection. A
+// refused command is followed by RSET and keeps the connection; any other
+// failure drops it. Once the server has accepted the message, later
+// failures are not errors.
+func (s *SMTP) transmitRaw(ctx context.Context, from, to string, msg []byte) error {
+	raw := s.dl.conn
+	s.dl.set(s.timeout)
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	stage, err := s.transaction(from, to, msg)
+	cut := !stop()
+	if stage == stageAccepted {
+		if cut { // the message went through just before ctx ended
+			s.hangUp()
+		}
+		return nil
+	}
+	var reply *textproto.Error
+	isReply := errors.As(err, &reply)
+	switch {
+	case cut:
+		s.hangUp()
+		return fmt.Errorf("%w: %s: %w", ctx.Err(), stage, err)
+	case stage == stageMail && (!isReply || reply.Code == 421):
+		s.hangUp()
+		return fmt.Errorf("%s: %w: %w", stage, errStale, err)
+	case !isReply || reply.Code == 421:
+		s.hangUp()
+	case stage != stageContent: // a reply to the content ends the transaction
+		s.reset()
+	}
+	return fmt.Errorf("%s: %w", stage, err)
+}
+
+// stage is how far a mail transaction got.
+type stage string
+
+const (
+	stageMail     stage = "MAIL FROM"
+	stageRcpt     stage = "RCPT TO"
+	stageData     stage = "DATA"
+	stageContent  stage = "message content"
+	stageAccepted stage = "accepted"
+)
+
+// transaction sends MAIL, RCPT, DATA and the dot-stuffed message, each
+// command waiting for its reply, and returns the stage it failed at.
+func (s *SMTP) transaction(from, to string, msg []byte) (stage, error) {
+	if err := s.conn.Mail("<" + from + ">"); err != nil {
+		return stageMail, err
+	}
+	if err := s.conn.Rcpt("<" + to + ">"); err != nil {
+		return stageRcpt, err
+	}
+	text := s.conn.Text
+	s.dl.set(s.timeout)
+	id, err := text.Cmd("DATA")
+	if err != nil {
+		return stageData, err
+	}
+	text.StartResponse(id)
+	_, _, err = text.ReadResponse(354)
+	text.EndResponse(id)
+	if err != nil {
+		return stageData, err
+	}
+	s.dl.set(s.dataTimeout)
+	s.wire = appendDotStuffed(s.wire[:0], msg)
+	if _, err := text.W.Write(s.wire); err != nil {
+		return stageContent, err
+	}
+	if err := text.W.Flush(); err != nil {
+		return stageContent, err
+	}
+	if _, _, err := text.ReadResponse(250); err != nil {
+		return stageContent, err
+	}
+	if cap(s.wire) > maxKeptWire {
+		s.wire = nil
+	}
+	return stageAccepted, nil
+}
+
+// maxKeptWire is the largest buffer a connection keeps between messages.
+const maxKeptWire = 1 << 20
+
+// reset sends RSET after a refused command, and drops the connection if
+// that fails too.
+func (s *SMTP) reset() {
+	s.dl.set(s.timeout)
+	if err := s.conn.Reset(); err != nil {
+		s.hangUp()
+	}
+}
+
+// appendDotStuffed appends msg as the content of DATA (RFC 5321 4.5.2): a
+// dot that starts a line doubled, a CRLF at the end if missing, and the
+// final ".\r\n".
+func appendDotStuffed(dst, msg []byte) []byte {
+	if len(msg) > 0 && msg[0] == '.' {
+		dst = append(dst, '.')
+	}
+	for {
+		i := bytes.Index(msg, []byte("\n."))
+		if i < 0 {
+			break
+		}
+		dst = append(dst, msg[:i+2]...)
+		dst = append(dst, '.')
+		msg = msg[i+2:]
+	}
+	dst = append(dst, msg...)
+	if !bytes.HasSuffix(dst, []byte("\r\n")) {
+		dst = append(dst, '\r', '\n')
+	}
+	return append(dst, '.', '\r', '\n')
+}
