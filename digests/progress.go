@@ -17,26 +17,52 @@ const (
 	Skipped Outcome = "skipped"
 )
 
-// recordScript records one recipient's outcome once: the bit in the done
-// bitmap makes a repeat a no-op, so a retried batch never counts twice. When
-// the last outcome is in, a sending digest becomes sent.
+// recordScript records outcomes, each once: the bit in the done bitmap
+// makes a repeat a no-op, so a retried batch never counts twice. When the
+// last outcome is in, a sending digest becomes sent. It returns how many
+// outcomes were new.
 //
-// KEYS: digest hash, done bitmap. ARGV: bit, outcome, now ms.
+// KEYS: digest hash, done bitmap. ARGV: now ms, then bit and outcome pairs.
 var recordScript = redis.NewScript(`
-if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 0 end
-redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+local counts, n = {}, 0
+for i = 2, #ARGV, 2 do
+  if redis.call('SETBIT', KEYS[2], ARGV[i], 1) == 0 then
+    counts[ARGV[i+1]] = (counts[ARGV[i+1]] or 0) + 1
+    n = n + 1
+  end
+end
+if n == 0 then return 0 end
+for o, c in pairs(counts) do redis.call('HINCRBY', KEYS[1], o, c) end
 local h = redis.call('HMGET', KEYS[1], 'total', 'sent', 'failed', 'skipped', 'status')
 if tonumber(h[2]) + tonumber(h[3]) + tonumber(h[4]) >= tonumber(h[1]) and h[5] == 'sending' then
-  redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[3])
+  redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[1])
 end
-return 1
+return n
 `)
 
-// Record notes the outcome for the recipient at bit (the subscriber id, or
-// the position of a test recipient) and reports whether it was new.
+// Result is the outcome for one recipient, at its bit (the subscriber id,
+// or the position of a test recipient).
+type Result struct {
+	Bit     int64
+	Outcome Outcome
+}
+
+// Record notes the outcome for the recipient at bit and reports whether it
+// was new.
 func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now time.Time) (bool, error) {
-	n, err := recordScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, bit, string(o), now.UnixMilli()).Int()
+	n, err := s.RecordAll(ctx, id, []Result{{Bit: bit, Outcome: o}}, now)
 	return n == 1, err
+}
+
+// RecordAll notes several outcomes of digest id in one round trip, and
+// returns how many were new.
+func (s *Store) RecordAll(ctx context.Context, id string, rs []Result, now time.Time) (int, error) {
+	args := make([]any, 1, 1+2*len(rs))
+	args[0] = now.UnixMilli()
+	for _, r := range rs {
+		args = append(args, r.Bit, string(r.Outcome))
+	}
+	return recordScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, args...).Int()
 }
 
 // transitionScript moves a digest to ARGV[1] if its status is one of the

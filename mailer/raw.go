@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strings"
 	"time"
 )
 
@@ -150,9 +151,43 @@ const (
 	stageAccepted stage = "accepted"
 )
 
-// transaction sends MAIL, RCPT, DATA and the dot-stuffed message, each
-// command waiting for its reply, and returns the stage it failed at.
+// transaction sends MAIL, RCPT, DATA and the dot-stuffed message, and
+// returns the stage it failed at. The three commands go in one write when
+// the server offers PIPELINING (RFC 2920), else each waits for its reply.
 func (s *SMTP) transaction(from, to string, msg []byte) (stage, error) {
+	if err := checkEnvelope(from, to); err != nil {
+		return stageMail, err
+	}
+	var st stage
+	var err error
+	if s.pipelining {
+		st, err = s.pipelinedCommands(from, to)
+	} else {
+		st, err = s.commands(from, to)
+	}
+	if err != nil {
+		return st, err
+	}
+	s.dl.set(s.dataTimeout)
+	text := s.conn.Text
+	s.wire = appendDotStuffed(s.wire[:0], msg)
+	if _, err := text.W.Write(s.wire); err != nil {
+		return stageContent, err
+	}
+	if err := text.W.Flush(); err != nil {
+		return stageContent, err
+	}
+	if _, _, err := text.ReadResponse(250); err != nil {
+		return stageContent, err
+	}
+	if cap(s.wire) > maxKeptWire {
+		s.wire = nil
+	}
+	return stageAccepted, nil
+}
+
+// commands sends MAIL, RCPT and DATA one at a time.
+func (s *SMTP) commands(from, to string) (stage, error) {
 	if err := s.conn.Mail("<" + from + ">"); err != nil {
 		return stageMail, err
 	}
@@ -168,24 +203,82 @@ func (s *SMTP) transaction(from, to string, msg []byte) (stage, error) {
 	text.StartResponse(id)
 	_, _, err = text.ReadResponse(354)
 	text.EndResponse(id)
-	if err != nil {
-		return stageData, err
+	return stageData, err
+}
+
+// pipelinedCommands writes MAIL, RCPT and DATA at once and reads the three
+// replies. Should DATA be accepted after a refused MAIL or RCPT (a server
+// may), it sends an empty message's end, which the server refuses for want
+// of recipients, so the connection stays in step.
+func (s *SMTP) pipelinedCommands(from, to string) (stage, error) {
+	text := s.conn.Text
+	s.dl.set(s.timeout)
+	w := text.W
+	w.WriteString("MAIL FROM:<" + from + ">" + s.mailParams(from, to) + "\r\nRCPT TO:<" + to + ">\r\nDATA\r\n")
+	if err := w.Flush(); err != nil {
+		return stageMail, err
 	}
-	s.dl.set(s.dataTimeout)
-	s.wire = appendDotStuffed(s.wire[:0], msg)
-	if _, err := text.W.Write(s.wire); err != nil {
-		return stageContent, err
+	_, _, mailErr := text.ReadResponse(250)
+	if isBroken(mailErr) {
+		return stageMail, mailErr
 	}
-	if err := text.W.Flush(); err != nil {
-		return stageContent, err
+	_, _, rcptErr := text.ReadResponse(25)
+	if isBroken(rcptErr) {
+		return stageRcpt, rcptErr
 	}
-	if _, _, err := text.ReadResponse(250); err != nil {
-		return stageContent, err
+	_, _, dataErr := text.ReadResponse(354)
+	if isBroken(dataErr) {
+		return stageData, dataErr
 	}
-	if cap(s.wire) > maxKeptWire {
-		s.wire = nil
+	switch {
+	case mailErr == nil && rcptErr == nil:
+		return stageData, dataErr
+	case dataErr == nil:
+		w.WriteString(".\r\n")
+		if err := w.Flush(); err != nil {
+			return stageContent, err
+		}
+		_, _, _ = text.ReadResponse(250)
 	}
-	return stageAccepted, nil
+	if mailErr != nil {
+		return stageMail, mailErr
+	}
+	return stageRcpt, rcptErr
+}
+
+// isBroken says whether err is something other than a refusal: the
+// connection failed, or the reply made no sense.
+func isBroken(err error) bool {
+	var reply *textproto.Error
+	return err != nil && !errors.As(err, &reply)
+}
+
+// mailParams returns what MAIL FROM adds: SMTPUTF8 when an address needs it
+// and the server offers it.
+func (s *SMTP) mailParams(from, to string) string {
+	if s.smtpUTF8 && (!isASCII(from) || !isASCII(to)) {
+		return " SMTPUTF8"
+	}
+	return ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkEnvelope refuses envelope addresses that could break a command.
+func checkEnvelope(addrs ...string) error {
+	for _, a := range addrs {
+		if a == "" || strings.ContainsAny(a, "\r\n<> ") {
+			return fmt.Errorf("mailer: invalid envelope address %q", a)
+		}
+	}
+	return nil
 }
 
 // maxKeptWire is the largest buffer a connection keeps between messages.

@@ -43,11 +43,14 @@ type SMTP struct {
 	client      *gomail.Client // configuration only; it never holds the connection
 	err         error          // a bad configuration, returned by every Send
 
-	mu     sync.Mutex
-	conn   *smtp.Client // the open connection, or nil
-	dl     *deadlines   // conn's TCP connection (cut when a Send's ctx ends) and its deadlines
-	wire   []byte       // SendRaw's dot-stuffed message, kept between sends
-	closed bool
+	mu   sync.Mutex
+	conn *smtp.Client // the open connection, or nil
+	dl   *deadlines   // conn's TCP connection (cut when a Send's ctx ends) and its deadlines
+	wire []byte       // SendRaw's dot-stuffed message, kept between sends
+
+	pipelining bool // conn's server offers PIPELINING
+	smtpUTF8   bool // and SMTPUTF8
+	closed     bool
 }
 
 // NewSMTP returns a Sender that delivers over SMTP with go-mail. It does not
@@ -183,6 +186,8 @@ func (s *SMTP) connect(ctx context.Context) error {
 		return fmt.Errorf("mailer: connect to %s: %w", s.addr, err)
 	}
 	s.conn = conn
+	s.pipelining, _ = conn.Extension("PIPELINING")
+	s.smtpUTF8, _ = conn.Extension("SMTPUTF8")
 	s.dl = &deadlines{conn: raw, timeout: s.timeout, dataTimeout: s.dataTimeout}
 	conn.SetLogger(s.dl)
 	conn.SetDebugLog(true)

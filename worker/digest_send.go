@@ -12,9 +12,9 @@ import (
 	"newsletter/subscribers"
 )
 
-// cancelCheckEvery is how many sends a batch makes between looks at
-// whether its digest was canceled.
-const cancelCheckEvery = 10
+// cancelCheckEvery is how often a batch looks at whether its digest was
+// canceled.
+const cancelCheckEvery = 200 * time.Millisecond
 
 // slowDownFor is how long every worker sends slower after a receiver asks.
 const slowDownFor = time.Minute
@@ -37,10 +37,10 @@ type batchRun struct {
 	tpl      *mailer.Template // the message, encoded once for the batch
 	personal mailer.Personal  // reused for every recipient
 	msg      []byte           // reused for every recipient
-	sends    int
-	retry    bool // some recipient must be tried again later
-	tempRow  int  // temporary failures in a row
-	finished bool // stop sending this run
+	checked  time.Time        // when the batch last looked for a cancel
+	retry    bool             // some recipient must be tried again later
+	tempRow  int              // temporary failures in a row
+	finished bool             // stop sending this run
 }
 
 // sendBatch sends to each recipient without an outcome yet, recording each
@@ -86,9 +86,12 @@ func (h *Handlers) beforeSend(ctx context.Context, run *batchRun) error {
 		return errStopping
 	default:
 	}
-	if run.sends++; run.sends%cancelCheckEvery == 0 && h.canceled(ctx, run.d.ID) {
-		run.finished = true
-		return nil
+	if now := time.Now(); now.Sub(run.checked) >= cancelCheckEvery {
+		run.checked = now
+		if h.canceled(ctx, run.d.ID) {
+			run.finished = true
+			return nil
+		}
 	}
 	return h.Throttle.Wait(ctx)
 }

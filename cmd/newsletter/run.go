@@ -177,7 +177,7 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger, Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL}
-	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets, BulkConcurrency: 2 * m.Config.SMTPConnections}); err != nil {
+	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets, BulkConcurrency: m.Config.SMTPConnections}); err != nil {
 		return err
 	}
 	if err := m.worker.Start(); err != nil {

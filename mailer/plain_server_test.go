@@ -1,0 +1,119 @@
+package mailer_test
+
+import (
+	"context"
+	"net"
+	"net/textproto"
+	"strings"
+	"sync"
+	"testing"
+
+	"newsletter/mailer"
+)
+
+// plainServer is an SMTP server that offers no extensions at all, such as
+// an old relay: it makes clients send one command at a time. It serves
+// connections until the test ends and records the commands and the
+// messages it gets.
+type plainServer struct {
+	ln net.Listener
+
+	mu       sync.Mutex
+	commands []string
+	messages []string
+}
+
+func startPlainServer(t *testing.T) *plainServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &plainServer{ln: ln}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *plainServer) serve(conn net.Conn) {
+	defer conn.Close()
+	tp := textproto.NewConn(conn)
+	_ = tp.PrintfLine("220 plain.localhost ready")
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.commands = append(s.commands, line)
+		s.mu.Unlock()
+		verb := strings.ToUpper(strings.Fields(line + " x")[0])
+		switch verb {
+		case "EHLO", "HELO", "MAIL", "RCPT", "RSET", "NOOP":
+			_ = tp.PrintfLine("250 ok")
+		case "DATA":
+			_ = tp.PrintfLine("354 go on")
+			body, err := tp.ReadDotBytes()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.messages = append(s.messages, string(body))
+			s.mu.Unlock()
+			_ = tp.PrintfLine("250 queued")
+		case "QUIT":
+			_ = tp.PrintfLine("221 bye")
+			return
+		default:
+			_ = tp.PrintfLine("502 not here")
+		}
+	}
+}
+
+func (s *plainServer) seen() (commands, messages []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.commands...), append([]string(nil), s.messages...)
+}
+
+// TestSMTPWithoutPipelining sends to a server without PIPELINING: the
+// message arrives whole, dot-stuffing undone, after one command at a time.
+func TestSMTPWithoutPipelining(t *testing.T) {
+	srv := startPlainServer(t)
+	host, port, _ := net.SplitHostPort(srv.ln.Addr().String())
+	cfg, err := mailer.ParseSMTPURL("smtp://" + net.JoinHostPort(host, port) + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mailer.NewSMTP(cfg)
+	t.Cleanup(func() { _ = s.Close() })
+	msg := "Subject: plain\r\n\r\nfirst line\r\n.a line that starts with a dot\r\n"
+	for range 2 {
+		if err := s.SendRaw(context.Background(), "news@example.org", "ann@example.net", []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close()
+	commands, messages := srv.seen()
+	if len(messages) != 2 || messages[0] != strings.ReplaceAll(msg, "\r\n", "\n") {
+		t.Fatalf("messages %q, want two of %q", messages, msg)
+	}
+	want := []string{"MAIL FROM:<news@example.org>", "RCPT TO:<ann@example.net>", "DATA"}
+	var got []string
+	for _, c := range commands {
+		if strings.HasPrefix(c, "MAIL") || strings.HasPrefix(c, "RCPT") || c == "DATA" {
+			got = append(got, c)
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(append(want, want...), "|") {
+		t.Errorf("commands %q", commands)
+	}
+}
