@@ -14,7 +14,7 @@ import (
 
 // loadRow is one fixed-rate load of the subscribe endpoint.
 type loadRow struct {
-	Kind       string         `json:"kind"` // "api": the service; "baseline": bare Gin + one Redis SET
+	Kind       string         `json:"kind"` // "api": serve + worker; "api-alone": serve, the emails queued; "baseline": bare Gin + one Redis SET
 	Rate       int            `json:"rate"`
 	Requests   uint64         `json:"requests"`
 	Throughput float64        `json:"throughput"` // successful requests per second
@@ -66,7 +66,7 @@ func (e *env) loadTarget(ctx context.Context, r int, kind string) (*target, erro
 	if kind == "baseline" {
 		return e.startBaseline(ctx, r)
 	}
-	svc, err := e.startService(ctx, fmt.Sprintf("run%d-api", r))
+	svc, err := e.startProcesses(ctx, fmt.Sprintf("run%d-%s", r, kind), kind == "api")
 	if err != nil {
 		return nil, err
 	}

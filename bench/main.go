@@ -43,7 +43,7 @@ type options struct {
 }
 
 // allPhases are the phases -phases may name, in the order they run.
-var allPhases = []string{"fanout", "raw", "pool", "api", "baseline"}
+var allPhases = []string{"fanout", "raw", "pool", "api", "api-alone", "baseline"}
 
 func main() {
 	if len(os.Args) > 2 && os.Args[1] == "baseline-serve" {

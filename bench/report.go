@@ -88,7 +88,7 @@ func printLatency(w io.Writer, rows []summaryRow) {
 }
 
 func printLoad(w io.Writer, rows []summaryRow) {
-	fmt.Fprintln(w, "\n### Subscribe API at fixed rates (service: serve + worker; baseline: bare Gin + one Redis SET)")
+	fmt.Fprintln(w, "\n### Subscribe API at fixed rates (api: serve + worker sending the confirmations; api-alone: serve, confirmations queued; baseline: bare Gin + one Redis SET)")
 	base := map[int]summaryRow{}
 	for _, r := range rows {
 		if r.Kind == "baseline" {
@@ -98,7 +98,7 @@ func printLoad(w io.Writer, rows []summaryRow) {
 	table(w, []string{"server", "rate/s", "throughput/s", "success", "p50 ms", "p99 ms", "non-2xx", "server CPU s/1k", "Redis CPU s/1k", "p99 ÷ baseline"},
 		rows, func(r summaryRow) []string {
 			ratio := math.NaN()
-			if b, ok := base[r.Rate]; ok && r.Kind == "api" {
+			if b, ok := base[r.Rate]; ok && r.Kind != "baseline" {
 				ratio = r.get("p99_ms") / b.get("p99_ms")
 			}
 			return []string{r.Kind, count(r.Rate), num(r.get("throughput"), 0), pct(r.get("success")), num(r.get("p50_ms"), 1),

@@ -61,7 +61,7 @@ func (e *env) oneRun(ctx context.Context, r int) (*runResult, error) {
 		}
 		rr.Fanout = append(rr.Fanout, fr)
 	}
-	for _, kind := range []string{"api", "baseline"} {
+	for _, kind := range []string{"api", "api-alone", "baseline"} {
 		if !e.opt.phases[kind] {
 			continue
 		}

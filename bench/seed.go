@@ -36,9 +36,9 @@ func subscriberEmail(id int) string { return "sub-" + strconv.Itoa(id) + "@bench
 // nl, straight into Redis in pipelines, as the subscribe and confirm flow
 // would have left them (without name, consent and token records):
 //
-//	nl:subscriber:{id}                    email, created_at, sub:{nl} = "confirmed|ts|ts|0", welcomed:{nl} = 1
+//	nl:subscriber:{id}                    e (email), c (created_at), s:{nl} = "confirmed|ts|ts|0", w:{nl} = 1
 //	nl:subscriber:index                   address -> id
-//	nl:audience:{nl}:confirmed            id scored by id
+//	nl:audience:{nl}:confirmed            bitmap, bit {id} set
 //	nl:subscriber:next                    n
 func seedSubscribers(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
@@ -47,17 +47,15 @@ func seedSubscribers(ctx context.Context, rdb *redis.Client, nl string, n int, n
 	for start := 1; start <= n; start += seedChunk {
 		stop := min(start+seedChunk-1, n)
 		index := make([]any, 0, 2*(stop-start+1))
-		members := make([]redis.Z, 0, stop-start+1)
 		pipe := rdb.Pipeline()
 		for id := start; id <= stop; id++ {
 			email := subscriberEmail(id)
 			pipe.HSet(ctx, seedKeySubscriber+strconv.Itoa(id),
-				"email", email, "created_at", ts, "sub:"+nl, status, "welcomed:"+nl, "1")
+				"e", email, "c", ts, "s:"+nl, status, "w:"+nl, "1")
 			index = append(index, subscribers.AddressKey(email), id)
-			members = append(members, redis.Z{Score: float64(id), Member: id})
+			pipe.SetBit(ctx, audience, int64(id), 1)
 		}
 		pipe.HSet(ctx, seedKeySubscriberIndex, index...)
-		pipe.ZAdd(ctx, audience, members...)
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("seed subscribers %d to %d: %w", start, stop, err)
 		}

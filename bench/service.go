@@ -27,6 +27,11 @@ type service struct {
 // startService starts the API and the worker, each logging to a file named
 // after label, and waits until both are ready.
 func (e *env) startService(ctx context.Context, label string) (*service, error) {
+	return e.startProcesses(ctx, label, true)
+}
+
+// startProcesses starts the API and, when withWorker, the worker.
+func (e *env) startProcesses(ctx context.Context, label string, withWorker bool) (*service, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -37,9 +42,11 @@ func (e *env) startService(ctx context.Context, label string) (*service, error) 
 	if s.serve, err = e.startChild(label+"-serve", vars, e.bin, "serve"); err != nil {
 		return nil, err
 	}
-	if s.worker, err = e.startChild(label+"-worker", vars, e.bin, "worker"); err != nil {
-		s.stop()
-		return nil, err
+	if withWorker {
+		if s.worker, err = e.startChild(label+"-worker", vars, e.bin, "worker"); err != nil {
+			s.stop()
+			return nil, err
+		}
 	}
 	if err := s.ready(ctx, e); err != nil {
 		s.stop()
@@ -136,7 +143,7 @@ func (s *service) ready(ctx context.Context, e *env) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		n, _ := e.rdb.ZCard(ctx, "asynq:servers").Result()
-		if n >= 2 && s.api.ready(ctx) {
+		if (n >= 2 || s.worker == nil) && s.api.ready(ctx) {
 			return nil
 		}
 		if err := s.exited(); err != nil {

@@ -213,7 +213,11 @@ func (e *env) MustGet(tb testing.TB, id string) *digests.Digest {
 func (e *env) MustRecipients(tb testing.TB, d *digests.Digest) []digests.Recipient {
 	tb.Helper()
 	var all []digests.Recipient
-	for _, b := range e.svc.Store.Plan(d) {
+	plan, err := e.svc.Store.Plan(context.Background(), d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, b := range plan {
 		rs, err := e.svc.Store.Recipients(context.Background(), d, b, e.subs.Store)
 		if err != nil {
 			tb.Fatalf("Recipients(%+v): %v", b, err)

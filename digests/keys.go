@@ -3,7 +3,7 @@ package digests
 // Every Redis key this package uses is named here:
 //
 //	nl:digest:{id}                     hash   meta (JSON), status, total, sent, failed, skipped, finished_at
-//	nl:digest:{id}:audience            zset   subscriber ids frozen at creation, scored by id
+//	nl:digest:{id}:audience            bitmap subscriber ids frozen at creation (a copy of the confirmed audience)
 //	nl:digest:{id}:done                bitmap bit per subscriber id: has an outcome (sent, failed, skipped)
 //	nl:digest:{id}:body                string the shared body with placeholders (JSON: subject, html, text)
 //	nl:digests:{newsletter}            zset   digest ids by creation time (ms)

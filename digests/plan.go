@@ -2,7 +2,8 @@ package digests
 
 import (
 	"context"
-	"strconv"
+	"errors"
+	"math/bits"
 
 	"github.com/redis/go-redis/v9"
 
@@ -12,18 +13,53 @@ import (
 // BatchSize is how many recipients one batch task sends to.
 const BatchSize = 500
 
-// Batch is one slice of a digest's frozen audience, by rank.
+// Batch is one slice of a digest's frozen audience: the subscribers with
+// ids from Start to Stop, or for a test digest the test recipients at those
+// positions.
 type Batch struct {
 	Digest string `json:"digest"`
 	Start  int64  `json:"start"`
 	Stop   int64  `json:"stop"` // inclusive
 }
 
-// Plan splits digest d's audience into batches.
-func (s *Store) Plan(d *Digest) []Batch {
+// Plan splits digest d's audience into batches of BatchSize recipients
+// (the last may have fewer). It reads the frozen audience once: 125 KB for
+// a million subscribers.
+func (s *Store) Plan(ctx context.Context, d *Digest) ([]Batch, error) {
+	if d.IsTest() {
+		var plan []Batch
+		for start := int64(0); start < d.Counts.Total; start += BatchSize {
+			plan = append(plan, Batch{Digest: d.ID, Start: start, Stop: min(start+BatchSize, d.Counts.Total) - 1})
+		}
+		return plan, nil
+	}
+	audience, err := s.rdb.Get(ctx, keyAudience(d.ID)).Bytes()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	return planBatches(d.ID, audience), nil
+}
+
+// planBatches cuts the bitmap audience into batches of BatchSize set bits.
+func planBatches(id string, audience []byte) []Batch {
 	var plan []Batch
-	for start := int64(0); start < d.Counts.Total; start += BatchSize {
-		plan = append(plan, Batch{Digest: d.ID, Start: start, Stop: min(start+BatchSize, d.Counts.Total) - 1})
+	n, start, last := 0, int64(0), int64(0)
+	for i, c := range audience {
+		for c != 0 {
+			lead := bits.LeadingZeros8(c)
+			c &^= 0x80 >> lead
+			last = int64(i*8 + lead)
+			if n == 0 {
+				start = last
+			}
+			if n++; n == BatchSize {
+				plan = append(plan, Batch{Digest: id, Start: start, Stop: last})
+				n = 0
+			}
+		}
+	}
+	if n > 0 {
+		plan = append(plan, Batch{Digest: id, Start: start, Stop: last})
 	}
 	return plan
 }
@@ -44,14 +80,11 @@ func (s *Store) Recipients(ctx context.Context, d *Digest, b Batch, subs *subscr
 	if d.IsTest() {
 		return s.testRecipients(ctx, d, b)
 	}
-	members, err := s.rdb.ZRange(ctx, keyAudience(d.ID), b.Start, b.Stop).Result()
-	if err != nil {
+	raw, err := s.rdb.GetRange(ctx, keyAudience(d.ID), b.Start/8, b.Stop/8).Bytes()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
-	ids := make([]int64, len(members))
-	for i, m := range members {
-		ids[i], _ = strconv.ParseInt(m, 10, 64)
-	}
+	ids := subscribers.AppendIDs(make([]int64, 0, BatchSize), raw, b.Start/8, b.Start, b.Stop)
 	done, err := s.doneBits(ctx, d.ID, ids)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package digests_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,11 +21,15 @@ func TestPlanCoversAudienceOnce(t *testing.T) {
 	ids := e.MustConfirmed(t, "daily", emails...)
 	d := e.MustCreate(t, "daily", digests.Request{})
 
-	plan := e.svc.Store.Plan(d)
-	want := []digests.Batch{
-		{Digest: d.ID, Start: 0, Stop: 499},
-		{Digest: d.ID, Start: 500, Stop: 999},
-		{Digest: d.ID, Start: 1000, Stop: 1233},
+	plan, err := e.svc.Store.Plan(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sorted := slices.Sorted(slices.Values(ids))
+	want := []digests.Batch{ // 500 subscribers each, by id
+		{Digest: d.ID, Start: sorted[0], Stop: sorted[499]},
+		{Digest: d.ID, Start: sorted[500], Stop: sorted[999]},
+		{Digest: d.ID, Start: sorted[1000], Stop: sorted[1233]},
 	}
 	if diff := cmp.Diff(want, plan); diff != "" {
 		t.Fatalf("plan (-want +got):\n%s", diff)

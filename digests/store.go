@@ -24,14 +24,15 @@ func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
 // is a test digest. It returns the number of recipients and the cutoff it
 // replaced (empty for none, and for a test digest).
 //
-// KEYS: digest hash, audience, confirmed set, cutoff, digests index.
+// KEYS: digest hash, audience, confirmed audience (bitmaps), cutoff, digests index.
 // ARGV: meta JSON, "1" for a test digest, test recipient count, cutoff ms, created ms, id.
 var createScript = redis.NewScript(`
 local total, prev
 if ARGV[2] == '1' then
   total, prev = tonumber(ARGV[3]), ''
 else
-  total = redis.call('ZUNIONSTORE', KEYS[2], 1, KEYS[3])
+  redis.call('BITOP', 'OR', KEYS[2], KEYS[3])
+  total = redis.call('BITCOUNT', KEYS[2])
   prev = redis.call('GET', KEYS[4]) or ''
   redis.call('SET', KEYS[4], ARGV[4])
 end

@@ -39,7 +39,7 @@ func (s *Store) eraseIfBare(ctx context.Context, id int64) (bool, error) {
 		}
 		fields := make([]string, 0, len(h))
 		for f := range h {
-			if strings.HasPrefix(f, "sub:") {
+			if strings.HasPrefix(f, prefixSubscription) {
 				return nil
 			}
 			fields = append(fields, f)
@@ -61,14 +61,25 @@ func (s *Store) eraseIfBare(ctx context.Context, id int64) (bool, error) {
 	return erased, err
 }
 
+// clearBitScript clears bit ARGV[1] of each bitmap in KEYS that exists
+// (SETBIT on a missing key would create it, zero-filled up to the bit).
+var clearBitScript = redis.NewScript(luaClearBit + `
+for _, k in ipairs(KEYS) do
+  if redis.call('EXISTS', k) == 1 then clearbit(k, ARGV[1]) end
+end
+return 0
+`)
+
 // queueErase queues the commands that remove subscriber id, with address
 // addr, hash fields fields and confirmation token hashes tokens.
 func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, fields, tokens []string) {
 	for _, f := range fields {
-		if nl, ok := strings.CutPrefix(f, "sub:"); ok {
-			for _, st := range Statuses {
-				p.ZRem(ctx, KeyAudience(nl, st), id)
+		if nl, ok := strings.CutPrefix(f, prefixSubscription); ok {
+			keys := make([]string, len(Statuses))
+			for i, st := range Statuses {
+				keys[i] = KeyAudience(nl, st)
 			}
+			clearBitScript.Eval(ctx, p, keys, id)
 		}
 	}
 	for _, h := range tokens {

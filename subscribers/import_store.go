@@ -16,29 +16,29 @@ import (
 // KEYS: index, next id.
 // ARGV: address key, address, name, now, consent JSON, status,
 // subscriber prefix, audience prefix, newsletters...
-var importScript = redis.NewScript(`
+var importScript = redis.NewScript(luaClearBit + `
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 local sub = ARGV[7]
 if not id then
   id = redis.call('INCR', KEYS[2])
   redis.call('HSET', KEYS[1], ARGV[1], id)
-  redis.call('HSET', sub .. id, 'email', ARGV[2], 'created_at', ARGV[4])
+  redis.call('HSET', sub .. id, '` + fieldEmail + `', ARGV[2], '` + fieldCreatedAt + `', ARGV[4])
 end
 local h = sub .. id
-if ARGV[3] ~= '' then redis.call('HSETNX', h, 'name', ARGV[3]) end
+if ARGV[3] ~= '' then redis.call('HSETNX', h, '` + fieldName + `', ARGV[3]) end
 local want, now = ARGV[6], ARGV[4]
 for i = 9, #ARGV do
   local nl = ARGV[i]
-  local cur = redis.call('HGET', h, 'sub:' .. nl)
+  local cur = redis.call('HGET', h, '` + prefixSubscription + `' .. nl)
   local st = cur and string.match(cur, '^(%a+)|') or ''
   local keep = st == want or st == 'unsubscribed' or (st == 'confirmed' and want == 'pending')
   if not keep then
     local ca, ua = '0', '0'
     if want == 'confirmed' then ca = now end
     if want == 'unsubscribed' then ua = now end
-    redis.call('HSET', h, 'sub:' .. nl, want .. '|' .. now .. '|' .. ca .. '|' .. ua)
-    if st ~= '' then redis.call('ZREM', ARGV[8] .. nl .. ':' .. st, id) end
-    redis.call('ZADD', ARGV[8] .. nl .. ':' .. want, id, id)
+    redis.call('HSET', h, '` + prefixSubscription + `' .. nl, want .. '|' .. now .. '|' .. ca .. '|' .. ua)
+    if st ~= '' then clearbit(ARGV[8] .. nl .. ':' .. st, id) end
+    redis.call('SETBIT', ARGV[8] .. nl .. ':' .. want, id, 1)
   end
 end
 redis.call('RPUSH', h .. ':consent', ARGV[5])

@@ -12,10 +12,10 @@ import (
 //	nl:newsletters                       hash   newsletter id -> JSON
 //	nl:subscriber:next                   string last subscriber id handed out
 //	nl:subscriber:index                  hash   AddressKey -> subscriber id
-//	nl:subscriber:{id}                   hash   email, name, created_at, sub:{newsletter}, welcomed:{newsletter}
+//	nl:subscriber:{id}                   hash   e (email), n (name), c (created_at), s:{newsletter} (subscription), w:{newsletter} (welcomed)
 //	nl:subscriber:{id}:consent           list   consent records, JSON, oldest first
 //	nl:subscriber:{id}:tokens            set    hashes of the subscriber's confirmation tokens
-//	nl:audience:{newsletter}:{status}    zset   subscriber ids scored by id, one per status
+//	nl:audience:{newsletter}:{status}    bitmap bit {subscriber id} set for each subscriber in that status
 //	nl:confirm:{sha256 hex}              hash   a confirmation token's record
 //	nl:suppressed                        hash   AddressKey -> suppression record, JSON
 //	nl:suppressions                      zset   AddressKey scored by suppression time, unix ms, for paging
@@ -57,22 +57,24 @@ func keyConsent(id int64) string { return keySubscriber(id) + ":consent" }
 
 func keyTokens(id int64) string { return keySubscriber(id) + ":tokens" }
 
-// KeyAudience names the sorted set of one newsletter's subscribers in one
-// status, scored by subscriber id so it can be walked in pages in a stable
-// order.
+// KeyAudience names the bitmap of one newsletter's subscribers in one
+// status: bit {subscriber id} is set for each (see AppendIDs).
 func KeyAudience(newsletter string, s Status) string {
 	return "nl:audience:" + newsletter + ":" + string(s)
 }
 
 func keyConfirmToken(hashHex string) string { return "nl:confirm:" + hashHex }
 
-// Fields of the subscriber hash.
+// Fields of the subscriber hash. They are one letter each: a hash per
+// subscriber repeats them a million times.
 const (
-	fieldEmail     = "email"
-	fieldName      = "name"
-	fieldCreatedAt = "created_at"
+	fieldEmail         = "e"
+	fieldName          = "n"
+	fieldCreatedAt     = "c"
+	prefixSubscription = "s:" // + newsletter: "status|subscribed_at|confirmed_at|unsubscribed_at"
+	prefixWelcomed     = "w:" // + newsletter: 1 once welcomed
 )
 
-func fieldSubscription(newsletter string) string { return "sub:" + newsletter }
+func fieldSubscription(newsletter string) string { return prefixSubscription + newsletter }
 
-func fieldWelcomed(newsletter string) string { return "welcomed:" + newsletter }
+func fieldWelcomed(newsletter string) string { return prefixWelcomed + newsletter }

@@ -57,19 +57,28 @@ func (s *Store) Newsletters(ctx context.Context) ([]*Newsletter, error) {
 	return list, nil
 }
 
-// MissingNewsletters returns those of ids that name no newsletter.
+// MissingNewsletters returns those of ids that name no newsletter. Those
+// once found are remembered, since newsletters are never deleted.
 func (s *Store) MissingNewsletters(ctx context.Context, ids []string) ([]string, error) {
-	if len(ids) == 0 { // HMGET needs at least one field
+	var unknown []string
+	for _, id := range ids {
+		if _, ok := s.newsletterSeen.Load(id); !ok {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) == 0 { // HMGET needs at least one field
 		return nil, nil
 	}
-	vals, err := s.rdb.HMGet(ctx, keyNewsletters, ids...).Result()
+	vals, err := s.rdb.HMGet(ctx, keyNewsletters, unknown...).Result()
 	if err != nil {
 		return nil, err
 	}
 	var missing []string
 	for i, v := range vals {
 		if v == nil {
-			missing = append(missing, ids[i])
+			missing = append(missing, unknown[i])
+		} else {
+			s.newsletterSeen.Store(unknown[i], true)
 		}
 	}
 	return missing, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,6 +17,9 @@ import (
 // Redis. The key layout is in keys.go.
 type Store struct {
 	rdb redis.UniversalClient
+	// newsletterSeen holds the ids of newsletters seen to exist: newsletters are
+	// never deleted, so a signup need not ask Redis again.
+	newsletterSeen sync.Map
 }
 
 // NewStore returns a Store on the given Redis client.
@@ -35,25 +39,6 @@ func (s *Store) SubscriberID(ctx context.Context, addr string) (int64, error) {
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
-	return id, err
-}
-
-// EnsureSubscriber returns the id of the subscriber with address addr,
-// creating the subscriber if it does not exist yet.
-func (s *Store) EnsureSubscriber(ctx context.Context, addr string, now time.Time) (int64, error) {
-	if id, err := s.SubscriberID(ctx, addr); id != 0 || err != nil {
-		return id, err
-	}
-	id, err := s.rdb.Incr(ctx, keySubscriberNext).Result()
-	if err != nil {
-		return 0, err
-	}
-	won, err := s.rdb.HSetNX(ctx, keySubscriberIndex, AddressKey(addr), id).Result()
-	if err != nil || !won { // someone else created it meanwhile: theirs stands
-		return s.SubscriberID(ctx, addr)
-	}
-	err = s.rdb.HSet(ctx, keySubscriber(id),
-		fieldEmail, addr, fieldCreatedAt, now.Unix()).Err()
 	return id, err
 }
 
@@ -88,7 +73,7 @@ func decodeSubscriber(id int64, h map[string]string) *Subscriber {
 	sub := &Subscriber{ID: id, Email: h[fieldEmail], Name: h[fieldName],
 		CreatedAt: unixTime(h[fieldCreatedAt]), Subscriptions: []Subscription{}, Consent: []Consent{}}
 	for field, v := range h {
-		if nl, ok := strings.CutPrefix(field, "sub:"); ok {
+		if nl, ok := strings.CutPrefix(field, prefixSubscription); ok {
 			sub.Subscriptions = append(sub.Subscriptions, decodeSubscription(nl, v))
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -55,81 +54,29 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 // signup's consent record is kept when it changed a subscription or sent
 // an email; a repeat that did neither (held back by a limit, or for
 // newsletters already confirmed) leaves no trace, so that nobody can grow
-// another reader's history at will.
+// another reader's history at will. No email goes to a suppressed address
+// (answered as any other) or past a confirmation limit; a signup held back
+// keeps its pending subscriptions, which an earlier email's link still
+// confirms and PurgeUnconfirmed removes in time. All of this is one round
+// trip to Redis (signupScript), and queueing the email a second.
 func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta) error {
 	now := s.Now()
-	id, err := s.Store.EnsureSubscriber(ctx, addr, now)
+	meta.Source = truncate(meta.Source, maxSignupSource)
+	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
+	limits, names := s.Limits.args(addr)
+	secret, hash := newTokenSecret()
+	res, err := s.Store.signup(ctx, addr, nls, now, consent, limits, hash, name, now.Add(s.ConfirmTTL))
 	if err != nil {
 		return err
 	}
-	unconfirmed, changed, err := s.subscribeEach(ctx, id, nls, now)
-	if err != nil {
-		return err
+	if res.refused >= 0 {
+		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", res.id, "limit", names[res.refused])
 	}
-	send, err := s.mayConfirm(ctx, id, addr, unconfirmed, now)
-	if err != nil {
-		return err
-	}
-	if changed || send {
-		meta.Source = truncate(meta.Source, maxSignupSource)
-		consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
-		if err := s.Store.AddConsent(ctx, id, consent); err != nil {
-			return err
-		}
-	}
-	if !send {
+	if !res.send {
 		return nil
 	}
-	return s.sendConfirmation(ctx, id, addr, unconfirmed, name)
-}
-
-// subscribeEach makes subscriber id's subscription to each of nls pending
-// unless it is already pending or confirmed. It returns the newsletters not
-// yet confirmed, and whether any subscription changed.
-func (s *Service) subscribeEach(ctx context.Context, id int64, nls []string, now time.Time) (unconfirmed []string, changed bool, err error) {
-	for _, nl := range nls {
-		prev, err := s.Store.transition(ctx, id, nl, transSubscribe, now)
-		if err != nil {
-			return nil, false, err
-		}
-		if prev != StatusConfirmed {
-			unconfirmed = append(unconfirmed, nl)
-		}
-		changed = changed || prev == "" || prev == StatusUnsubscribed
-	}
-	return unconfirmed, changed, nil
-}
-
-// mayConfirm reports whether a confirmation email for the unconfirmed
-// newsletters goes to addr: not when there are none, never to a suppressed
-// address (answered as any other), and not past a confirmation limit. A
-// signup held back keeps its pending subscriptions; an earlier email's
-// link still confirms them, and PurgeUnconfirmed removes them in time.
-func (s *Service) mayConfirm(ctx context.Context, id int64, addr string, unconfirmed []string, now time.Time) (bool, error) {
-	if len(unconfirmed) == 0 {
-		return false, nil
-	}
-	if suppressed, err := s.Store.isSuppressed(ctx, addr); err != nil || suppressed {
-		return false, err
-	}
-	limit, err := s.Limits.allow(ctx, addr, now)
-	if err != nil {
-		return false, err
-	}
-	if limit != "" {
-		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", id, "limit", limit)
-		return false, nil
-	}
-	return true, nil
-}
-
-func (s *Service) sendConfirmation(ctx context.Context, id int64, addr string, nls []string, name string) error {
-	token, hash := newConfirmToken(id)
-	rec := tokenRecord{SubscriberID: id, Newsletters: nls, Name: name, ExpiresAt: s.Now().Add(s.ConfirmTTL)}
-	if err := s.Store.saveToken(ctx, hash, rec); err != nil {
-		return err
-	}
-	return s.Notifier.SendConfirmation(ctx, ConfirmationEmail{SubscriberID: id, Email: addr, Token: token, Newsletters: nls})
+	return s.Notifier.SendConfirmation(ctx, ConfirmationEmail{SubscriberID: res.id, Email: addr,
+		Token: confirmToken(res.id, secret), Newsletters: res.unconfirmed})
 }
 
 // resolveNewsletters checks that every id names a newsletter, dropping

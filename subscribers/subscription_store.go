@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,32 +17,41 @@ const (
 	transUnsubscribe = "unsubscribe" // pending or confirmed -> unsubscribed
 )
 
-// transitionScript moves one subscription from one status to another
-// atomically, keeping the subscriber hash and the audience sets in step.
-// A subscription is stored as "status|subscribed_at|confirmed_at|unsubscribed_at"
-// in unix seconds. It returns the status before the call ("" for none).
-//
-// KEYS: subscriber hash, audience pending, confirmed, unsubscribed.
-// ARGV: newsletter id, subscriber id, transition, now.
-var transitionScript = redis.NewScript(`
-local field = 'sub:' .. ARGV[1]
-local cur = redis.call('HGET', KEYS[1], field)
-local st, sa, ca, ua = '', '0', '0', '0'
-if cur then st, sa, ca, ua = string.match(cur, '^(%a+)|(%d+)|(%d+)|(%d+)$') end
-local act, now, next = ARGV[3], ARGV[4], nil
-if act == 'subscribe' and (st == '' or st == 'unsubscribed') then
-  next, sa, ca, ua = 'pending', now, '0', '0'
-elseif act == 'confirm' and st == 'pending' then
-  next, ca = 'confirmed', now
-elseif act == 'unsubscribe' and (st == 'pending' or st == 'confirmed') then
-  next, ua = 'unsubscribed', now
+// luaTransition defines transition(h, aud, nl, id, act, now) for scripts:
+// it moves subscriber id's subscription to newsletter nl, kept in hash h,
+// from one status to another, keeping the audience bitmaps named in aud
+// (by status) in step. A subscription is stored as
+// "status|subscribed_at|confirmed_at|unsubscribed_at" in unix seconds. It
+// returns the status before ("" for none).
+const luaTransition = luaClearBit + `
+local function transition(h, aud, nl, id, act, now)
+  local field = '` + prefixSubscription + `' .. nl
+  local cur = redis.call('HGET', h, field)
+  local st, sa, ca, ua = '', '0', '0', '0'
+  if cur then st, sa, ca, ua = string.match(cur, '^(%a+)|(%d+)|(%d+)|(%d+)$') end
+  local next = nil
+  if act == 'subscribe' and (st == '' or st == 'unsubscribed') then
+    next, sa, ca, ua = 'pending', now, '0', '0'
+  elseif act == 'confirm' and st == 'pending' then
+    next, ca = 'confirmed', now
+  elseif act == 'unsubscribe' and (st == 'pending' or st == 'confirmed') then
+    next, ua = 'unsubscribed', now
+  end
+  if not next then return st end
+  redis.call('HSET', h, field, next .. '|' .. sa .. '|' .. ca .. '|' .. ua)
+  if st ~= '' then clearbit(aud[st], id) end
+  redis.call('SETBIT', aud[next], id, 1)
+  return st
 end
-if not next then return st end
-redis.call('HSET', KEYS[1], field, next .. '|' .. sa .. '|' .. ca .. '|' .. ua)
-local index = {pending = 2, confirmed = 3, unsubscribed = 4}
-if st ~= '' then redis.call('ZREM', KEYS[index[st]], ARGV[2]) end
-redis.call('ZADD', KEYS[index[next]], ARGV[2], ARGV[2])
-return st
+`
+
+// transitionScript runs one transition atomically.
+//
+// KEYS: subscriber hash, audience bitmaps pending, confirmed, unsubscribed.
+// ARGV: newsletter id, subscriber id, transition, now.
+var transitionScript = redis.NewScript(luaTransition + `
+return transition(KEYS[1], {pending = KEYS[2], confirmed = KEYS[3], unsubscribed = KEYS[4]},
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 `)
 
 // transition applies one transition to subscriber id's subscription to
@@ -60,7 +68,7 @@ func (s *Store) Counts(ctx context.Context, nl string) (Counts, error) {
 	var cmds [len(Statuses)]*redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, st := range Statuses {
-			cmds[i] = p.ZCard(ctx, KeyAudience(nl, st))
+			cmds[i] = p.BitCount(ctx, KeyAudience(nl, st), nil)
 		}
 		return nil
 	})
@@ -99,15 +107,15 @@ func sortSubscriptions(subs []Subscription) {
 //
 // KEYS: subscriber hash, audience pending.
 // ARGV: newsletter id, subscriber id, cutoff.
-var removePendingScript = redis.NewScript(`
-local field = 'sub:' .. ARGV[1]
+var removePendingScript = redis.NewScript(luaClearBit + `
+local field = '` + prefixSubscription + `' .. ARGV[1]
 local cur = redis.call('HGET', KEYS[1], field)
 if not cur then return 0 end
 local st, sa = string.match(cur, '^(%a+)|(%d+)|')
 if st ~= 'pending' then return 0 end
 if ARGV[3] ~= '0' and tonumber(sa) >= tonumber(ARGV[3]) then return 0 end
 redis.call('HDEL', KEYS[1], field)
-redis.call('ZREM', KEYS[2], ARGV[2])
+clearbit(KEYS[2], ARGV[2])
 return 1
 `)
 
@@ -127,27 +135,24 @@ func (s *Store) removePending(ctx context.Context, id int64, nl string, before t
 
 // pendingPage returns up to count subscriber ids of newsletter nl's pending
 // audience above after, in order, and the subscribed_at of each one's
-// subscription. Paging by score (the id) is stable while members are
-// removed behind the cursor.
+// subscription. Paging by id is stable while members are removed behind
+// the cursor.
 func (s *Store) pendingPage(ctx context.Context, nl string, after int64, count int64) ([]int64, []time.Time, error) {
-	members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: KeyAudience(nl, StatusPending),
-		Start: "(" + strconv.FormatInt(after, 10), Stop: "+inf", ByScore: true, Count: count}).Result()
-	if err != nil || len(members) == 0 {
+	ids, err := s.audienceAfter(ctx, KeyAudience(nl, StatusPending), after, count)
+	if err != nil || len(ids) == 0 {
 		return nil, nil, err
 	}
-	ids := make([]int64, len(members))
-	cmds := make([]*redis.StringCmd, len(members))
+	cmds := make([]*redis.StringCmd, len(ids))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, m := range members {
-			ids[i], _ = strconv.ParseInt(m, 10, 64)
-			cmds[i] = p.HGet(ctx, keySubscriber(ids[i]), fieldSubscription(nl))
+		for i, id := range ids {
+			cmds[i] = p.HGet(ctx, keySubscriber(id), fieldSubscription(nl))
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, nil, err
 	}
-	since := make([]time.Time, len(members))
+	since := make([]time.Time, len(ids))
 	for i, cmd := range cmds {
 		if sub := decodeSubscription(nl, cmd.Val()); sub.Status == StatusPending {
 			since[i] = sub.SubscribedAt

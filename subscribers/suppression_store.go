@@ -76,15 +76,6 @@ func (s *Store) Suppressed(ctx context.Context, addrs []string) ([]bool, error) 
 	return out, nil
 }
 
-// isSuppressed reports whether addr is suppressed.
-func (s *Store) isSuppressed(ctx context.Context, addr string) (bool, error) {
-	found, err := s.Suppressed(ctx, []string{addr})
-	if err != nil {
-		return false, err
-	}
-	return found[0], nil
-}
-
 // Suppressions returns up to limit suppressions from offset, newest first,
 // and the total.
 func (s *Store) Suppressions(ctx context.Context, offset, limit int) ([]Suppression, int64, error) {

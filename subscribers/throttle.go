@@ -1,7 +1,6 @@
 package subscribers
 
 import (
-	"context"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -46,25 +45,24 @@ const (
 	limitSite  = "site"
 )
 
-// allow takes one confirmation email to addr at now from each limit in
-// turn, and returns the name of the first that refuses ("" when all allow).
-func (l *ConfirmLimits) allow(ctx context.Context, addr string, now time.Time) (string, error) {
+// args returns the arguments with which signupScript takes one
+// confirmation email to addr from each limit in turn, and the names of
+// those limits; nil and unlimited windows are left out.
+func (l *ConfirmLimits) args(addr string) ([]limitArgs, []string) {
+	args, names := []limitArgs{}, []string(nil)
 	if l == nil {
-		return "", nil
+		return args, names
 	}
 	key := throttleAddressKey(addr)
-	checks := []struct {
+	for _, c := range []struct {
 		name string
 		w    *throttle.Window
 		key  string
-	}{{limitShort, l.Short, key}, {limitDay, l.Day, key}, {limitSite, l.Site, keyConfirmSite}}
-	for _, c := range checks {
-		if c.w == nil {
-			continue
-		}
-		if wait, err := c.w.Allow(ctx, c.key, now); err != nil || wait > 0 {
-			return c.name, err
+	}{{limitShort, l.Short, key}, {limitDay, l.Day, key}, {limitSite, l.Site, keyConfirmSite}} {
+		if full, window, limit, ok := c.w.Spec(c.key); ok {
+			args = append(args, limitArgs{Key: full, Window: window, Limit: limit, Member: throttle.Member()})
+			names = append(names, c.name)
 		}
 	}
-	return "", nil
+	return args, names
 }

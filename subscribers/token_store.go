@@ -22,22 +22,6 @@ type tokenRecord struct {
 	UsedAt       time.Time // zero until the token confirmed
 }
 
-// saveToken stores rec under hashHex and links it to its subscriber so
-// that erasing the subscriber erases the token.
-func (s *Store) saveToken(ctx context.Context, hashHex string, rec tokenRecord) error {
-	key := keyConfirmToken(hashHex)
-	expireAt := rec.ExpiresAt.Add(tokenGrace)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "sid", rec.SubscriberID, "nls", strings.Join(rec.Newsletters, ","),
-			"name", rec.Name, "exp", rec.ExpiresAt.Unix())
-		p.ExpireAt(ctx, key, expireAt)
-		p.SAdd(ctx, keyTokens(rec.SubscriberID), hashHex)
-		p.ExpireAt(ctx, keyTokens(rec.SubscriberID), expireAt)
-		return nil
-	})
-	return err
-}
-
 // loadToken returns the record stored under hashHex, or nil if none is.
 func (s *Store) loadToken(ctx context.Context, hashHex string) (*tokenRecord, error) {
 	h, err := s.rdb.HGetAll(ctx, keyConfirmToken(hashHex)).Result()

@@ -23,22 +23,51 @@ func NewWindow(rdb redis.UniversalClient, prefix string, r Rate) *Window {
 	return &Window{rdb: rdb, prefix: prefix, rate: r}
 }
 
-// windowScript counts the events of the last window at KEYS[1] and adds one
-// when there is room. It returns 0 when allowed, else the milliseconds until
-// the oldest event leaves the window.
+// luaWindow defines allow(key, now, window, limit, member) for scripts: it
+// counts the events of the last window at key and adds one when there is
+// room. It returns 0 when allowed, else the milliseconds until the oldest
+// event leaves the window.
+const luaWindow = `
+local function allow(key, now, window, limit, member)
+  now, window, limit = tonumber(now), tonumber(window), tonumber(limit)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return math.max(tonumber(oldest[2]) + window - now, 1)
+  end
+  redis.call('ZADD', key, now, member)
+  redis.call('PEXPIRE', key, window)
+  return 0
+end
+`
+
+// LuaAllow defines allow(key, now, window, limit, member) for the scripts of
+// other packages that take events from windows in the same round trip as
+// other work; Spec gives its arguments. allow returns 0 when the event is
+// allowed (and taken), else the milliseconds until it would be.
+const LuaAllow = luaWindow
+
+// Spec returns what allow needs to take an event for key: the full key,
+// the window in milliseconds and the limit. ok is false for a nil or
+// unlimited window, which allows everything.
+func (w *Window) Spec(key string) (fullKey string, windowMs int64, limit int, ok bool) {
+	if w == nil || w.rate.Unlimited() {
+		return "", 0, 0, false
+	}
+	return w.prefix + key, w.rate.Per.Milliseconds(), w.rate.N, true
+}
+
+// windowScript runs allow on KEYS[1].
 //
 // ARGV: now ms, window ms, limit, a unique member.
-var windowScript = redis.NewScript(`
-local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(tonumber(oldest[2]) + window - now, 1)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], window)
-return 0
-`)
+var windowScript = redis.NewScript(luaWindow + `return allow(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`)
+
+// Member returns a unique member for a window's sorted set.
+func Member() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
 
 // Allow takes one event for key at time now, and returns 0 when it is
 // allowed, else how long until it would be.
@@ -46,9 +75,7 @@ func (w *Window) Allow(ctx context.Context, key string, now time.Time) (time.Dur
 	if w.rate.Unlimited() {
 		return 0, nil
 	}
-	var b [8]byte
-	rand.Read(b[:])
 	ms, err := windowScript.Run(ctx, w.rdb, []string{w.prefix + key}, now.UnixMilli(),
-		w.rate.Per.Milliseconds(), w.rate.N, hex.EncodeToString(b[:])).Int64()
+		w.rate.Per.Milliseconds(), w.rate.N, Member()).Int64()
 	return time.Duration(ms) * time.Millisecond, err
 }

@@ -26,7 +26,11 @@ func (h *Handlers) handleDigest(ctx context.Context, t *asynq.Task) error {
 	if _, err := h.Digests.StartSending(ctx, d.ID, time.Now()); err != nil {
 		return err
 	}
-	for _, b := range h.Digests.Plan(d) {
+	plan, err := h.Digests.Plan(ctx, d)
+	if err != nil {
+		return err
+	}
+	for _, b := range plan {
 		task, err := newBatchTask(b)
 		if err != nil {
 			return err

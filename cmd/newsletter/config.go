@@ -234,6 +234,13 @@ func (r *reader) redisOptions(name, raw string) *redis.Options {
 	opt, err := redis.ParseURL(raw)
 	if err != nil {
 		r.fail(name, "%v", err)
+		return nil
+	}
+	if !strings.Contains(raw, "protocol=") {
+		// RESP2 unless the URL asks otherwise: the service uses no push
+		// notifications, and with RESP3 go-redis looks for them before
+		// every command.
+		opt.Protocol = 2
 	}
 	return opt
 }
