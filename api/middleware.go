@@ -73,26 +73,3 @@ var timeoutBody = mustJSON(errorBody{Error: newsletter.Errorf(eTimeout, "The ser
 
 // eTimeout is the code of the timeout answer.
 const eTimeout = "timeout"
-
-// withTimeout answers 503 with timeoutBody when h has not answered within
-// d. The request's context ends then, so the handler's next Redis call
-// fails at once (one under way ends at the client's read timeout); what
-// the handler writes afterwards is dropped. The answer is buffered whole,
-// so a streaming route would need to bypass it.
-func withTimeout(h http.Handler, d time.Duration) http.Handler {
-	th := http.TimeoutHandler(h, d, string(timeoutBody))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		th.ServeHTTP(jsonTimeout{w}, r)
-	})
-}
-
-// jsonTimeout labels http.TimeoutHandler's own answer, the only 503 that
-// has no Content-Type (every 503 of the engine has one), as JSON.
-type jsonTimeout struct{ http.ResponseWriter }
-
-func (w jsonTimeout) WriteHeader(code int) {
-	if code == http.StatusServiceUnavailable && w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	}
-	w.ResponseWriter.WriteHeader(code)
-}

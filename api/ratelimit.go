@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
+	"newsletter/subscribers"
 	"newsletter/throttle"
 )
 
@@ -17,21 +19,24 @@ var (
 	errAuthLimited   = newsletter.Errorf(newsletter.ERATELIMITED, "Too many failed attempts from your address. Please try again later.")
 )
 
-// limitSignups refuses a signup from a client that signed up too often
-// lately, with 429 and Retry-After. Every attempt counts, valid or not, so
-// the limit also slows down probing.
-func (s *Server) limitSignups(c *gin.Context) {
-	if s.cfg.SignupLimit == nil {
-		return
+// failSignup answers a signup that failed. A client that signed up too
+// often lately gets 429 and Retry-After: every attempt counts, valid or not,
+// so the limit also slows down probing. A valid signup takes from the limit
+// in the same round trip as the signup itself; a refused one (err) never
+// got that far, so it takes from the limit here first.
+func (s *Server) failSignup(c *gin.Context, limit subscribers.SignupLimit, err error) {
+	var nerr *newsletter.Error
+	if errors.As(err, &nerr) {
+		if lerr := limit.Take(c, time.Now()); lerr != nil {
+			err = lerr
+		}
 	}
-	wait, err := s.take(c, s.cfg.SignupLimit)
-	switch {
-	case err != nil:
-		s.fail(c, err)
-	case wait > 0:
-		c.Header("Retry-After", retryAfter(wait))
-		s.fail(c, errSignupLimited)
+	var limited *subscribers.LimitedError
+	if errors.As(err, &limited) {
+		c.Header("Retry-After", retryAfter(limited.Wait))
+		err = errSignupLimited
 	}
+	s.fail(c, err)
 }
 
 // take takes one event of limit for the client of c and returns how long

@@ -38,17 +38,19 @@ type signupJSON struct {
 }
 
 func (s *Server) handleSubscribe(c *gin.Context) {
+	limit := subscribers.SignupLimit{Window: s.cfg.SignupLimit, Key: clientKey(c.ClientIP())}
 	req, err := decodeSignup(c)
 	if err != nil {
-		s.fail(c, err)
+		s.failSignup(c, limit, err)
 		return
 	}
 	req.Meta.IP, req.Meta.UserAgent = c.ClientIP(), c.GetHeader("User-Agent")
 	if req.Meta.Source == "" {
 		req.Meta.Source = c.GetHeader("Referer")
 	}
+	req.Limit = limit
 	if err := s.cfg.Subscribers.Subscribe(c, req); err != nil {
-		s.fail(c, err)
+		s.failSignup(c, limit, err)
 		return
 	}
 	s.cfg.Metrics.CountSignup()

@@ -50,9 +50,15 @@ func (e *env) load(ctx context.Context, r int, kind string) ([]loadRow, error) {
 		return nil, err
 	}
 	defer t.stop()
+	// Warm up (connection pools, scripts, heap) at the first rate; a cold
+	// start would otherwise count against whichever rate comes first.
+	if _, err := e.attack(ctx, t, kind, fmt.Sprintf("r%d-%s-warmup", r, kind), e.opt.rates[0], warmUp); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Second)
 	var rows []loadRow
 	for _, rate := range e.opt.rates {
-		row, err := e.attack(ctx, t, kind, fmt.Sprintf("r%d-%s-%d", r, kind, rate), rate)
+		row, err := e.attack(ctx, t, kind, fmt.Sprintf("r%d-%s-%d", r, kind, rate), rate, e.opt.loadFor)
 		if err != nil {
 			return rows, err
 		}
@@ -77,9 +83,12 @@ func (e *env) loadTarget(ctx context.Context, r int, kind string) (*target, erro
 	return &target{url: svc.api.base + "/v1/subscriptions", server: svc.serve, worker: svc.worker, stop: svc.stop}, nil
 }
 
-// attack loads t at rate signups per second for e.opt.loadFor, each with an
-// address of its own.
-func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int) (*loadRow, error) {
+// warmUp is how long each load target is loaded before it is measured.
+const warmUp = 3 * time.Second
+
+// attack loads t at rate signups per second for d, each with an address of
+// its own.
+func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int, d time.Duration) (*loadRow, error) {
 	if err := e.sink.reset(ctx); err != nil {
 		return nil, err
 	}
@@ -90,7 +99,7 @@ func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int)
 	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true),
 		vegeta.Workers(64), vegeta.MaxWorkers(4096))
 	var m vegeta.Metrics
-	results := atk.Attack(signups(t.url, "load-"+tag+"-"), vegeta.Rate{Freq: rate, Per: time.Second}, e.opt.loadFor, tag)
+	results := atk.Attack(signups(t.url, "load-"+tag+"-"), vegeta.Rate{Freq: rate, Per: time.Second}, d, tag)
 	for res := range results {
 		if ctx.Err() != nil {
 			atk.Stop()

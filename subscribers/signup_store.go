@@ -13,6 +13,8 @@ import (
 
 // signupScript is the Redis side of a signup, in one round trip:
 //
+//  0. take the signup from the client's limit, if any: when that refuses,
+//     stop and return {0, 0, 0, milliseconds to wait};
 //  1. find or create the subscriber with the address;
 //  2. subscribe it to each newsletter (transition "subscribe");
 //  3. if some newsletter is not confirmed and the address is not
@@ -26,6 +28,10 @@ import (
 // signupArgs.
 var signupScript = redis.NewScript(luaTransition + throttle.LuaAllow + `
 local a = cjson.decode(ARGV[1])
+if a.client then
+  local wait = allow(a.client.key, a.now_ms, a.client.window, a.client.limit, a.client.member)
+  if wait > 0 then return {0, 0, 0, wait} end
+end
 local id = redis.call('HGET', a.index, a.key)
 if not id then
   id = redis.call('INCR', a.next)
@@ -76,6 +82,7 @@ type signupArgs struct {
 	Now        int64       `json:"now"`    // unix seconds
 	NowMs      int64       `json:"now_ms"` // unix milliseconds, for the limits
 	Newsletter []string    `json:"nls"`
+	Client     *limitArgs  `json:"client,omitempty"` // the client's signup limit
 	Limits     []limitArgs `json:"limits"`
 	Consent    string      `json:"consent"` // the consent record, JSON
 	Token      string      `json:"token"`   // the token record's key
@@ -96,16 +103,18 @@ type limitArgs struct {
 // signupResult is what signupScript found and did.
 type signupResult struct {
 	id          int64
-	send        bool     // a confirmation email is to go out
-	refused     int      // the position in the limits of the one that held the email back, or -1
-	unconfirmed []string // the newsletters the email confirms
+	send        bool          // a confirmation email is to go out
+	refused     int           // the position in the limits of the one that held the email back, or -1
+	unconfirmed []string      // the newsletters the email confirms
+	wait        time.Duration // > 0: the client's limit refused, and nothing was done
 }
 
 // signup runs signupScript for addr and nls at now; consent is the record
-// to keep, limits the confirmation limits to take from, and the token
-// record (hash, name, expiry) what to store when an email goes out.
+// to keep, client the client's signup limit (nil: none), limits the
+// confirmation limits to take from, and the token record (hash, name,
+// expiry) what to store when an email goes out.
 func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.Time, consent Consent,
-	limits []limitArgs, tokenHash, name string, exp time.Time) (signupResult, error) {
+	client *limitArgs, limits []limitArgs, tokenHash, name string, exp time.Time) (signupResult, error) {
 	raw, err := json.Marshal(consent)
 	if err != nil {
 		return signupResult{}, err
@@ -114,7 +123,7 @@ func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.
 		Index: keySubscriberIndex, Next: keySubscriberNext, Suppressed: keySuppressed,
 		Sub: strings.TrimSuffix(keySubscriber(0), "0"), Aud: strings.TrimSuffix(KeyAudience("", ""), ":"),
 		Key: AddressKey(addr), Addr: addr, Now: now.Unix(), NowMs: now.UnixMilli(), Newsletter: nls,
-		Limits: limits, Consent: string(raw), Token: keyConfirmToken(tokenHash), TokenHash: tokenHash,
+		Client: client, Limits: limits, Consent: string(raw), Token: keyConfirmToken(tokenHash), TokenHash: tokenHash,
 		Name: name, Exp: exp.Unix(), ExpireAt: exp.Add(tokenGrace).Unix(),
 	})
 	if err != nil {
@@ -125,6 +134,11 @@ func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.
 		return signupResult{}, err
 	}
 	var r signupResult
+	if id, _ := res[0].(int64); id == 0 { // the client's limit refused
+		wait, _ := res[3].(int64)
+		r.wait = time.Duration(wait) * time.Millisecond
+		return r, nil
+	}
 	r.id, _ = res[0].(int64)
 	send, _ := res[1].(int64)
 	refused, _ := res[2].(int64)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"newsletter"
+	"newsletter/throttle"
 )
 
 // Limits on what a signup may carry.
@@ -24,6 +26,36 @@ type SignupRequest struct {
 	Name        string
 	Honeypot    string // the hidden "website" field; bots fill it
 	Meta        RequestMeta
+	Limit       SignupLimit // taken from in the same round trip as the signup
+}
+
+// SignupLimit is the limit on signups from one client: the window and the
+// client's key in it. A nil Window limits nothing.
+type SignupLimit struct {
+	Window *throttle.Window
+	Key    string
+}
+
+// Take takes one signup from the limit at now, as Subscribe does, for an
+// attempt that never reached Subscribe's round trip (a bad request, say);
+// it returns a *LimitedError when the client is past its limit.
+func (l SignupLimit) Take(ctx context.Context, now time.Time) error {
+	if l.Window == nil {
+		return nil
+	}
+	wait, err := l.Window.Allow(ctx, l.Key, now)
+	if err == nil && wait > 0 {
+		return &LimitedError{Wait: wait}
+	}
+	return err
+}
+
+// LimitedError says that a client signed up too often lately, and how long
+// until it may again.
+type LimitedError struct{ Wait time.Duration }
+
+func (e *LimitedError) Error() string {
+	return fmt.Sprintf("subscribers: too many signups from this client; wait %s", e.Wait)
 }
 
 // Subscribe records a pending subscription of req.Email to each named
@@ -42,9 +74,9 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 		return err
 	}
 	if req.Honeypot != "" {
-		return nil
+		return req.Limit.Take(ctx, s.Now())
 	}
-	if err := s.subscribe(ctx, addr, nls, cleanName(req.Name), req.Meta); err != nil {
+	if err := s.subscribe(ctx, addr, nls, cleanName(req.Name), req.Meta, req.Limit); err != nil {
 		return fmt.Errorf("subscribers: subscribe: %w", err)
 	}
 	return nil
@@ -57,17 +89,25 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 // another reader's history at will. No email goes to a suppressed address
 // (answered as any other) or past a confirmation limit; a signup held back
 // keeps its pending subscriptions, which an earlier email's link still
-// confirms and PurgeUnconfirmed removes in time. All of this is one round
-// trip to Redis (signupScript), and queueing the email a second.
-func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta) error {
+// confirms and PurgeUnconfirmed removes in time. All of this, and taking
+// the signup from the client's limit first, is one round trip to Redis
+// (signupScript); queueing the email is a second.
+func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta, client SignupLimit) error {
 	now := s.Now()
 	meta.Source = truncate(meta.Source, maxSignupSource)
 	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
 	limits, names := s.Limits.args(addr)
 	secret, hash := newTokenSecret()
-	res, err := s.Store.signup(ctx, addr, nls, now, consent, limits, hash, name, now.Add(s.ConfirmTTL))
+	var clientLimit *limitArgs
+	if full, window, limit, ok := client.Window.Spec(client.Key); ok {
+		clientLimit = &limitArgs{Key: full, Window: window, Limit: limit, Member: throttle.Member()}
+	}
+	res, err := s.Store.signup(ctx, addr, nls, now, consent, clientLimit, limits, hash, name, now.Add(s.ConfirmTTL))
 	if err != nil {
 		return err
+	}
+	if res.wait > 0 {
+		return &LimitedError{Wait: res.wait}
 	}
 	if res.refused >= 0 {
 		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", res.id, "limit", names[res.refused])
