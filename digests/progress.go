@@ -57,12 +57,55 @@ func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now
 // RecordAll notes several outcomes of digest id in one round trip, and
 // returns how many were new.
 func (s *Store) RecordAll(ctx context.Context, id string, rs []Result, now time.Time) (int, error) {
+	return recordAll(ctx, s.rdb, id, rs, now)
+}
+
+// Recorder records outcomes over a Redis connection of its own, which
+// spares the pool's checks on every call: a batch records once per message.
+type Recorder struct {
+	rdb    redis.Scripter
+	client *redis.Client // gives the connection; nil when the Store's client is not one
+	conn   *redis.Conn
+}
+
+// Recorder returns a Recorder; Close gives its connection back.
+func (s *Store) Recorder() *Recorder {
+	r := &Recorder{rdb: s.rdb}
+	if c, ok := s.rdb.(*redis.Client); ok {
+		r.client, r.conn = c, c.Conn()
+		r.rdb = r.conn
+	}
+	return r
+}
+
+// RecordAll is Store.RecordAll over the Recorder's connection. After a
+// failure the connection may be broken (Redis restarted, say), so the
+// next call takes a new one.
+func (r *Recorder) RecordAll(ctx context.Context, id string, rs []Result, now time.Time) (int, error) {
+	n, err := recordAll(ctx, r.rdb, id, rs, now)
+	if err != nil && r.conn != nil {
+		_ = r.conn.Close()
+		r.conn = r.client.Conn()
+		r.rdb = r.conn
+	}
+	return n, err
+}
+
+// Close gives the connection back to the pool.
+func (r *Recorder) Close() error {
+	if r.conn == nil {
+		return nil
+	}
+	return r.conn.Close()
+}
+
+func recordAll(ctx context.Context, rdb redis.Scripter, id string, rs []Result, now time.Time) (int, error) {
 	args := make([]any, 1, 1+2*len(rs))
 	args[0] = now.UnixMilli()
 	for _, r := range rs {
 		args = append(args, r.Bit, string(r.Outcome))
 	}
-	return recordScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, args...).Int()
+	return recordScript.Run(ctx, rdb, []string{keyDigest(id), keyDone(id)}, args...).Int()
 }
 
 // transitionScript moves a digest to ARGV[1] if its status is one of the

@@ -69,7 +69,9 @@ func (h *Handlers) handleDigestBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("digest %s: %v: %w", d.ID, err, asynq.SkipRetry)
 	}
-	return h.sendBatch(ctx, &batchRun{d: d, env: env, tpl: tpl}, recipients)
+	rec := h.Digests.Recorder()
+	defer rec.Close()
+	return h.sendBatch(ctx, &batchRun{d: d, env: env, tpl: tpl, recorder: rec}, recipients)
 }
 
 func (h *Handlers) canceled(ctx context.Context, id string) bool {

@@ -35,12 +35,13 @@ type batchRun struct {
 	d        *digests.Digest
 	env      *digests.Envelope
 	tpl      *mailer.Template // the message, encoded once for the batch
-	personal mailer.Personal  // reused for every recipient
-	msg      []byte           // reused for every recipient
-	checked  time.Time        // when the batch last looked for a cancel
-	retry    bool             // some recipient must be tried again later
-	tempRow  int              // temporary failures in a row
-	finished bool             // stop sending this run
+	recorder *digests.Recorder
+	personal mailer.Personal // reused for every recipient
+	msg      []byte          // reused for every recipient
+	checked  time.Time       // when the batch last looked for a cancel
+	retry    bool            // some recipient must be tried again later
+	tempRow  int             // temporary failures in a row
+	finished bool            // stop sending this run
 }
 
 // sendBatch sends to each recipient without an outcome yet, recording each
@@ -60,7 +61,7 @@ func (h *Handlers) sendBatch(ctx context.Context, run *batchRun, rs []digests.Re
 			return err
 		}
 		if r.Gone || suppressed[i] {
-			if err := h.record(ctx, run.d.ID, r.Bit, digests.Skipped); err != nil {
+			if err := h.record(ctx, run, r.Bit, digests.Skipped); err != nil {
 				return err
 			}
 			continue
@@ -112,7 +113,7 @@ func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipie
 	}
 	switch class {
 	case mailer.Delivered:
-		return h.record(ctx, run.d.ID, r.Bit, digests.Sent)
+		return h.record(ctx, run, r.Bit, digests.Sent)
 	case mailer.Temporary:
 		run.retry, run.tempRow = true, run.tempRow+1
 		run.finished = run.tempRow >= maxTemporaryInARow
@@ -129,7 +130,7 @@ func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipie
 		return h.policyRefusal(ctx, run, r, err)
 	}
 	h.Logger.Warn("Digest message refused", "digest_id", run.d.ID, "subscriber_id", r.SubscriberID, "class", class.String(), "error", err)
-	return h.record(ctx, run.d.ID, r.Bit, digests.Failed)
+	return h.record(ctx, run, r.Bit, digests.Failed)
 }
 
 // policyRefusal logs a 5.7.x refusal loudly: it is about the sender, not the
@@ -145,7 +146,7 @@ func (h *Handlers) policyRefusal(ctx context.Context, run *batchRun, r digests.R
 		h.Logger.Error("Sending paused: too many policy refusals", "digest_id", run.d.ID)
 		run.retry, run.finished = true, true
 	}
-	return h.record(ctx, run.d.ID, r.Bit, digests.Failed)
+	return h.record(ctx, run, r.Bit, digests.Failed)
 }
 
 // suppressed reports which recipients are on the suppression list.
@@ -159,14 +160,14 @@ func (h *Handlers) suppressed(ctx context.Context, rs []digests.Recipient) ([]bo
 
 // record notes one outcome. A message that went out must be recorded, or a
 // retry would send it again, so a failing Redis is retried for a while.
-func (h *Handlers) record(ctx context.Context, id string, bit int64, o digests.Outcome) error {
+func (h *Handlers) record(ctx context.Context, run *batchRun, bit int64, o digests.Outcome) error {
 	ctx = context.WithoutCancel(ctx) // a shutdown must not lose what was sent
 	var err error
 	for wait := 100 * time.Millisecond; wait < 30*time.Second; wait *= 2 {
-		if _, err = h.Digests.Record(ctx, id, bit, o, time.Now()); err == nil {
+		if _, err = run.recorder.RecordAll(ctx, run.d.ID, []digests.Result{{Bit: bit, Outcome: o}}, time.Now()); err == nil {
 			return nil
 		}
-		h.Logger.Warn("Unable to record a delivery; trying again", "digest_id", id, "error", err)
+		h.Logger.Warn("Unable to record a delivery; trying again", "digest_id", run.d.ID, "error", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
