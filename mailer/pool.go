@@ -50,12 +50,18 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return err
 	}
+	return p.deliver(ctx, from, m.To, msg)
+}
+
+// deliver waits for a free connection and delivers a built and signed
+// message over it.
+func (p *Pool) deliver(ctx context.Context, from, to string, msg []byte) error {
 	s, err := p.take(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { p.free <- s }()
-	return s.deliverRaw(ctx, from, m.To, msg)
+	return s.deliverRaw(ctx, from, to, msg)
 }
 
 // take waits for a free connection.

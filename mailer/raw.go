@@ -53,12 +53,7 @@ func (p *Pool) SendRaw(ctx context.Context, from, to string, msg []byte) error {
 	if err != nil {
 		return err
 	}
-	s, err := p.take(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { p.free <- s }()
-	return s.deliverRaw(ctx, from, to, msg)
+	return p.deliver(ctx, from, to, msg)
 }
 
 // SendRaw writes msg, signed when o.DKIM is set, into the outbox folder.
