@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/bits"
+	"slices"
 
 	"github.com/redis/go-redis/v9"
 
@@ -117,17 +118,21 @@ func (s *Store) testRecipients(ctx context.Context, d *Digest, b Batch) ([]Recip
 	return out, nil
 }
 
+// doneBits reports which of bits are set in digest id's done bitmap: one
+// GETRANGE over the span they cover, however many there are.
 func (s *Store) doneBits(ctx context.Context, id string, bits []int64) ([]bool, error) {
-	cmds := make([]*redis.IntCmd, len(bits))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, b := range bits {
-			cmds[i] = p.GetBit(ctx, keyDone(id), b)
-		}
-		return nil
-	})
 	out := make([]bool, len(bits))
-	for i, c := range cmds {
-		out[i] = c.Val() == 1
+	if len(bits) == 0 {
+		return out, nil
 	}
-	return out, err
+	lo, hi := slices.Min(bits)/8, slices.Max(bits)/8
+	raw, err := s.rdb.GetRange(ctx, keyDone(id), lo, hi).Bytes()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	for i, b := range bits {
+		j := b/8 - lo
+		out[i] = j < int64(len(raw)) && raw[j]&(0x80>>(b%8)) != 0
+	}
+	return out, nil
 }

@@ -50,14 +50,8 @@ type Result struct {
 // Record notes the outcome for the recipient at bit and reports whether it
 // was new.
 func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now time.Time) (bool, error) {
-	n, err := s.RecordAll(ctx, id, []Result{{Bit: bit, Outcome: o}}, now)
+	n, err := recordAll(ctx, s.rdb, id, []Result{{Bit: bit, Outcome: o}}, now)
 	return n == 1, err
-}
-
-// RecordAll notes several outcomes of digest id in one round trip, and
-// returns how many were new.
-func (s *Store) RecordAll(ctx context.Context, id string, rs []Result, now time.Time) (int, error) {
-	return recordAll(ctx, s.rdb, id, rs, now)
 }
 
 // Recorder records outcomes over a Redis connection of its own, which
@@ -78,7 +72,8 @@ func (s *Store) Recorder() *Recorder {
 	return r
 }
 
-// RecordAll is Store.RecordAll over the Recorder's connection. After a
+// RecordAll notes several outcomes of digest id in one round trip over the
+// Recorder's connection, and returns how many were new. After a
 // failure the connection may be broken (Redis restarted, say), so the
 // next call takes a new one.
 func (r *Recorder) RecordAll(ctx context.Context, id string, rs []Result, now time.Time) (int, error) {

@@ -3,7 +3,6 @@ package subscribers
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -53,8 +52,6 @@ func (s *Store) importRows(ctx context.Context, rows []importRow, consent Consen
 	if err := importScript.Load(ctx, s.rdb).Err(); err != nil {
 		return err
 	}
-	subPrefix := strings.TrimSuffix(keySubscriber(0), "0")
-	audPrefix := strings.TrimSuffix(KeyAudience("", ""), ":")
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, r := range rows {
 			c := consent
@@ -63,7 +60,7 @@ func (s *Store) importRows(ctx context.Context, rows []importRow, consent Consen
 			if err != nil {
 				return err
 			}
-			args := []any{AddressKey(r.addr), r.addr, r.name, consent.At.Unix(), raw, string(r.status), subPrefix, audPrefix}
+			args := []any{AddressKey(r.addr), r.addr, r.name, consent.At.Unix(), raw, string(r.status), prefixSubscriberKey, prefixAudienceKey}
 			for _, nl := range r.newsletters {
 				args = append(args, nl)
 			}

@@ -49,8 +49,15 @@ func throttleAddressKey(addr string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Prefixes of the per-subscriber and audience keys, which the scripts that
+// build keys themselves (signup, import) are given.
+const (
+	prefixSubscriberKey = "nl:subscriber:" // + id
+	prefixAudienceKey   = "nl:audience:"   // + newsletter:status
+)
+
 func keySubscriber(id int64) string {
-	return "nl:subscriber:" + strconv.FormatInt(id, 10)
+	return prefixSubscriberKey + strconv.FormatInt(id, 10)
 }
 
 func keyConsent(id int64) string { return keySubscriber(id) + ":consent" }
@@ -60,7 +67,7 @@ func keyTokens(id int64) string { return keySubscriber(id) + ":tokens" }
 // KeyAudience names the bitmap of one newsletter's subscribers in one
 // status: bit {subscriber id} is set for each (see AppendIDs).
 func KeyAudience(newsletter string, s Status) string {
-	return "nl:audience:" + newsletter + ":" + string(s)
+	return prefixAudienceKey + newsletter + ":" + string(s)
 }
 
 func keyConfirmToken(hashHex string) string { return "nl:confirm:" + hashHex }

@@ -3,7 +3,6 @@ package subscribers
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -121,7 +120,7 @@ func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.
 	}
 	args, err := json.Marshal(signupArgs{
 		Index: keySubscriberIndex, Next: keySubscriberNext, Suppressed: keySuppressed,
-		Sub: strings.TrimSuffix(keySubscriber(0), "0"), Aud: strings.TrimSuffix(KeyAudience("", ""), ":"),
+		Sub: prefixSubscriberKey, Aud: prefixAudienceKey,
 		Key: AddressKey(addr), Addr: addr, Now: now.Unix(), NowMs: now.UnixMilli(), Newsletter: nls,
 		Client: client, Limits: limits, Consent: string(raw), Token: keyConfirmToken(tokenHash), TokenHash: tokenHash,
 		Name: name, Exp: exp.Unix(), ExpireAt: exp.Add(tokenGrace).Unix(),

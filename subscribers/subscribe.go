@@ -171,14 +171,18 @@ func dedupe(ids []string) []string {
 }
 
 // cleanName keeps a name to one line of printable text of bounded length.
-func cleanName(name string) string {
-	name = strings.Map(func(r rune) rune {
+func cleanName(name string) string { return oneLineText(name, maxSignupName) }
+
+// oneLineText keeps s to one line of printable text of at most n bytes:
+// control characters become spaces, and runs of white space one space.
+func oneLineText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, name)
-	return truncate(strings.Join(strings.Fields(name), " "), maxSignupName)
+	}, s)
+	return truncate(strings.Join(strings.Fields(s), " "), n)
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

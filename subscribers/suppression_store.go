@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -125,12 +124,4 @@ func (s *Store) suppressionPage(ctx context.Context, offset, limit int) ([]strin
 
 // cleanReason keeps a suppression's reason to one line of printable text
 // of at most maxSuppressionReason bytes.
-func cleanReason(reason string) string {
-	reason = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, reason)
-	return truncate(strings.Join(strings.Fields(reason), " "), maxSuppressionReason)
-}
+func cleanReason(reason string) string { return oneLineText(reason, maxSuppressionReason) }
