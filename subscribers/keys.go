@@ -19,8 +19,7 @@ import (
 //	nl:confirm:{sha256 hex}              hash   a confirmation token's record
 //	nl:suppressed                        hash   AddressKey -> suppression record, JSON
 //	nl:suppressions                      zset   AddressKey scored by suppression time, unix ms, for paging
-//	nl:throttle:confirm:10m:{hash}       zset   confirmation emails to one address in the last 10 minutes
-//	nl:throttle:confirm:day:{hash}       zset   confirmation emails to one address in the last 24 hours
+//	nl:throttle:confirm:addr:{hash}      string times of the confirmation emails to one address in the last 10 minutes and 24 hours (throttle.Windows)
 //	nl:throttle:confirm:site:all         zset   confirmation emails to anyone, in the site-wide window
 //
 // {hash} is the hex SHA-256 of the AddressKey: the throttle keys name no
@@ -33,13 +32,13 @@ const (
 	keySuppressions    = "nl:suppressions"
 )
 
-// Prefixes of the confirmation limits' sliding windows (throttle.Window
-// appends the key), and the key of the site-wide one.
+// Prefixes of the confirmation limits (the throttle windows append the
+// key): the address's windows, kept together in one record per address,
+// and the site's, with the key of its one window.
 const (
-	prefixConfirmShort = "nl:throttle:confirm:10m:"
-	prefixConfirmDay   = "nl:throttle:confirm:day:"
-	prefixConfirmSite  = "nl:throttle:confirm:site:"
-	keyConfirmSite     = "all"
+	prefixConfirmAddress = "nl:throttle:confirm:addr:"
+	prefixConfirmSite    = "nl:throttle:confirm:site:"
+	keyConfirmSite       = "all"
 )
 
 // throttleAddressKey returns the key under which the per-address
@@ -49,11 +48,12 @@ func throttleAddressKey(addr string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Prefixes of the per-subscriber and audience keys, which the scripts that
-// build keys themselves (signup, import) are given.
+// Prefixes of the per-subscriber, audience and confirmation token keys,
+// for the scripts that build keys themselves (signup, import).
 const (
 	prefixSubscriberKey = "nl:subscriber:" // + id
 	prefixAudienceKey   = "nl:audience:"   // + newsletter:status
+	prefixConfirmToken  = "nl:confirm:"    // + token hash
 )
 
 func keySubscriber(id int64) string {
@@ -70,7 +70,7 @@ func KeyAudience(newsletter string, s Status) string {
 	return prefixAudienceKey + newsletter + ":" + string(s)
 }
 
-func keyConfirmToken(hashHex string) string { return "nl:confirm:" + hashHex }
+func keyConfirmToken(hashHex string) string { return prefixConfirmToken + hashHex }
 
 // Fields of the subscriber hash. They are one letter each: a hash per
 // subscriber repeats them a million times.

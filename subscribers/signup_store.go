@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,86 +18,105 @@ import (
 //  1. find or create the subscriber with the address;
 //  2. subscribe it to each newsletter (transition "subscribe");
 //  3. if some newsletter is not confirmed and the address is not
-//     suppressed, take a confirmation email from each limit in turn
-//     (throttle.LuaAllow), stopping at the first that refuses;
+//     suppressed, take a confirmation email from the address's limits
+//     (throttle.LuaAllowEach), then from the site's (throttle.LuaAllow),
+//     stopping at the first that refuses;
 //  4. if a subscription changed or an email goes out, append the consent
 //     record; if an email goes out, store the token record.
 //
 // It returns {id, send 0/1, position of the limit that refused (0: none),
-// the newsletters to confirm...}. The parameters come as one JSON object,
-// signupArgs.
-var signupScript = redis.NewScript(luaTransition + throttle.LuaAllow + `
-local a = cjson.decode(ARGV[1])
-if a.client then
-  local wait = allow(a.client.key, a.now_ms, a.client.window, a.client.limit, a.client.member)
+// the newsletters to confirm...}, the address's limits counting first.
+// Its arguments are positional, as signup lays them out (argv*).
+var signupScript = redis.NewScript(luaTransition + throttle.LuaAllow + throttle.LuaAllowEach + `
+local key, addr, now, now_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if ARGV[11] ~= '' then
+  local wait = allow(ARGV[11], now_ms, ARGV[12], ARGV[13], ARGV[14])
   if wait > 0 then return {0, 0, 0, wait} end
 end
-local id = redis.call('HGET', a.index, a.key)
+local id = redis.call('HGET', '` + keySubscriberIndex + `', key)
 if not id then
-  id = redis.call('INCR', a.next)
-  redis.call('HSET', a.index, a.key, id)
-  redis.call('HSET', a.sub .. id, '` + fieldEmail + `', a.addr, '` + fieldCreatedAt + `', a.now)
+  id = redis.call('INCR', '` + keySubscriberNext + `')
+  redis.call('HSET', '` + keySubscriberIndex + `', key, id)
+  redis.call('HSET', '` + prefixSubscriberKey + `' .. id, '` + fieldEmail + `', addr, '` + fieldCreatedAt + `', now)
 end
-local h = a.sub .. id
+local h = '` + prefixSubscriberKey + `' .. id
 local unconfirmed, changed = {}, false
-for _, nl in ipairs(a.nls) do
-  local p = a.aud .. nl .. ':'
+for nl in string.gmatch(ARGV[5], '[^,]+') do
+  local p = '` + prefixAudienceKey + `' .. nl .. ':'
   local prev = transition(h, {pending = p .. 'pending', confirmed = p .. 'confirmed', unsubscribed = p .. 'unsubscribed'},
-    nl, id, 'subscribe', a.now)
+    nl, id, 'subscribe', now)
   if prev ~= 'confirmed' then unconfirmed[#unconfirmed + 1] = nl end
   if prev == '' or prev == 'unsubscribed' then changed = true end
 end
 local send, refused = 0, 0
-if #unconfirmed > 0 and redis.call('HEXISTS', a.suppressed, a.key) == 0 then
+if #unconfirmed > 0 and redis.call('HEXISTS', '` + keySuppressed + `', key) == 0 then
   send = 1
-  for i, l in ipairs(a.limits) do
-    if allow(l.key, a.now_ms, l.window, l.limit, l.member) > 0 then
-      send, refused = 0, i
-      break
-    end
+  local windows = {}
+  for i = 21, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
+  if ARGV[19] ~= '' then
+    local r = allow_each(ARGV[19], now_ms, windows, ARGV[20])
+    if r[2] > 0 then send, refused = 0, r[2] end
+  end
+  if send == 1 and ARGV[15] ~= '' and allow(ARGV[15], now_ms, ARGV[16], ARGV[17], ARGV[18]) > 0 then
+    send, refused = 0, #windows + 1
   end
 end
-if changed or send == 1 then redis.call('RPUSH', h .. ':consent', a.consent) end
+if changed or send == 1 then redis.call('RPUSH', h .. ':consent', ARGV[6]) end
 if send == 1 then
-  redis.call('HSET', a.token, 'sid', id, 'nls', table.concat(unconfirmed, ','), 'name', a.name, 'exp', a.exp)
-  redis.call('EXPIREAT', a.token, a.expire_at)
-  redis.call('SADD', h .. ':tokens', a.token_hash)
-  redis.call('EXPIREAT', h .. ':tokens', a.expire_at)
+  local token = '` + prefixConfirmToken + `' .. ARGV[7]
+  redis.call('HSET', token, 'sid', id, 'nls', table.concat(unconfirmed, ','), 'name', ARGV[8], 'exp', ARGV[9])
+  redis.call('EXPIREAT', token, ARGV[10])
+  redis.call('SADD', h .. ':tokens', ARGV[7])
+  redis.call('EXPIREAT', h .. ':tokens', ARGV[10])
 end
 local out = {tonumber(id), send, refused}
 for _, nl in ipairs(unconfirmed) do out[#out + 1] = nl end
 return out
 `)
 
-// signupArgs are the parameters of signupScript. Key names and prefixes
-// come from keys.go.
-type signupArgs struct {
-	Index      string      `json:"index"`      // keySubscriberIndex
-	Next       string      `json:"next"`       // keySubscriberNext
-	Suppressed string      `json:"suppressed"` // keySuppressed
-	Sub        string      `json:"sub"`        // subscriber key prefix
-	Aud        string      `json:"aud"`        // audience key prefix
-	Key        string      `json:"key"`        // AddressKey of the address
-	Addr       string      `json:"addr"`
-	Now        int64       `json:"now"`    // unix seconds
-	NowMs      int64       `json:"now_ms"` // unix milliseconds, for the limits
-	Newsletter []string    `json:"nls"`
-	Client     *limitArgs  `json:"client,omitempty"` // the client's signup limit
-	Limits     []limitArgs `json:"limits"`
-	Consent    string      `json:"consent"` // the consent record, JSON
-	Token      string      `json:"token"`   // the token record's key
-	TokenHash  string      `json:"token_hash"`
-	Name       string      `json:"name"`
-	Exp        int64       `json:"exp"`       // unix seconds the token expires
-	ExpireAt   int64       `json:"expire_at"` // unix seconds the token record goes
+// The positions of signupScript's arguments (from 0 here, from 1 in Lua).
+// The client's and the site's limits are a key ("" for none), the window
+// in milliseconds, the limit and a unique member (throttle.Window.Spec);
+// the address's limits are a key ("" for none), the longest window in
+// milliseconds, and then window and limit for each of them
+// (throttle.Windows.Spec), as many as there are.
+const (
+	argvKey           = iota // AddressKey of the address
+	argvAddr                 // the address
+	argvNow                  // unix seconds
+	argvNowMs                // unix milliseconds, for the limits
+	argvNewsletters          // newsletter ids, comma separated
+	argvConsent              // the consent record, JSON
+	argvTokenHash            // the token's hash, hex
+	argvName                 // the name the email greets
+	argvExp                  // unix seconds the token expires
+	argvExpireAt             // unix seconds the token's record goes
+	argvClient               // 4: the client's signup limit
+	argvSite          = argvClient + 4
+	argvAddress       = argvSite + 4 // 2: the address's limits, then their windows
+	argvAddressWindow = argvAddress + 2
+)
+
+// signupLimits are the limits a signup takes from.
+type signupLimits struct {
+	client  *windowArgs // the client's signup limit (nil: none)
+	site    *windowArgs // the site's confirmation limit (nil: none)
+	address *eachArgs   // the address's confirmation limits (nil: none)
 }
 
-// limitArgs are one limit's arguments for throttle.LuaAllow.
-type limitArgs struct {
-	Key    string `json:"key"`
-	Window int64  `json:"window"`
-	Limit  int    `json:"limit"`
-	Member string `json:"member"`
+// windowArgs are one throttle.Window's arguments for allow.
+type windowArgs struct {
+	key    string
+	window int64
+	limit  int
+	member string
+}
+
+// eachArgs are throttle.Windows' arguments for allow_each.
+type eachArgs struct {
+	key     string
+	windows []int64 // window ms and limit, alternately
+	ttl     int64
 }
 
 // signupResult is what signupScript found and did.
@@ -109,34 +129,49 @@ type signupResult struct {
 }
 
 // signup runs signupScript for addr and nls at now; consent is the record
-// to keep, client the client's signup limit (nil: none), limits the
-// confirmation limits to take from, and the token record (hash, name,
+// to keep, limits what to take from, and the token record (hash, name,
 // expiry) what to store when an email goes out.
 func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.Time, consent Consent,
-	client *limitArgs, limits []limitArgs, tokenHash, name string, exp time.Time) (signupResult, error) {
+	limits signupLimits, tokenHash, name string, exp time.Time) (signupResult, error) {
 	raw, err := json.Marshal(consent)
 	if err != nil {
 		return signupResult{}, err
 	}
-	args, err := json.Marshal(signupArgs{
-		Index: keySubscriberIndex, Next: keySubscriberNext, Suppressed: keySuppressed,
-		Sub: prefixSubscriberKey, Aud: prefixAudienceKey,
-		Key: AddressKey(addr), Addr: addr, Now: now.Unix(), NowMs: now.UnixMilli(), Newsletter: nls,
-		Client: client, Limits: limits, Consent: string(raw), Token: keyConfirmToken(tokenHash), TokenHash: tokenHash,
-		Name: name, Exp: exp.Unix(), ExpireAt: exp.Add(tokenGrace).Unix(),
-	})
+	args := make([]any, argvAddressWindow, argvAddressWindow+4)
+	args[argvKey], args[argvAddr], args[argvNow], args[argvNowMs] = AddressKey(addr), addr, now.Unix(), now.UnixMilli()
+	args[argvNewsletters], args[argvConsent], args[argvTokenHash] = strings.Join(nls, ","), raw, tokenHash
+	args[argvName], args[argvExp], args[argvExpireAt] = name, exp.Unix(), exp.Add(tokenGrace).Unix()
+	limits.client.put(args[argvClient:])
+	limits.site.put(args[argvSite:])
+	args[argvAddress], args[argvAddress+1] = "", 0
+	if a := limits.address; a != nil {
+		args[argvAddress], args[argvAddress+1] = a.key, a.ttl
+		for _, v := range a.windows {
+			args = append(args, v)
+		}
+	}
+	res, err := signupScript.Run(ctx, s.rdb, nil, args...).Slice()
 	if err != nil {
 		return signupResult{}, err
 	}
-	res, err := signupScript.Run(ctx, s.rdb, nil, args).Slice()
-	if err != nil {
-		return signupResult{}, err
+	return decodeSignupResult(res), nil
+}
+
+// put lays the window's arguments out in dst[:4]; a nil window as none.
+func (w *windowArgs) put(dst []any) {
+	if w == nil {
+		dst[0], dst[1], dst[2], dst[3] = "", 0, 0, ""
+		return
 	}
+	dst[0], dst[1], dst[2], dst[3] = w.key, w.window, w.limit, w.member
+}
+
+func decodeSignupResult(res []any) signupResult {
 	var r signupResult
 	if id, _ := res[0].(int64); id == 0 { // the client's limit refused
 		wait, _ := res[3].(int64)
 		r.wait = time.Duration(wait) * time.Millisecond
-		return r, nil
+		return r
 	}
 	r.id, _ = res[0].(int64)
 	send, _ := res[1].(int64)
@@ -146,5 +181,5 @@ func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.
 		nl, _ := v.(string)
 		r.unconfirmed = append(r.unconfirmed, nl)
 	}
-	return r, nil
+	return r
 }

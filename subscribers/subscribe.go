@@ -98,11 +98,10 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
 	limits, names := s.Limits.args(addr)
 	secret, hash := newTokenSecret()
-	var clientLimit *limitArgs
 	if full, window, limit, ok := client.Window.Spec(client.Key); ok {
-		clientLimit = &limitArgs{Key: full, Window: window, Limit: limit, Member: throttle.Member()}
+		limits.client = &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()}
 	}
-	res, err := s.Store.signup(ctx, addr, nls, now, consent, clientLimit, limits, hash, name, now.Add(s.ConfirmTTL))
+	res, err := s.Store.signup(ctx, addr, nls, now, consent, limits, hash, name, now.Add(s.ConfirmTTL))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package subscribers
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -9,22 +10,23 @@ import (
 )
 
 // ConfirmLimits caps confirmation emails, so that the signup form cannot be
-// used to bomb a mailbox or to make the site a spammer: Short and Day count
-// the emails to one address, Site those to anyone. A nil window sets no
-// limit; a nil *ConfirmLimits sets none at all.
+// used to bomb a mailbox or to make the site a spammer: Address counts the
+// emails to one address (by default one per 10 minutes and five per 24
+// hours, kept as one record per address), Site those to anyone. A nil
+// limit limits nothing; a nil *ConfirmLimits sets no limit at all.
 //
-// The windows are checked in order Short, Day, Site, each taking a slot
-// only when it allows, so a signup refused by the 10-minute window uses up
-// nothing: a bomber spends neither the victim's day nor the site's ceiling.
-// A signup refused by a later window has taken a slot of the earlier ones
-// without sending: refused by Day, the address waits at most 10 more
-// minutes once a day slot frees; refused by Site (a flood across many
-// addresses), the address loses one of its tries. Either errs on the side
-// of sending less; the limits are never exceeded.
+// The limits are checked in order, Address's windows and then Site, each
+// taking a slot only when it allows, so a signup refused by the 10-minute
+// window uses up nothing: a bomber spends neither the victim's day nor the
+// site's ceiling. A signup refused by a later window has taken a slot of
+// the earlier ones without sending: refused by the day's window, the
+// address waits at most 10 more minutes once a day slot frees; refused by
+// Site (a flood across many addresses), the address loses one of its
+// tries. Either errs on the side of sending less; the limits are never
+// exceeded.
 type ConfirmLimits struct {
-	Short *throttle.Window
-	Day   *throttle.Window
-	Site  *throttle.Window
+	Address *throttle.Windows
+	Site    *throttle.Window
 }
 
 // NewConfirmLimits returns the contract's per-address limits, one email
@@ -32,37 +34,34 @@ type ConfirmLimits struct {
 // of site, kept in rdb and shared by every process.
 func NewConfirmLimits(rdb redis.UniversalClient, site throttle.Rate) *ConfirmLimits {
 	return &ConfirmLimits{
-		Short: throttle.NewWindow(rdb, prefixConfirmShort, throttle.Rate{N: 1, Per: 10 * time.Minute}),
-		Day:   throttle.NewWindow(rdb, prefixConfirmDay, throttle.Rate{N: 5, Per: 24 * time.Hour}),
-		Site:  throttle.NewWindow(rdb, prefixConfirmSite, site),
+		Address: throttle.NewWindows(rdb, prefixConfirmAddress,
+			throttle.Rate{N: 1, Per: 10 * time.Minute}, throttle.Rate{N: 5, Per: 24 * time.Hour}),
+		Site: throttle.NewWindow(rdb, prefixConfirmSite, site),
 	}
 }
 
-// Names of the limits, as logged when one holds an email back.
-const (
-	limitShort = "address_10m"
-	limitDay   = "address_day"
-	limitSite  = "site"
-)
+// limitSite names the site's limit in the log when it holds an email back;
+// the address's are named by their rates, as "address 1/10m0s".
+const limitSite = "site"
 
-// args returns the arguments with which signupScript takes one
-// confirmation email to addr from each limit in turn, and the names of
-// those limits; nil and unlimited windows are left out.
-func (l *ConfirmLimits) args(addr string) ([]limitArgs, []string) {
-	args, names := []limitArgs{}, []string(nil)
+// args returns the limits signupScript takes one confirmation email to
+// addr from, and the names of those limits in the order they are checked;
+// nil and unlimited windows are left out.
+func (l *ConfirmLimits) args(addr string) (signupLimits, []string) {
+	var args signupLimits
+	var names []string
 	if l == nil {
 		return args, names
 	}
-	key := throttleAddressKey(addr)
-	for _, c := range []struct {
-		name string
-		w    *throttle.Window
-		key  string
-	}{{limitShort, l.Short, key}, {limitDay, l.Day, key}, {limitSite, l.Site, keyConfirmSite}} {
-		if full, window, limit, ok := c.w.Spec(c.key); ok {
-			args = append(args, limitArgs{Key: full, Window: window, Limit: limit, Member: throttle.Member()})
-			names = append(names, c.name)
+	if key, windows, ttl, ok := l.Address.Spec(throttleAddressKey(addr)); ok {
+		args.address = &eachArgs{key: key, windows: windows, ttl: ttl}
+		for _, r := range l.Address.Rates() {
+			names = append(names, fmt.Sprintf("address %d/%s", r.N, r.Per))
 		}
+	}
+	if key, window, limit, ok := l.Site.Spec(keyConfirmSite); ok {
+		args.site = &windowArgs{key: key, window: window, limit: limit, member: throttle.Member()}
+		names = append(names, limitSite)
 	}
 	return args, names
 }

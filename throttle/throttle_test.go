@@ -3,6 +3,8 @@ package throttle_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -112,5 +114,58 @@ func TestWindowCountsAnySpan(t *testing.T) {
 	}
 	if wait, _ := w.Allow(ctx, "a", now.Add(24*time.Hour+time.Millisecond)); wait != 0 {
 		t.Fatalf("after the first left the window: wait %s", wait)
+	}
+}
+
+// TestWindowsMatchChainedWindows checks Windows, the windows of a key kept
+// as one record, against the same rates as separate Windows taken in turn
+// until one refuses, over random event times.
+func TestWindowsMatchChainedWindows(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	ctx := context.Background()
+	for _, rates := range [][]throttle.Rate{
+		{{N: 1, Per: 10 * time.Minute}, {N: 5, Per: 24 * time.Hour}},
+		{{N: 2, Per: time.Minute}, {N: 3, Per: 5 * time.Minute}, {N: 10, Per: time.Hour}},
+	} {
+		prefix := fmt.Sprintf("nl:test:windows:%d:", len(rates))
+		ws := throttle.NewWindows(rdb, prefix+"each:", rates...)
+		chain := make([]*throttle.Window, len(rates))
+		for i, r := range rates {
+			chain[i] = throttle.NewWindow(rdb, fmt.Sprintf("%schain%d:", prefix, i), r)
+		}
+		rng := rand.New(rand.NewPCG(1, uint64(len(rates))))
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		allowed := 0
+		for i := range 600 {
+			now = now.Add(time.Duration(rng.Int64N(int64(8 * time.Minute))))
+			wantWait, wantRefused := time.Duration(0), -1
+			for j, w := range chain {
+				wait, err := w.Allow(ctx, "k", now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if wait > 0 {
+					wantWait, wantRefused = wait, j
+					break
+				}
+			}
+			wait, refused, err := ws.Allow(ctx, "k", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wait != wantWait || refused != wantRefused {
+				t.Fatalf("%v, event %d at %s: Windows says wait %s, refused by %d; chained windows %s, %d",
+					rates, i, now.Format(time.TimeOnly), wait, refused, wantWait, wantRefused)
+			}
+			if refused < 0 {
+				allowed++
+			}
+		}
+		if allowed == 0 || allowed == 600 {
+			t.Fatalf("%v: %d of 600 events allowed; the test shows nothing", rates, allowed)
+		}
+		if ttl := rdb.PTTL(ctx, prefix+"each:k").Val(); ttl <= 0 || ttl > rates[len(rates)-1].Per {
+			t.Errorf("%v: the record lives %s, want up to the longest window", rates, ttl)
+		}
 	}
 }
