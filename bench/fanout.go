@@ -111,7 +111,9 @@ func (e *env) prepareDigest(ctx context.Context, api *apiClient, res *fanoutResu
 }
 
 // usage is the CPU that the processes involved have used so far.
-type usage struct{ worker, serve, redis, sink float64 }
+// usage is CPU seconds used so far by each process; load is the bench's
+// own, the load generator's.
+type usage struct{ worker, serve, redis, sink, load float64 }
 
 func (e *env) usage(ctx context.Context, svc *service) (usage, error) {
 	var u usage

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -28,7 +29,12 @@ type loadRow struct {
 	ServerCPU  float64        `json:"server_cpu_seconds"` // the API process (serve, or the baseline)
 	WorkerCPU  float64        `json:"worker_cpu_seconds,omitempty"`
 	RedisCPU   float64        `json:"redis_cpu_seconds"`
+	LoadCPU    float64        `json:"load_cpu_seconds"`                // the load generator, vegeta in this process, on the same cores
 	Mails      int64          `json:"confirmations_at_sink,omitempty"` // during the load
+	// SlowSeconds are the seconds of the load (from its start) in which
+	// some request took 50 ms or more, with the slowest latency in ms: where
+	// a p99 miss comes from, a stall or a queue that builds up.
+	SlowSeconds map[int]float64 `json:"slow_seconds,omitempty"`
 }
 
 // target is what a load phase loads: the subscribe URL, and the processes
@@ -99,12 +105,18 @@ func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int,
 	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true),
 		vegeta.Workers(64), vegeta.MaxWorkers(4096))
 	var m vegeta.Metrics
+	slow := map[int]float64{}
+	start := time.Now()
 	results := atk.Attack(signups(t.url, "load-"+tag+"-"), vegeta.Rate{Freq: rate, Per: time.Second}, d, tag)
 	for res := range results {
 		if ctx.Err() != nil {
 			atk.Stop()
 		}
 		m.Add(res)
+		if res.Latency >= slowRequest {
+			sec := int(res.Timestamp.Sub(start) / time.Second)
+			slow[sec] = max(slow[sec], ms(res.Latency))
+		}
 	}
 	m.Close()
 	after, err := e.loadUsage(ctx, t)
@@ -116,12 +128,20 @@ func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int,
 		return nil, err
 	}
 	row := rowOf(kind, rate, &m)
+	if len(slow) > 0 {
+		row.SlowSeconds = slow
+		logf("%s: slow seconds (from the start: slowest ms) %v", tag, slow)
+	}
 	row.ServerCPU, row.WorkerCPU, row.RedisCPU = after.serve-before.serve, after.worker-before.worker, after.redis-before.redis
+	row.LoadCPU = after.load - before.load
 	if kind == "api" {
 		row.Mails = c.Messages
 	}
 	return row, ctx.Err()
 }
+
+// slowRequest is the latency from which a request marks its second slow.
+const slowRequest = 50 * time.Millisecond
 
 // signups is a targeter of valid JSON signups with distinct addresses.
 func signups(url, prefix string) vegeta.Targeter {
@@ -164,6 +184,9 @@ func (e *env) loadUsage(ctx context.Context, t *target) (usage, error) {
 		if u.worker, err = procCPU(t.worker.pid()); err != nil {
 			return u, err
 		}
+	}
+	if u.load, err = procCPU(os.Getpid()); err != nil {
+		return u, err
 	}
 	u.redis, err = redisCPU(ctx, e.rdb)
 	return u, err

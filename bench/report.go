@@ -95,14 +95,14 @@ func printLoad(w io.Writer, rows []summaryRow) {
 			base[r.Rate] = r
 		}
 	}
-	table(w, []string{"server", "rate/s", "throughput/s", "success", "p50 ms", "p99 ms", "non-2xx", "server CPU s/1k", "Redis CPU s/1k", "p99 ÷ baseline"},
+	table(w, []string{"server", "rate/s", "throughput/s", "success", "p50 ms", "p99 ms", "non-2xx", "server CPU s/1k", "Redis CPU s/1k", "load CPU s/1k", "p99 ÷ baseline"},
 		rows, func(r summaryRow) []string {
 			ratio := math.NaN()
 			if b, ok := base[r.Rate]; ok && r.Kind != "baseline" {
 				ratio = r.get("p99_ms") / b.get("p99_ms")
 			}
 			return []string{r.Kind, count(r.Rate), num(r.get("throughput"), 0), pct(r.get("success")), num(r.get("p50_ms"), 1),
-				num(r.get("p99_ms"), 1), num(r.get("non_2xx"), 0), num(r.get("server_cpu_1k"), 3), num(r.get("redis_cpu_1k"), 3), num(ratio, 1)}
+				num(r.get("p99_ms"), 1), num(r.get("non_2xx"), 0), num(r.get("server_cpu_1k"), 3), num(r.get("redis_cpu_1k"), 3), num(r.get("load_cpu_1k"), 3), num(ratio, 1)}
 		})
 }
 

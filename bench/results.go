@@ -140,6 +140,7 @@ var loadMetrics = map[string]func(*loadRow) float64{
 	"server_cpu_1k": func(l *loadRow) float64 { return per1k(l.ServerCPU, int(max(l.Requests, 1))) },
 	"worker_cpu_1k": func(l *loadRow) float64 { return per1k(l.WorkerCPU, int(max(l.Requests, 1))) },
 	"redis_cpu_1k":  func(l *loadRow) float64 { return per1k(l.RedisCPU, int(max(l.Requests, 1))) },
+	"load_cpu_1k":   func(l *loadRow) float64 { return per1k(l.LoadCPU, int(max(l.Requests, 1))) },
 	"mails":         func(l *loadRow) float64 { return float64(l.Mails) },
 }
 
