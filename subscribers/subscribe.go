@@ -96,7 +96,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	now := s.Now()
 	meta.Source = truncate(meta.Source, maxSignupSource)
 	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
-	limits, names := s.Limits.args(addr)
+	limits := s.Limits.args(addr)
 	secret, hash := newTokenSecret()
 	if full, window, limit, ok := client.Window.Spec(client.Key); ok {
 		limits.client = &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()}
@@ -109,7 +109,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 		return &LimitedError{Wait: res.wait}
 	}
 	if res.refused >= 0 {
-		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", res.id, "limit", names[res.refused])
+		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", res.id, "limit", s.Limits.name(res.refused))
 	}
 	if !res.send {
 		return nil

@@ -40,28 +40,29 @@ func NewConfirmLimits(rdb redis.UniversalClient, site throttle.Rate) *ConfirmLim
 	}
 }
 
-// limitSite names the site's limit in the log when it holds an email back;
-// the address's are named by their rates, as "address 1/10m0s".
-const limitSite = "site"
+// name names the limit at position i of those args lays out, for the log
+// when it holds an email back: the address's by their rates, as "address
+// 1/10m0s", and "site".
+func (l *ConfirmLimits) name(i int) string {
+	if rates := l.Address.Rates(); i < len(rates) {
+		return fmt.Sprintf("address %d/%s", rates[i].N, rates[i].Per)
+	}
+	return "site"
+}
 
 // args returns the limits signupScript takes one confirmation email to
-// addr from, and the names of those limits in the order they are checked;
-// nil and unlimited windows are left out.
-func (l *ConfirmLimits) args(addr string) (signupLimits, []string) {
+// addr from, in the order they are checked; nil and unlimited windows are
+// left out.
+func (l *ConfirmLimits) args(addr string) signupLimits {
 	var args signupLimits
-	var names []string
 	if l == nil {
-		return args, names
+		return args
 	}
 	if key, windows, ttl, ok := l.Address.Spec(throttleAddressKey(addr)); ok {
 		args.address = &eachArgs{key: key, windows: windows, ttl: ttl}
-		for _, r := range l.Address.Rates() {
-			names = append(names, fmt.Sprintf("address %d/%s", r.N, r.Per))
-		}
 	}
 	if key, window, limit, ok := l.Site.Spec(keyConfirmSite); ok {
 		args.site = &windowArgs{key: key, window: window, limit: limit, member: throttle.Member()}
-		names = append(names, limitSite)
 	}
-	return args, names
+	return args
 }

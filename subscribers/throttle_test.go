@@ -66,8 +66,8 @@ func TestBombingSendsOneConfirmation(t *testing.T) {
 	if n := len(MustLookup(t, e, victim).Consent); n != 1 {
 		t.Errorf("victim's consent history holds %d records, want 1: held-back repeats leave no trace", n)
 	}
-	if strings.Contains(log.String(), victim) || !strings.Contains(log.String(), "held back") {
-		t.Errorf("log names the address or says nothing of holding back:\n%.500s", log.String())
+	if strings.Contains(log.String(), victim) || !strings.Contains(log.String(), `limit="address 1/10m0s"`) {
+		t.Errorf("log names the address, or not the limit that held the emails back:\n%.500s", log.String())
 	}
 
 	sent := []time.Time{e.start}
@@ -97,13 +97,16 @@ func TestBombingSendsOneConfirmation(t *testing.T) {
 // back is still recorded as pending and answered alike.
 func TestSiteCeiling(t *testing.T) {
 	e := MustEnv(t, "daily")
-	MustLimits(t, e, throttle.Rate{N: 3, Per: time.Minute})
+	log := MustLimits(t, e, throttle.Rate{N: 3, Per: time.Minute})
 	for i := range 5 {
 		e.SetClock(e.start.Add(time.Duration(i) * time.Second))
 		MustSignup(t, e, fmt.Sprintf("reader%d@example.org", i), "192.0.2.1")
 	}
 	if n := len(e.rec.Confirmations()); n != 3 {
 		t.Fatalf("5 addresses in a minute under a 3/m ceiling: %d emails, want 3", n)
+	}
+	if n := strings.Count(log.String(), "limit=site"); n != 2 {
+		t.Errorf("the log says %d times that the site's limit held an email back, want 2:\n%s", n, log.String())
 	}
 	if got := MustStatus(t, e, "reader4@example.org", "daily"); got != subscribers.StatusPending {
 		t.Errorf("held-back signup: status %q, want pending", got)
