@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -56,15 +57,22 @@ func (e *env) load(ctx context.Context, r int, kind string) ([]loadRow, error) {
 		return nil, err
 	}
 	defer t.stop()
-	// Warm up (connection pools, scripts, heap) at the first rate; a cold
-	// start would otherwise count against whichever rate comes first.
-	if _, err := e.attack(ctx, t, kind, fmt.Sprintf("r%d-%s-warmup", r, kind), e.opt.rates[0], warmUp); err != nil {
+	// Warm up (connection pools, scripts, heap) before the first rate, and
+	// again for a moment at each rate before it is measured: a cold start
+	// or the step to a higher rate would otherwise count against it. The
+	// attackers of a target share one HTTP client, so connections opened at
+	// one rate serve the next, as a real site's proxy keeps them.
+	client := loadClient()
+	defer client.CloseIdleConnections()
+	if _, err := e.attack(ctx, t, client, kind, fmt.Sprintf("r%d-%s-warmup", r, kind), e.opt.rates[0], warmUp); err != nil {
 		return nil, err
 	}
-	time.Sleep(time.Second)
 	var rows []loadRow
 	for _, rate := range e.opt.rates {
-		row, err := e.attack(ctx, t, kind, fmt.Sprintf("r%d-%s-%d", r, kind, rate), rate, e.opt.loadFor)
+		if _, err := e.attack(ctx, t, client, kind, fmt.Sprintf("r%d-%s-%d-warmup", r, kind, rate), rate, stepWarmUp); err != nil {
+			return rows, err
+		}
+		row, err := e.attack(ctx, t, client, kind, fmt.Sprintf("r%d-%s-%d", r, kind, rate), rate, e.opt.loadFor)
 		if err != nil {
 			return rows, err
 		}
@@ -89,12 +97,16 @@ func (e *env) loadTarget(ctx context.Context, r int, kind string) (*target, erro
 	return &target{url: svc.api.base + "/v1/subscriptions", server: svc.serve, worker: svc.worker, stop: svc.stop}, nil
 }
 
-// warmUp is how long each load target is loaded before it is measured.
-const warmUp = 3 * time.Second
+// warmUp is how long each load target is loaded before it is measured,
+// and stepWarmUp how long each rate runs before it is.
+const (
+	warmUp     = 3 * time.Second
+	stepWarmUp = 2 * time.Second
+)
 
 // attack loads t at rate signups per second for d, each with an address of
 // its own.
-func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int, d time.Duration) (*loadRow, error) {
+func (e *env) attack(ctx context.Context, t *target, client *http.Client, kind, tag string, rate int, d time.Duration) (*loadRow, error) {
 	if err := e.sink.reset(ctx); err != nil {
 		return nil, err
 	}
@@ -102,8 +114,7 @@ func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int,
 	if err != nil {
 		return nil, err
 	}
-	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true),
-		vegeta.Workers(64), vegeta.MaxWorkers(4096))
+	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(64), vegeta.MaxWorkers(4096))
 	var m vegeta.Metrics
 	slow := map[int]float64{}
 	start := time.Now()
@@ -138,6 +149,16 @@ func (e *env) attack(ctx context.Context, t *target, kind, tag string, rate int,
 		row.Mails = c.Messages
 	}
 	return row, ctx.Err()
+}
+
+// loadClient is the HTTP client of the load: vegeta's defaults, with
+// keep-alive.
+func loadClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: vegeta.DefaultConnections,
+		MaxConnsPerHost:     vegeta.DefaultMaxConnections,
+	}}
 }
 
 // slowRequest is the latency from which a request marks its second slow.
