@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,11 +27,18 @@ import (
 //
 // It returns {id, send 0/1, position of the limit that refused (0: none),
 // the newsletters to confirm...}, the address's limits counting first.
-// Its arguments are positional, as signup lays them out (argv*).
+// Its arguments are positional, as signup lays them out (the argv*
+// constants name the positions in both).
 var signupScript = redis.NewScript(luaTransition + throttle.LuaAllow + throttle.LuaAllowEach + `
-local key, addr, now, now_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if ARGV[11] ~= '' then
-  local wait = allow(ARGV[11], now_ms, ARGV[12], ARGV[13], ARGV[14])
+local key, addr, now, now_ms = ` + argv(argvKey) + `, ` + argv(argvAddr) + `, ` + argv(argvNow) + `, ` + argv(argvNowMs) + `
+local nls, consent, token_hash, name = ` + argv(argvNewsletters) + `, ` + argv(argvConsent) + `, ` + argv(argvTokenHash) + `, ` + argv(argvName) + `
+local exp, expire_at = ` + argv(argvExp) + `, ` + argv(argvExpireAt) + `
+local client = {` + argv(argvClient) + `, ` + argv(argvClient+1) + `, ` + argv(argvClient+2) + `, ` + argv(argvClient+3) + `}
+local site = {` + argv(argvSite) + `, ` + argv(argvSite+1) + `, ` + argv(argvSite+2) + `, ` + argv(argvSite+3) + `}
+local address, address_ttl, windows = ` + argv(argvAddress) + `, ` + argv(argvAddress+1) + `, {}
+for i = ` + strconv.Itoa(argvAddressWindow+1) + `, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
+if client[1] ~= '' then
+  local wait = allow(client[1], now_ms, client[2], client[3], client[4])
   if wait > 0 then return {0, 0, 0, wait} end
 end
 local id = redis.call('HGET', '` + keySubscriberIndex + `', key)
@@ -41,7 +49,7 @@ if not id then
 end
 local h = '` + prefixSubscriberKey + `' .. id
 local unconfirmed, changed = {}, false
-for nl in string.gmatch(ARGV[5], '[^,]+') do
+for nl in string.gmatch(nls, '[^,]+') do
   local p = '` + prefixAudienceKey + `' .. nl .. ':'
   local prev = transition(h, {pending = p .. 'pending', confirmed = p .. 'confirmed', unsubscribed = p .. 'unsubscribed'},
     nl, id, 'subscribe', now)
@@ -51,23 +59,21 @@ end
 local send, refused = 0, 0
 if #unconfirmed > 0 and redis.call('HEXISTS', '` + keySuppressed + `', key) == 0 then
   send = 1
-  local windows = {}
-  for i = 21, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
-  if ARGV[19] ~= '' then
-    local r = allow_each(ARGV[19], now_ms, windows, ARGV[20])
+  if address ~= '' then
+    local r = allow_each(address, now_ms, windows, address_ttl)
     if r[2] > 0 then send, refused = 0, r[2] end
   end
-  if send == 1 and ARGV[15] ~= '' and allow(ARGV[15], now_ms, ARGV[16], ARGV[17], ARGV[18]) > 0 then
+  if send == 1 and site[1] ~= '' and allow(site[1], now_ms, site[2], site[3], site[4]) > 0 then
     send, refused = 0, #windows + 1
   end
 end
-if changed or send == 1 then redis.call('RPUSH', h .. ':consent', ARGV[6]) end
+if changed or send == 1 then redis.call('RPUSH', h .. ':consent', consent) end
 if send == 1 then
-  local token = '` + prefixConfirmToken + `' .. ARGV[7]
-  redis.call('HSET', token, 'sid', id, 'nls', table.concat(unconfirmed, ','), 'name', ARGV[8], 'exp', ARGV[9])
-  redis.call('EXPIREAT', token, ARGV[10])
-  redis.call('SADD', h .. ':tokens', ARGV[7])
-  redis.call('EXPIREAT', h .. ':tokens', ARGV[10])
+  local token = '` + prefixConfirmToken + `' .. token_hash
+  redis.call('HSET', token, 'sid', id, 'nls', table.concat(unconfirmed, ','), 'name', name, 'exp', exp)
+  redis.call('EXPIREAT', token, expire_at)
+  redis.call('SADD', h .. ':tokens', token_hash)
+  redis.call('EXPIREAT', h .. ':tokens', expire_at)
 end
 local out = {tonumber(id), send, refused}
 for _, nl in ipairs(unconfirmed) do out[#out + 1] = nl end
@@ -96,6 +102,9 @@ const (
 	argvAddress       = argvSite + 4 // 2: the address's limits, then their windows
 	argvAddressWindow = argvAddress + 2
 )
+
+// argv is the Lua expression for signupScript's argument at position i.
+func argv(i int) string { return "ARGV[" + strconv.Itoa(i+1) + "]" }
 
 // signupLimits are the limits a signup takes from.
 type signupLimits struct {
