@@ -17,45 +17,51 @@ const (
 	Skipped Outcome = "skipped"
 )
 
-// recordScript records outcomes, each once: the bit in the done bitmap
-// makes a repeat a no-op, so a retried batch never counts twice. When the
-// last outcome is in, a sending digest becomes sent. It returns how many
-// outcomes were new.
-//
-// KEYS: digest hash, done bitmap. ARGV: now ms, then bit and outcome pairs.
-var recordScript = redis.NewScript(`
-local counts, n = {}, 0
-for i = 2, #ARGV, 2 do
-  if redis.call('SETBIT', KEYS[2], ARGV[i], 1) == 0 then
-    counts[ARGV[i+1]] = (counts[ARGV[i+1]] or 0) + 1
-    n = n + 1
-  end
-end
-if n == 0 then return 0 end
-for o, c in pairs(counts) do redis.call('HINCRBY', KEYS[1], o, c) end
-local h = redis.call('HMGET', KEYS[1], 'total', 'sent', 'failed', 'skipped', 'status')
-if tonumber(h[2]) + tonumber(h[3]) + tonumber(h[4]) >= tonumber(h[1]) and h[5] == 'sending' then
+// luaCount counts outcome ARGV[3] for the recipient at bit ARGV[2] once:
+// the bit in the done bitmap makes a repeat a no-op (the script returns 0),
+// so a retried batch never counts twice.
+const luaCount = `
+if redis.call('SETBIT', KEYS[2], ARGV[2], 1) == 1 then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+`
+
+// luaFinish makes a sending digest whose every outcome is in sent,
+// finished at ARGV[1].
+const luaFinish = `
+local h = redis.call('HMGET', KEYS[1], 'status', 'total', 'sent', 'failed', 'skipped')
+if h[1] == 'sending' and tonumber(h[3]) + tonumber(h[4]) + tonumber(h[5]) >= tonumber(h[2]) then
   redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[1])
 end
-return n
-`)
+`
 
-// Result is the outcome for one recipient, at its bit (the subscriber id,
-// or the position of a test recipient).
-type Result struct {
-	Bit     int64
-	Outcome Outcome
-}
+// recordScript records one outcome and, when it is the last, finishes the
+// digest. It returns 1 when the outcome was new.
+//
+// KEYS: digest hash, done bitmap. ARGV: now ms, bit, outcome.
+var recordScript = redis.NewScript(luaCount + luaFinish + "return 1")
 
-// Record notes the outcome for the recipient at bit and reports whether it
-// was new.
+// countScript records one outcome without looking at the others; a batch
+// run finishes the digest once, at its end (see Recorder.Finish). It
+// returns 1 when the outcome was new.
+//
+// KEYS: digest hash, done bitmap. ARGV: now ms, bit, outcome.
+var countScript = redis.NewScript(luaCount + "return 1")
+
+// finishScript finishes a digest whose every outcome is in.
+//
+// KEYS: digest hash. ARGV: now ms.
+var finishScript = redis.NewScript(luaFinish + "return 0")
+
+// Record notes the outcome for the recipient at bit, finishing the digest
+// when it is the last, and reports whether it was new.
 func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now time.Time) (bool, error) {
-	n, err := recordAll(ctx, s.rdb, id, []Result{{Bit: bit, Outcome: o}}, now)
+	n, err := recordScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, now.UnixMilli(), bit, string(o)).Int()
 	return n == 1, err
 }
 
-// Recorder records outcomes over a Redis connection of its own, which
-// spares the pool's checks on every call: a batch records once per message.
+// Recorder records the outcomes of a batch run, one per message, over a
+// Redis connection of its own, which spares the pool's checks on every
+// call. It leaves finishing the digest to Finish, once per run.
 type Recorder struct {
 	rdb    redis.Scripter
 	client *redis.Client // gives the connection; nil when the Store's client is not one
@@ -72,18 +78,32 @@ func (s *Store) Recorder() *Recorder {
 	return r
 }
 
-// RecordAll notes several outcomes of digest id in one round trip over the
-// Recorder's connection, and returns how many were new. After a
-// failure the connection may be broken (Redis restarted, say), so the
-// next call takes a new one.
-func (r *Recorder) RecordAll(ctx context.Context, id string, rs []Result, now time.Time) (int, error) {
-	n, err := recordAll(ctx, r.rdb, id, rs, now)
+// Record notes the outcome of digest id for the recipient at bit and
+// reports whether it was new. It does not finish the digest: call Finish
+// when the run ends.
+func (r *Recorder) Record(ctx context.Context, id string, bit int64, o Outcome, now time.Time) (bool, error) {
+	n, err := countScript.Run(ctx, r.rdb, []string{keyDigest(id), keyDone(id)}, now.UnixMilli(), bit, string(o)).Int()
+	r.renewAfter(err)
+	return n == 1, err
+}
+
+// Finish marks digest id sent if it is sending and every outcome is in.
+// A batch run calls it when it ends, whatever it did, so that a run that
+// stopped between its last outcome and Finish is finished by its retry.
+func (r *Recorder) Finish(ctx context.Context, id string, now time.Time) error {
+	err := finishScript.Run(ctx, r.rdb, []string{keyDigest(id)}, now.UnixMilli()).Err()
+	r.renewAfter(err)
+	return err
+}
+
+// renewAfter takes a new connection after a failure: the old one may be
+// broken (Redis restarted, say).
+func (r *Recorder) renewAfter(err error) {
 	if err != nil && r.conn != nil {
 		_ = r.conn.Close()
 		r.conn = r.client.Conn()
 		r.rdb = r.conn
 	}
-	return n, err
 }
 
 // Close gives the connection back to the pool.
@@ -92,15 +112,6 @@ func (r *Recorder) Close() error {
 		return nil
 	}
 	return r.conn.Close()
-}
-
-func recordAll(ctx context.Context, rdb redis.Scripter, id string, rs []Result, now time.Time) (int, error) {
-	args := make([]any, 1, 1+2*len(rs))
-	args[0] = now.UnixMilli()
-	for _, r := range rs {
-		args = append(args, r.Bit, string(r.Outcome))
-	}
-	return recordScript.Run(ctx, rdb, []string{keyDigest(id), keyDone(id)}, args...).Int()
 }
 
 // transitionScript moves a digest to ARGV[1] if its status is one of the

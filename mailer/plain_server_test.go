@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"newsletter/mailer"
 )
@@ -15,21 +16,30 @@ import (
 // an old relay: it makes clients send one command at a time. It serves
 // connections until the test ends and records the commands and the
 // messages it gets.
+//
+// With pipelining, it offers PIPELINING and, before it answers the end of
+// a message, waits up to a second for the next command: ahead records, per
+// message, whether that command came without the answer (the client
+// pipelined it with the message).
 type plainServer struct {
-	ln net.Listener
+	ln         net.Listener
+	pipelining bool
 
 	mu       sync.Mutex
 	commands []string
 	messages []string
+	ahead    []bool
 }
 
-func startPlainServer(t *testing.T) *plainServer {
+func startPlainServer(t *testing.T) *plainServer { return startServer(t, false) }
+
+func startServer(t *testing.T, pipelining bool) *plainServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &plainServer{ln: ln}
+	s := &plainServer{ln: ln, pipelining: pipelining}
 	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
@@ -57,7 +67,13 @@ func (s *plainServer) serve(conn net.Conn) {
 		s.mu.Unlock()
 		verb := strings.ToUpper(strings.Fields(line + " x")[0])
 		switch verb {
-		case "EHLO", "HELO", "MAIL", "RCPT", "RSET", "NOOP":
+		case "EHLO":
+			if s.pipelining {
+				_ = tp.PrintfLine("250-plain.localhost\r\n250 PIPELINING")
+			} else {
+				_ = tp.PrintfLine("250 plain.localhost")
+			}
+		case "HELO", "MAIL", "RCPT", "RSET", "NOOP":
 			_ = tp.PrintfLine("250 ok")
 		case "DATA":
 			_ = tp.PrintfLine("354 go on")
@@ -65,8 +81,10 @@ func (s *plainServer) serve(conn net.Conn) {
 			if err != nil {
 				return
 			}
+			ahead := s.pipelining && nextCommandWaiting(conn, tp)
 			s.mu.Lock()
 			s.messages = append(s.messages, string(body))
+			s.ahead = append(s.ahead, ahead)
 			s.mu.Unlock()
 			_ = tp.PrintfLine("250 queued")
 		case "QUIT":
@@ -76,6 +94,15 @@ func (s *plainServer) serve(conn net.Conn) {
 			_ = tp.PrintfLine("502 not here")
 		}
 	}
+}
+
+// nextCommandWaiting reports whether a command arrives within a second
+// without an answer to the message before it.
+func nextCommandWaiting(conn net.Conn, tp *textproto.Conn) bool {
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	defer func() { _ = conn.SetReadDeadline(time.Time{}) }()
+	_, err := tp.R.Peek(1)
+	return err == nil
 }
 
 func (s *plainServer) seen() (commands, messages []string) {

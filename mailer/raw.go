@@ -19,10 +19,12 @@ type RawSender interface {
 	SendRaw(ctx context.Context, from, to string, msg []byte) error
 }
 
-// BulkSender sends both built messages and Messages: the digest sender.
+// BulkSender sends both built messages and Messages, one at a time or as
+// a Stream: the digest sender.
 type BulkSender interface {
 	Sender
 	RawSender
+	Streamer
 }
 
 var (
@@ -40,7 +42,7 @@ func (s *SMTP) SendRaw(ctx context.Context, from, to string, msg []byte) error {
 	if err != nil {
 		return err
 	}
-	return s.deliverRaw(ctx, from, to, msg)
+	return s.deliverRaw(ctx, from, to, msg, "")
 }
 
 // SendRaw signs msg when the config has DKIM, waits for a free connection
@@ -68,8 +70,9 @@ func (o *Outbox) SendRaw(ctx context.Context, _, _ string, msg []byte) error {
 	return o.write(outboxName(time.Now()), msg)
 }
 
-// deliverRaw delivers a signed message.
-func (s *SMTP) deliverRaw(ctx context.Context, from, to string, msg []byte) error {
+// deliverRaw delivers a signed message and, when next is not "", opens
+// next's transaction after it (see Stream).
+func (s *SMTP) deliverRaw(ctx context.Context, from, to string, msg []byte, next string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -80,16 +83,19 @@ func (s *SMTP) deliverRaw(ctx context.Context, from, to string, msg []byte) erro
 	case ctx.Err() != nil:
 		return fmt.Errorf("mailer: send: %w", ctx.Err())
 	}
+	if s.open != (envelope{}) && s.open != (envelope{from, to}) {
+		s.hangUp() // the transaction opened is not this one; only a new connection ends it safely
+	}
 	reused := s.conn != nil
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
-	err := s.transmitRaw(ctx, from, to, msg)
+	err := s.transmitRaw(ctx, from, to, msg, next)
 	if reused && errors.Is(err, errStale) && ctx.Err() == nil {
 		if err := s.connect(ctx); err != nil {
 			return err
 		}
-		err = s.transmitRaw(ctx, from, to, msg)
+		err = s.transmitRaw(ctx, from, to, msg, next)
 	}
 	if err != nil {
 		return fmt.Errorf("mailer: send: %w", err)
@@ -106,11 +112,11 @@ var errStale = errors.New("connection closed while idle")
 // refused command is followed by RSET and keeps the connection; any other
 // failure drops it. Once the server has accepted the message, later
 // failures are not errors.
-func (s *SMTP) transmitRaw(ctx context.Context, from, to string, msg []byte) error {
+func (s *SMTP) transmitRaw(ctx context.Context, from, to string, msg []byte, next string) error {
 	raw := s.dl.conn
 	s.dl.set(s.timeout)
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	stage, err := s.transaction(from, to, msg)
+	stage, err := s.transaction(from, to, msg, next)
 	cut := !stop()
 	if stage == stageAccepted {
 		if cut { // the message went through just before ctx ended
@@ -148,16 +154,25 @@ const (
 
 // transaction sends MAIL, RCPT, DATA and the dot-stuffed message, and
 // returns the stage it failed at. The three commands go in one write when
-// the server offers PIPELINING (RFC 2920), else each waits for its reply.
-func (s *SMTP) transaction(from, to string, msg []byte) (stage, error) {
+// the server offers PIPELINING (RFC 2920), else each waits for its reply;
+// when the last message opened this transaction (see Stream), they were
+// written with it and only their replies are left to read. With
+// PIPELINING and a next recipient, next's three commands follow the message
+// in its write.
+func (s *SMTP) transaction(from, to string, msg []byte, next string) (stage, error) {
 	if err := checkEnvelope(from, to); err != nil {
 		return stageMail, err
 	}
 	var st stage
 	var err error
-	if s.pipelining {
+	switch {
+	case s.open == envelope{from, to}:
+		s.open = envelope{}
+		s.dl.set(s.timeout)
+		st, err = s.commandReplies()
+	case s.pipelining:
 		st, err = s.pipelinedCommands(from, to)
-	} else {
+	default:
 		st, err = s.commands(from, to)
 	}
 	if err != nil {
@@ -166,6 +181,10 @@ func (s *SMTP) transaction(from, to string, msg []byte) (stage, error) {
 	s.dl.set(s.dataTimeout)
 	text := s.conn.Text
 	s.wire = appendDotStuffed(s.wire[:0], msg)
+	if s.pipelining && next != "" && checkEnvelope(next) == nil {
+		s.wire = s.appendCommands(s.wire, from, next)
+		s.open = envelope{from, next}
+	}
 	if _, err := text.W.Write(s.wire); err != nil {
 		return stageContent, err
 	}
@@ -202,17 +221,38 @@ func (s *SMTP) commands(from, to string) (stage, error) {
 }
 
 // pipelinedCommands writes MAIL, RCPT and DATA at once and reads the three
-// replies. Should DATA be accepted after a refused MAIL or RCPT (a server
-// may), it sends an empty message's end, which the server refuses for want
-// of recipients, so the connection stays in step.
+// replies.
 func (s *SMTP) pipelinedCommands(from, to string) (stage, error) {
-	text := s.conn.Text
 	s.dl.set(s.timeout)
-	w := text.W
-	w.WriteString("MAIL FROM:<" + from + ">" + s.mailParams(from, to) + "\r\nRCPT TO:<" + to + ">\r\nDATA\r\n")
+	w := s.conn.Text.W
+	s.wire = s.appendCommands(s.wire[:0], from, to)
+	if _, err := w.Write(s.wire); err != nil {
+		return stageMail, err
+	}
 	if err := w.Flush(); err != nil {
 		return stageMail, err
 	}
+	return s.commandReplies()
+}
+
+// appendCommands appends MAIL, RCPT and DATA for one recipient.
+func (s *SMTP) appendCommands(dst []byte, from, to string) []byte {
+	dst = append(dst, "MAIL FROM:<"...)
+	dst = append(dst, from...)
+	dst = append(dst, '>')
+	dst = append(dst, s.mailParams(from, to)...)
+	dst = append(dst, "\r\nRCPT TO:<"...)
+	dst = append(dst, to...)
+	return append(dst, ">\r\nDATA\r\n"...)
+}
+
+// commandReplies reads the replies to pipelined MAIL, RCPT and DATA. Should
+// DATA be accepted after a refused MAIL or RCPT (a server may), it sends an
+// empty message's end, which the server refuses for want of recipients, so
+// the connection stays in step.
+func (s *SMTP) commandReplies() (stage, error) {
+	text := s.conn.Text
+	w := text.W
 	_, _, mailErr := text.ReadResponse(250)
 	if isBroken(mailErr) {
 		return stageMail, mailErr

@@ -47,6 +47,7 @@ type SMTP struct {
 	conn *smtp.Client // the open connection, or nil
 	dl   *deadlines   // conn's TCP connection (cut when a Send's ctx ends) and its deadlines
 	wire []byte       // SendRaw's dot-stuffed message, kept between sends
+	open envelope     // the transaction whose commands went out with the last message, replies unread
 
 	pipelining bool // conn's server offers PIPELINING
 	smtpUTF8   bool // and SMTPUTF8
@@ -154,7 +155,7 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return err
 	}
-	return s.deliverRaw(ctx, from, m.To, msg)
+	return s.deliverRaw(ctx, from, m.To, msg, "")
 }
 
 // built returns the envelope sender of m and m as bytes, signed by dkim
@@ -199,7 +200,7 @@ func (s *SMTP) hangUp() {
 	if s.conn != nil {
 		_ = s.conn.Close()
 	}
-	s.conn, s.dl = nil, nil
+	s.conn, s.dl, s.open = nil, nil, envelope{}
 }
 
 // Close says QUIT on the open connection, if any, and closes it. A failure
@@ -214,8 +215,10 @@ func (s *SMTP) Close() error {
 	if s.conn == nil {
 		return nil
 	}
-	s.dl.set(s.timeout)
-	_ = s.conn.Quit()
+	if s.open == (envelope{}) { // else the server reads QUIT as message content
+		s.dl.set(s.timeout)
+		_ = s.conn.Quit()
+	}
 	s.hangUp()
 	return nil
 }

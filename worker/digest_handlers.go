@@ -69,9 +69,13 @@ func (h *Handlers) handleDigestBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("digest %s: %v: %w", d.ID, err, asynq.SkipRetry)
 	}
-	rec := h.Digests.Recorder()
-	defer rec.Close()
-	return h.sendBatch(ctx, &batchRun{d: d, env: env, tpl: tpl, recorder: rec}, recipients)
+	run := &batchRun{d: d, env: env, tpl: tpl, recorder: h.Digests.Recorder()}
+	defer run.close()
+	err = h.sendBatch(ctx, run, recipients)
+	if ferr := run.recorder.Finish(context.WithoutCancel(ctx), d.ID, time.Now()); ferr != nil && err == nil {
+		err = fmt.Errorf("digest %s: finish: %w", d.ID, ferr)
+	}
+	return err
 }
 
 func (h *Handlers) canceled(ctx context.Context, id string) bool {

@@ -36,12 +36,21 @@ type batchRun struct {
 	env      *digests.Envelope
 	tpl      *mailer.Template // the message, encoded once for the batch
 	recorder *digests.Recorder
+	stream   mailer.Stream   // the connection the batch holds, taken at its first message
 	personal mailer.Personal // reused for every recipient
 	msg      []byte          // reused for every recipient
 	checked  time.Time       // when the batch last looked for a cancel
 	retry    bool            // some recipient must be tried again later
 	tempRow  int             // temporary failures in a row
 	finished bool            // stop sending this run
+}
+
+// close gives back the batch's Redis and SMTP connections.
+func (run *batchRun) close() {
+	_ = run.recorder.Close()
+	if run.stream != nil {
+		_ = run.stream.Close()
+	}
 }
 
 // sendBatch sends to each recipient without an outcome yet, recording each
@@ -53,6 +62,7 @@ func (h *Handlers) sendBatch(ctx context.Context, run *batchRun, rs []digests.Re
 	if err != nil {
 		return err
 	}
+	toSend := func(i int) bool { return !rs[i].Done && !rs[i].Gone && !suppressed[i] }
 	for i, r := range rs {
 		if r.Done {
 			continue
@@ -60,13 +70,17 @@ func (h *Handlers) sendBatch(ctx context.Context, run *batchRun, rs []digests.Re
 		if err := h.beforeSend(ctx, run); err != nil || run.finished {
 			return err
 		}
-		if r.Gone || suppressed[i] {
+		if !toSend(i) {
 			if err := h.record(ctx, run, r.Bit, digests.Skipped); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := h.sendOne(ctx, run, r); err != nil {
+		next := ""
+		if j := nextIndex(len(rs), i, toSend); j >= 0 {
+			next = rs[j].Email
+		}
+		if err := h.sendOne(ctx, run, r, next); err != nil {
 			return err
 		}
 		if run.finished {
@@ -77,6 +91,16 @@ func (h *Handlers) sendBatch(ctx context.Context, run *batchRun, rs []digests.Re
 		return errRetryBatch
 	}
 	return nil
+}
+
+// nextIndex returns the first index after i that ok accepts, or -1.
+func nextIndex(n, i int, ok func(int) bool) int {
+	for j := i + 1; j < n; j++ {
+		if ok(j) {
+			return j
+		}
+	}
+	return -1
 }
 
 // beforeSend stops the batch when the worker stops or the digest was
@@ -97,14 +121,22 @@ func (h *Handlers) beforeSend(ctx context.Context, run *batchRun) error {
 	return h.Throttle.Wait(ctx)
 }
 
-// sendOne sends to one recipient and acts on the answer's class.
-func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipient) error {
+// sendOne sends to one recipient, opening next's transaction on the way
+// when next is not "", and acts on the answer's class.
+func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipient, next string) error {
+	if run.stream == nil {
+		s, err := h.Bulk.Stream(ctx)
+		if err != nil {
+			return err
+		}
+		run.stream = s
+	}
 	run.env.Personal(run.d, r, &run.personal)
 	start := time.Now()
 	msg, err := run.tpl.Append(run.msg[:0], &run.personal, start)
 	if err == nil {
 		run.msg = msg
-		err = h.Bulk.SendRaw(ctx, run.tpl.From(), r.Email, msg)
+		err = run.stream.Send(ctx, run.tpl.From(), r.Email, msg, next)
 	}
 	h.Metrics.ObserveSend(run.d.Newsletter, metrics.KindDigest, time.Since(start), err)
 	class := mailer.Classify(err)
@@ -164,7 +196,7 @@ func (h *Handlers) record(ctx context.Context, run *batchRun, bit int64, o diges
 	ctx = context.WithoutCancel(ctx) // a shutdown must not lose what was sent
 	var err error
 	for wait := 100 * time.Millisecond; wait < 30*time.Second; wait *= 2 {
-		if _, err = run.recorder.RecordAll(ctx, run.d.ID, []digests.Result{{Bit: bit, Outcome: o}}, time.Now()); err == nil {
+		if _, err = run.recorder.Record(ctx, run.d.ID, bit, o, time.Now()); err == nil {
 			return nil
 		}
 		h.Logger.Warn("Unable to record a delivery; trying again", "digest_id", run.d.ID, "error", err)
