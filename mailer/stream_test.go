@@ -236,4 +236,3 @@ func TestStreamOutbox(t *testing.T) {
 		t.Errorf("outbox holds %q, want %q", got, want)
 	}
 }
-
