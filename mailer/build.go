@@ -158,6 +158,9 @@ func checkHeaderName(name string) error {
 	if name == "" {
 		return errors.New("mailer: empty header name")
 	}
+	if name[0] == '.' { // a line starting with a dot would need dot-stuffing; no real field does
+		return fmt.Errorf("mailer: invalid header name %q", name)
+	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c <= ' ' || c > '~' || c == ':' {
 			return fmt.Errorf("mailer: invalid header name %q", name)

@@ -80,6 +80,7 @@ func TestBuildRejects(t *testing.T) {
 		"space in header name":                  func(m *mailer.Message) { m.Headers["X Bad"] = "v" },
 		"colon in header name":                  func(m *mailer.Message) { m.Headers["X-Bad:"] = "v" },
 		"line break in header name":             func(m *mailer.Message) { m.Headers["X-A\r\nBcc"] = "v" },
+		"header name starting with a dot":       func(m *mailer.Message) { m.Headers[".X-Dot"] = "v" },
 		"Message-ID without host":               func(m *mailer.Message) { m.MessageID = "<abc>" },
 		"Message-ID with space":                 func(m *mailer.Message) { m.MessageID = "<a b@example.org>" },
 		"no body":                               func(m *mailer.Message) { m.Text, m.HTML = "", "" },

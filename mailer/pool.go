@@ -61,7 +61,7 @@ func (p *Pool) deliver(ctx context.Context, from, to string, msg []byte) error {
 		return err
 	}
 	defer func() { p.free <- s }()
-	return s.deliverRaw(ctx, from, to, msg, "")
+	return s.deliverRaw(ctx, Outgoing{From: from, To: to, Msg: msg})
 }
 
 // take waits for a free connection.

@@ -13,8 +13,9 @@ type qpState struct{ col int }
 // column st.col and leaving st at the column it ends on. Line breaks in s
 // (LF or CRLF; a lone CR is encoded) become CRLF; '=', controls and bytes
 // above '~' are encoded; a space or tab is encoded when a line break or the
-// end of s follows it, so no line ends in white space whatever comes next.
-// Encoded lines are at most 76 bytes.
+// end of s follows it, so no line ends in white space whatever comes next;
+// a dot that would start a line is encoded, so no line starts with one and
+// SMTP has nothing to dot-stuff. Encoded lines are at most 76 bytes.
 func appendQP(dst []byte, s string, st *qpState) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -33,6 +34,9 @@ func appendQP(dst []byte, s string, st *qpState) []byte {
 		if st.col+width > qpMaxLine-1 { // keep room for the soft break's '='
 			dst = append(dst, '=', '\r', '\n')
 			st.col = 0
+		}
+		if c == '.' && st.col == 0 {
+			width = 3
 		}
 		if width == 3 {
 			dst = append(dst, '=', hexUpper[c>>4], hexUpper[c&0x0f])

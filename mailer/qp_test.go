@@ -10,7 +10,8 @@ import (
 
 // checkQP encodes s in two pieces split at cut, joined by a soft break as
 // a Template joins its pieces, and checks that it decodes back to s (line
-// breaks as CRLF) with no line over 76 bytes or ending in white space.
+// breaks as CRLF) with no line over 76 bytes, ending in white space or
+// starting with a dot.
 func checkQP(t *testing.T, s string, cut int) {
 	t.Helper()
 	cut = min(max(cut, 0), len(s))
@@ -30,6 +31,9 @@ func checkQP(t *testing.T, s string, cut int) {
 		if n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t') {
 			t.Fatalf("encode(%q): line %q ends in white space", s, line)
 		}
+		if bytes.HasPrefix(line, []byte(".")) {
+			t.Fatalf("encode(%q): line %q starts with a dot", s, line)
+		}
 	}
 }
 
@@ -37,7 +41,7 @@ func TestAppendQP(t *testing.T) {
 	for _, s := range []string{
 		"", "plain", "a=b", "trailing space ", "tab\t", "space before break \nnext", "crlf\r\nand lf\n",
 		"lone\rcr", "ünïcödé ☕", strings.Repeat("x", 200), strings.Repeat("é", 100), strings.Repeat("= ", 60),
-		"<a href=\"https://example.org/?a=1&b=2\">link</a>", ".starts with a dot\n.and again",
+		"<a href=\"https://example.org/?a=1&b=2\">link</a>", ".starts with a dot\n.and again", strings.Repeat("x", 74) + "..", strings.Repeat(".", 160),
 	} {
 		for _, cut := range []int{0, 3, len(s) / 2, len(s)} {
 			checkQP(t, s, cut)

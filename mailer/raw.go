@@ -42,7 +42,7 @@ func (s *SMTP) SendRaw(ctx context.Context, from, to string, msg []byte) error {
 	if err != nil {
 		return err
 	}
-	return s.deliverRaw(ctx, from, to, msg, "")
+	return s.deliverRaw(ctx, Outgoing{From: from, To: to, Msg: msg})
 }
 
 // SendRaw signs msg when the config has DKIM, waits for a free connection
@@ -70,9 +70,9 @@ func (o *Outbox) SendRaw(ctx context.Context, _, _ string, msg []byte) error {
 	return o.write(outboxName(time.Now()), msg)
 }
 
-// deliverRaw delivers a signed message and, when next is not "", opens
-// next's transaction after it (see Stream).
-func (s *SMTP) deliverRaw(ctx context.Context, from, to string, msg []byte, next string) error {
+// deliverRaw delivers a signed message and, when m.Next is not "", opens
+// that recipient's transaction after it (see Stream).
+func (s *SMTP) deliverRaw(ctx context.Context, m Outgoing) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -83,19 +83,19 @@ func (s *SMTP) deliverRaw(ctx context.Context, from, to string, msg []byte, next
 	case ctx.Err() != nil:
 		return fmt.Errorf("mailer: send: %w", ctx.Err())
 	}
-	if s.open != (envelope{}) && s.open != (envelope{from, to}) {
+	if s.open != (envelope{}) && s.open != (envelope{m.From, m.To}) {
 		s.hangUp() // the transaction opened is not this one; only a new connection ends it safely
 	}
 	reused := s.conn != nil
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
-	err := s.transmitRaw(ctx, from, to, msg, next)
+	err := s.transmitRaw(ctx, m)
 	if reused && errors.Is(err, errStale) && ctx.Err() == nil {
 		if err := s.connect(ctx); err != nil {
 			return err
 		}
-		err = s.transmitRaw(ctx, from, to, msg, next)
+		err = s.transmitRaw(ctx, m)
 	}
 	if err != nil {
 		return fmt.Errorf("mailer: send: %w", err)
@@ -112,11 +112,11 @@ var errStale = errors.New("connection closed while idle")
 // refused command is followed by RSET and keeps the connection; any other
 // failure drops it. Once the server has accepted the message, later
 // failures are not errors.
-func (s *SMTP) transmitRaw(ctx context.Context, from, to string, msg []byte, next string) error {
+func (s *SMTP) transmitRaw(ctx context.Context, m Outgoing) error {
 	raw := s.dl.conn
 	s.dl.set(s.timeout)
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	stage, err := s.transaction(from, to, msg, next)
+	stage, err := s.transaction(m)
 	cut := !stop()
 	if stage == stageAccepted {
 		if cut { // the message went through just before ctx ended
@@ -157,9 +157,10 @@ const (
 // the server offers PIPELINING (RFC 2920), else each waits for its reply;
 // when the last message opened this transaction (see Stream), they were
 // written with it and only their replies are left to read. With
-// PIPELINING and a next recipient, next's three commands follow the message
-// in its write.
-func (s *SMTP) transaction(from, to string, msg []byte, next string) (stage, error) {
+// PIPELINING and a next recipient, the next recipient's three commands
+// follow the message in its write.
+func (s *SMTP) transaction(m Outgoing) (stage, error) {
+	from, to := m.From, m.To
 	if err := checkEnvelope(from, to); err != nil {
 		return stageMail, err
 	}
@@ -180,10 +181,10 @@ func (s *SMTP) transaction(from, to string, msg []byte, next string) (stage, err
 	}
 	s.dl.set(s.dataTimeout)
 	text := s.conn.Text
-	s.wire = appendDotStuffed(s.wire[:0], msg)
-	if s.pipelining && next != "" && checkEnvelope(next) == nil {
-		s.wire = s.appendCommands(s.wire, from, next)
-		s.open = envelope{from, next}
+	s.wire = appendContent(s.wire[:0], m.Msg, m.DotFree)
+	if s.pipelining && m.Next != "" && checkEnvelope(m.Next) == nil {
+		s.wire = s.appendCommands(s.wire, from, m.Next)
+		s.open = envelope{from, m.Next}
 	}
 	if _, err := text.W.Write(s.wire); err != nil {
 		return stageContent, err
@@ -326,6 +327,19 @@ func (s *SMTP) reset() {
 	if err := s.conn.Reset(); err != nil {
 		s.hangUp()
 	}
+}
+
+// appendContent appends msg as the content of DATA: dot-stuffed, or as it
+// is when dotFree says no line of it starts with a dot.
+func appendContent(dst, msg []byte, dotFree bool) []byte {
+	if !dotFree {
+		return appendDotStuffed(dst, msg)
+	}
+	dst = append(dst, msg...)
+	if !bytes.HasSuffix(dst, []byte("\r\n")) {
+		dst = append(dst, '\r', '\n')
+	}
+	return append(dst, '.', '\r', '\n')
 }
 
 // appendDotStuffed appends msg as the content of DATA (RFC 5321 4.5.2): a

@@ -155,7 +155,7 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return err
 	}
-	return s.deliverRaw(ctx, from, m.To, msg, "")
+	return s.deliverRaw(ctx, Outgoing{From: from, To: m.To, Msg: msg})
 }
 
 // built returns the envelope sender of m and m as bytes, signed by dkim

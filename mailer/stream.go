@@ -11,14 +11,28 @@ import "context"
 // caller does between two Sends (record the outcome, say) happens before the
 // next message can be delivered.
 type Stream interface {
-	// Send delivers msg as RawSender.SendRaw does. next, when not "", is
-	// the recipient the following Send will be for. A Send for someone else,
-	// or Close, abandons the opened transaction by closing the connection,
-	// the only safe way out once the server waits for content: a server
-	// delivers no message whose content did not end.
-	Send(ctx context.Context, from, to string, msg []byte, next string) error
+	// Send delivers m.Msg from m.From to m.To as RawSender.SendRaw does,
+	// and opens m.Next's transaction when m.Next is not "". A Send for
+	// someone else than the opened recipient, or Close, abandons that
+	// transaction by closing the connection, the only safe way out once the
+	// server waits for content: a server delivers no message whose content
+	// did not end.
+	Send(ctx context.Context, m Outgoing) error
 	// Close gives the connection back.
 	Close() error
+}
+
+// Outgoing is one built message for a Stream.
+type Outgoing struct {
+	From, To string // the envelope, bare addresses
+	Msg      []byte // the whole message with CRLF line endings, not dot-stuffed
+	// Next, when not "", is the recipient of the following Send.
+	Next string
+	// DotFree says that no line of Msg starts with a dot, as
+	// Template.Append guarantees, so Msg needs no dot-stuffing and is sent
+	// without being scanned for it. Wrongly set, a line starting with a
+	// dot loses it, and a line of one dot ends the message early.
+	DotFree bool
 }
 
 // Streamer opens Streams.
@@ -47,12 +61,12 @@ func (s *SMTP) Stream(ctx context.Context) (Stream, error) {
 
 type smtpStream struct{ s *SMTP }
 
-func (st smtpStream) Send(ctx context.Context, from, to string, msg []byte, next string) error {
-	msg, err := st.s.dkim.signRaw(msg)
-	if err != nil {
+func (st smtpStream) Send(ctx context.Context, m Outgoing) error {
+	var err error
+	if m.Msg, err = st.s.dkim.signRaw(m.Msg); err != nil {
 		return err
 	}
-	return st.s.deliverRaw(ctx, from, to, msg, next)
+	return st.s.deliverRaw(ctx, m)
 }
 
 func (st smtpStream) Close() error {
@@ -87,15 +101,15 @@ type poolStream struct {
 	s *SMTP // nil once closed
 }
 
-func (st *poolStream) Send(ctx context.Context, from, to string, msg []byte, next string) error {
+func (st *poolStream) Send(ctx context.Context, m Outgoing) error {
 	if st.s == nil {
 		return ErrClosed
 	}
-	msg, err := st.p.dkim.signRaw(msg)
-	if err != nil {
+	var err error
+	if m.Msg, err = st.p.dkim.signRaw(m.Msg); err != nil {
 		return err
 	}
-	return st.s.deliverRaw(ctx, from, to, msg, next)
+	return st.s.deliverRaw(ctx, m)
 }
 
 func (st *poolStream) Close() error {
@@ -118,8 +132,8 @@ func (o *Outbox) Stream(ctx context.Context) (Stream, error) {
 
 type outboxStream struct{ o *Outbox }
 
-func (st outboxStream) Send(ctx context.Context, from, to string, msg []byte, _ string) error {
-	return st.o.SendRaw(ctx, from, to, msg)
+func (st outboxStream) Send(ctx context.Context, m Outgoing) error {
+	return st.o.SendRaw(ctx, m.From, m.To, m.Msg)
 }
 
 func (outboxStream) Close() error { return nil }

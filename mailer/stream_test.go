@@ -30,7 +30,7 @@ func sendStream(t *testing.T, st mailer.Stream, to []string) map[string]error {
 		if i+1 < len(to) {
 			next = to[i+1]
 		}
-		if err := st.Send(context.Background(), streamFrom, rcpt, streamMessage(rcpt), next); err != nil {
+		if err := st.Send(context.Background(), mailer.Outgoing{From: streamFrom, To: rcpt, Msg: streamMessage(rcpt), Next: next}); err != nil {
 			errs[rcpt] = err
 		}
 	}
@@ -98,7 +98,8 @@ func TestStreamCloseAbandonsTheOpenedTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Send(context.Background(), streamFrom, "a@example.net", streamMessage("a@example.net"), "never@example.net"); err != nil {
+	m := mailer.Outgoing{From: streamFrom, To: "a@example.net", Msg: streamMessage("a@example.net"), Next: "never@example.net"}
+	if err := st.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
@@ -127,7 +128,8 @@ func TestStreamSendToAnotherRecipientAbandons(t *testing.T) {
 	}
 	defer st.Close()
 	for _, to := range []string{"a@example.net", "c@example.net"} {
-		if err := st.Send(context.Background(), streamFrom, to, streamMessage(to), "b@example.net"); err != nil {
+		m := mailer.Outgoing{From: streamFrom, To: to, Msg: streamMessage(to), Next: "b@example.net"}
+		if err := st.Send(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -131,7 +131,9 @@ func nextSlot(s string, slots []string) (at, slot int) {
 }
 
 // Append appends the message for p to dst, dated now, with CRLF line
-// endings (not dot-stuffed), and returns it.
+// endings, and returns it. No line of it starts with a dot (header lines
+// start with a name or white space, the parts are quoted-printable, which
+// encodes such a dot), so SMTP sends it as it is (see Outgoing.DotFree).
 func (t *Template) Append(dst []byte, p *Personal, now time.Time) ([]byte, error) {
 	to, err := parseTo(p.To, p.ToName)
 	if err != nil {

@@ -40,23 +40,32 @@ func personal(to, name string) *mailer.Personal {
 	}
 }
 
-// TestTemplateRoundTrip sends a Template's message and reads it back as a
-// mail client would: every part decodes to the body with the recipient's
-// values in place of the slots.
+// TestTemplateRoundTrip sends a Template's message over a Stream as dot-free
+// and reads it back as a mail client would: every part decodes to the body
+// with the recipient's values in place of the slots, lines that started with
+// a dot included, and no line of the message starts with a dot.
 func TestTemplateRoundTrip(t *testing.T) {
 	long := strings.Repeat("Une phrase assez longue, avec des accents: é, è, ü et = signes. ", 20)
 	text := slotGreeting + "\n\n" + long + "\n.leading dot\n\nUnsubscribe: " + slotLink + "\n"
 	html := "<p>" + slotGreeting + "</p><p style=\"color: red\">" + long + "</p>\n.dot\n<a href=\"" + slotLink + "\">Unsubscribe</a> trailing space \n"
 	tpl := newTemplate(t, text, html)
 	p := personal("ann@example.net", "Zoë Reader")
+	p.Text[0], p.HTML[0] = ".Dear\n.\nreader", ".Dear<br>\n.\nreader"
 
 	srv := mailtest.MustStart(t)
-	s := newSender(t, srv)
+	st, err := newSender(t, srv).Stream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
 	msg, err := tpl.Append(nil, p, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SendRaw(context.Background(), tpl.From(), p.To, msg); err != nil {
+	if bytes.HasPrefix(msg, []byte(".")) || bytes.Contains(msg, []byte("\n.")) {
+		t.Errorf("a line of the message starts with a dot:\n%s", msg)
+	}
+	if err := st.Send(context.Background(), mailer.Outgoing{From: tpl.From(), To: p.To, Msg: msg, DotFree: true}); err != nil {
 		t.Fatal(err)
 	}
 	got := srv.WaitFor(t, 1, wait)[0]
@@ -68,11 +77,11 @@ func TestTemplateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkTemplateHeaders(t, parsed)
-	want := func(body string) string {
-		body = strings.ReplaceAll(body, slotGreeting, p.Text[0])
-		return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(body, slotLink, p.Text[1]), "\n", "\r\n"))
+	want := func(body string, values []string) string {
+		body = strings.ReplaceAll(body, slotGreeting, values[0])
+		return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(body, slotLink, values[1]), "\n", "\r\n"))
 	}
-	checkAlternative(t, parsed, want(text), want(html))
+	checkAlternative(t, parsed, want(text, p.Text), want(html, p.HTML))
 	for i, line := range strings.Split(string(msg), "\r\n") {
 		if len(line) > 998 {
 			t.Errorf("line %d is %d bytes long", i, len(line))

@@ -136,7 +136,7 @@ func (h *Handlers) sendOne(ctx context.Context, run *batchRun, r digests.Recipie
 	msg, err := run.tpl.Append(run.msg[:0], &run.personal, start)
 	if err == nil {
 		run.msg = msg
-		err = run.stream.Send(ctx, run.tpl.From(), r.Email, msg, next)
+		err = run.stream.Send(ctx, mailer.Outgoing{From: run.tpl.From(), To: r.Email, Msg: msg, Next: next, DotFree: true})
 	}
 	h.Metrics.ObserveSend(run.d.Newsletter, metrics.KindDigest, time.Since(start), err)
 	class := mailer.Classify(err)
