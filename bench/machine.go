@@ -63,7 +63,7 @@ func optionsJSON(o *options) map[string]any {
 			phases = append(phases, p)
 		}
 	}
-	return map[string]any{"n": o.ns, "connections": o.connections, "runs": o.runs, "phases": phases,
+	return map[string]any{"n": o.ns, "connections": o.connections, "record_every": o.recordEvery, "runs": o.runs, "phases": phases,
 		"rates": o.rates, "load_duration": o.loadFor.String(), "probes": o.probes, "probe_every": o.probeEvery.String(),
 		"summary_bytes": o.articleBytes, "consent": o.consent, "seed": o.seedVia, "signup_rate": liftedRate, "confirmation_rate": liftedRate}
 }

@@ -25,6 +25,7 @@ import (
 type options struct {
 	ns           []int
 	connections  int
+	recordEvery  int
 	redisURL     string
 	runs         int
 	jsonPath     string
@@ -70,6 +71,7 @@ func parseFlags(args []string) (*options, error) {
 	rates := fs.String("rates", "500,1000,2000,3000,4000", "subscribe API load rates, requests per second")
 	o := &options{}
 	fs.IntVar(&o.connections, "connections", 4, "SMTP connections: NEWSLETTER_SMTP_CONNECTIONS and the raw limit's")
+	fs.IntVar(&o.recordEvery, "record-every", 1, "NEWSLETTER_RECORD_EVERY: digest outcomes a batch holds before recording them")
 	fs.StringVar(&o.redisURL, "redis", "redis://127.0.0.1:6379/9", "Redis database to use; it is FLUSHed, repeatedly")
 	fs.IntVar(&o.runs, "runs", 3, "runs of everything; the table shows medians")
 	fs.StringVar(&o.jsonPath, "json", "bench/out/results.json", "write the results as JSON here (empty: do not)")

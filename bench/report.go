@@ -40,6 +40,7 @@ func printMarkdown(w io.Writer, res *results) {
 	fmt.Fprintf(w, "\n## Results: medians of %d run(s)\n\n", len(res.Runs))
 	fmt.Fprintf(w, "%d cores (%s), %s, Go %s, Redis %s, kernel %s; load average at start %s; %d SMTP connections.\n",
 		m.Cores, m.CPU, m.MemTotal, strings.TrimPrefix(m.Go, "go"), m.Redis, m.Kernel, m.LoadAvg, m.Connected)
+	fmt.Fprintf(w, "NEWSLETTER_RECORD_EVERY=%v. ", res.Options["record_every"])
 	fmt.Fprintf(w, "Signup and confirmation limits lifted (%s) for the bench. Subscribers seeded by %v", liftedRate, res.Options["seed"])
 	if res.Options["seed"] == "import" {
 		fmt.Fprint(w, " (each with the import's consent record, counted in Redis B/subscriber)")

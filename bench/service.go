@@ -64,6 +64,7 @@ func (e *env) serviceEnv(addr, token string) []string {
 		"NEWSLETTER_REDIS_URL=" + e.opt.redisURL,
 		"NEWSLETTER_SMTP_URL=smtp://" + e.opt.sinkSMTP + "?tls=none",
 		fmt.Sprintf("NEWSLETTER_SMTP_CONNECTIONS=%d", e.opt.connections),
+		fmt.Sprintf("NEWSLETTER_RECORD_EVERY=%d", e.opt.recordEvery),
 		"NEWSLETTER_SECRET=" + randomHex(32),
 		"NEWSLETTER_API_TOKENS=" + token,
 		"NEWSLETTER_FROM=Bench <news@bench.example>",

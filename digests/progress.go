@@ -2,6 +2,7 @@ package digests
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,12 +41,23 @@ end
 // KEYS: digest hash, done bitmap. ARGV: now ms, bit, outcome.
 var recordScript = redis.NewScript(luaCount + luaFinish + "return 1")
 
-// countScript records one outcome without looking at the others; a batch
-// run finishes the digest once, at its end (see Recorder.Finish). It
-// returns 1 when the outcome was new.
+// countAllScript records many outcomes without looking at the others; a
+// batch run finishes the digest once, at its end (see Recorder.Finish).
+// Like luaCount, it counts each recipient once. It returns how many
+// outcomes were new.
 //
-// KEYS: digest hash, done bitmap. ARGV: now ms, bit, outcome.
-var countScript = redis.NewScript(luaCount + "return 1")
+// KEYS: digest hash, done bitmap. ARGV: bit, outcome, bit, outcome...
+var countAllScript = redis.NewScript(`
+local new, counts = 0, {}
+for i = 1, #ARGV, 2 do
+  if redis.call('SETBIT', KEYS[2], ARGV[i], 1) == 0 then
+    counts[ARGV[i+1]] = (counts[ARGV[i+1]] or 0) + 1
+    new = new + 1
+  end
+end
+for o, n in pairs(counts) do redis.call('HINCRBY', KEYS[1], o, n) end
+return new
+`)
 
 // finishScript finishes a digest whose every outcome is in.
 //
@@ -59,18 +71,24 @@ func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now
 	return n == 1, err
 }
 
-// Recorder records the outcomes of a batch run, one per message, over a
-// Redis connection of its own, which spares the pool's checks on every
+// Recorder records the outcomes of one batch run of digest id. It holds
+// the outcomes added to it until Flush records them all in one call, over
+// a Redis connection of its own, which spares the pool's checks on every
 // call. It leaves finishing the digest to Finish, once per run.
 type Recorder struct {
-	rdb    redis.Scripter
-	client *redis.Client // gives the connection; nil when the Store's client is not one
-	conn   *redis.Conn
+	id      string
+	keys    []string
+	held    []any     // bit, outcome, bit, outcome...
+	flushed time.Time // when Flush last recorded something
+	rdb     redis.Scripter
+	client  *redis.Client // gives the connection; nil when the Store's client is not one
+	conn    *redis.Conn
 }
 
-// Recorder returns a Recorder; Close gives its connection back.
-func (s *Store) Recorder() *Recorder {
-	r := &Recorder{rdb: s.rdb}
+// Recorder returns a Recorder for digest id; Close gives its connection
+// back.
+func (s *Store) Recorder(id string) *Recorder {
+	r := &Recorder{id: id, keys: []string{keyDigest(id), keyDone(id)}, rdb: s.rdb}
 	if c, ok := s.rdb.(*redis.Client); ok {
 		r.client, r.conn = c, c.Conn()
 		r.rdb = r.conn
@@ -78,20 +96,42 @@ func (s *Store) Recorder() *Recorder {
 	return r
 }
 
-// Record notes the outcome of digest id for the recipient at bit and
-// reports whether it was new. It does not finish the digest: call Finish
-// when the run ends.
-func (r *Recorder) Record(ctx context.Context, id string, bit int64, o Outcome, now time.Time) (bool, error) {
-	n, err := countScript.Run(ctx, r.rdb, []string{keyDigest(id), keyDone(id)}, now.UnixMilli(), bit, string(o)).Int()
-	r.renewAfter(err)
-	return n == 1, err
+// Add holds outcome o for the recipient at bit until the next Flush.
+func (r *Recorder) Add(bit int64, o Outcome) {
+	r.held = append(r.held, bit, string(o))
 }
 
-// Finish marks digest id sent if it is sending and every outcome is in.
+// Held returns how many outcomes wait for Flush and how long before now
+// Flush last recorded any (a long time when it never has).
+func (r *Recorder) Held(now time.Time) (n int, sinceFlush time.Duration) {
+	if r.flushed.IsZero() {
+		return len(r.held) / 2, time.Duration(math.MaxInt64)
+	}
+	return len(r.held) / 2, now.Sub(r.flushed)
+}
+
+// Flush records every held outcome at now, each recipient counted once
+// however often it is recorded, and returns how many were new. On failure
+// it holds them still, so that the next Flush tries again.
+func (r *Recorder) Flush(ctx context.Context, now time.Time) (int, error) {
+	if len(r.held) == 0 {
+		return 0, nil
+	}
+	n, err := countAllScript.Run(ctx, r.rdb, r.keys, r.held...).Int()
+	r.renewAfter(err)
+	if err != nil {
+		return 0, err
+	}
+	clear(r.held) // drop the references the boxed values hold
+	r.held, r.flushed = r.held[:0], now
+	return n, nil
+}
+
+// Finish marks the digest sent if it is sending and every outcome is in.
 // A batch run calls it when it ends, whatever it did, so that a run that
 // stopped between its last outcome and Finish is finished by its retry.
-func (r *Recorder) Finish(ctx context.Context, id string, now time.Time) error {
-	err := finishScript.Run(ctx, r.rdb, []string{keyDigest(id)}, now.UnixMilli()).Err()
+func (r *Recorder) Finish(ctx context.Context, now time.Time) error {
+	err := finishScript.Run(ctx, r.rdb, r.keys[:1], now.UnixMilli()).Err()
 	r.renewAfter(err)
 	return err
 }

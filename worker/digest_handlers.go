@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -69,10 +70,13 @@ func (h *Handlers) handleDigestBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("digest %s: %v: %w", d.ID, err, asynq.SkipRetry)
 	}
-	run := &batchRun{d: d, env: env, tpl: tpl, recorder: h.Digests.Recorder()}
+	run := &batchRun{d: d, env: env, tpl: tpl, recorder: h.Digests.Recorder(d.ID)}
 	defer run.close()
 	err = h.sendBatch(ctx, run, recipients)
-	if ferr := run.recorder.Finish(context.WithoutCancel(ctx), d.ID, time.Now()); ferr != nil && err == nil {
+	if ferr := h.flush(ctx, run, time.Now()); ferr != nil { // whatever stopped the run, what it holds went out
+		return errors.Join(err, ferr)
+	}
+	if ferr := run.recorder.Finish(context.WithoutCancel(ctx), time.Now()); ferr != nil && err == nil {
 		err = fmt.Errorf("digest %s: finish: %w", d.ID, ferr)
 	}
 	return err

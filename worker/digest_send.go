@@ -104,14 +104,19 @@ func nextIndex(n, i int, ok func(int) bool) int {
 }
 
 // beforeSend stops the batch when the worker stops or the digest was
-// canceled, and waits for the global send rate.
+// canceled, records the outcomes held when they are due, and waits for
+// the global send rate.
 func (h *Handlers) beforeSend(ctx context.Context, run *batchRun) error {
 	select {
 	case <-h.stopping:
 		return errStopping
 	default:
 	}
-	if now := time.Now(); now.Sub(run.checked) >= cancelCheckEvery {
+	now := time.Now()
+	if err := h.flushIfDue(ctx, run, now); err != nil {
+		return err
+	}
+	if now.Sub(run.checked) >= cancelCheckEvery {
 		run.checked = now
 		if h.canceled(ctx, run.d.ID) {
 			run.finished = true
@@ -190,21 +195,41 @@ func (h *Handlers) suppressed(ctx context.Context, rs []digests.Recipient) ([]bo
 	return h.Store.Suppressed(ctx, addrs)
 }
 
-// record notes one outcome. A message that went out must be recorded, or a
-// retry would send it again, so a failing Redis is retried for a while.
+// recordWithin bounds the time between a batch run's records when it holds
+// outcomes (see Handlers.RecordEvery): when the last was longer ago, what
+// the run holds is recorded before its next message. Sending slower than
+// one message per recordWithin, every outcome is recorded before the next
+// message goes out.
+const recordWithin = 100 * time.Millisecond
+
+// record notes one outcome, recording what the run holds once it holds
+// h.RecordEvery outcomes or recordWithin has passed since its last record.
 func (h *Handlers) record(ctx context.Context, run *batchRun, bit int64, o digests.Outcome) error {
+	run.recorder.Add(bit, o)
+	return h.flushIfDue(ctx, run, time.Now())
+}
+
+// flushIfDue records what the run holds when it holds h.RecordEvery
+// outcomes or its last record is recordWithin before now.
+func (h *Handlers) flushIfDue(ctx context.Context, run *batchRun, now time.Time) error {
+	if n, since := run.recorder.Held(now); n == 0 || n < h.RecordEvery && since < recordWithin {
+		return nil
+	}
+	return h.flush(ctx, run, now)
+}
+
+// flush records every outcome the run holds, at now. A message that went
+// out must be recorded, or a retry would send it again, so a failing Redis
+// is retried for a while.
+func (h *Handlers) flush(ctx context.Context, run *batchRun, now time.Time) error {
 	ctx = context.WithoutCancel(ctx) // a shutdown must not lose what was sent
 	var err error
 	for wait := 100 * time.Millisecond; wait < 30*time.Second; wait *= 2 {
-		if _, err = run.recorder.Record(ctx, run.d.ID, bit, o, time.Now()); err == nil {
+		if _, err = run.recorder.Flush(ctx, now); err == nil {
 			return nil
 		}
-		h.Logger.Warn("Unable to record a delivery; trying again", "digest_id", run.d.ID, "error", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
+		h.Logger.Warn("Unable to record deliveries; trying again", "digest_id", run.d.ID, "error", err)
+		time.Sleep(wait)
 	}
-	return fmt.Errorf("record delivery: %w", err)
+	return fmt.Errorf("record deliveries: %w", err)
 }

@@ -39,6 +39,13 @@ type Handlers struct {
 	Logger        *slog.Logger
 	Metrics       *metrics.Metrics // nil: none
 
+	// RecordEvery is how many outcomes a digest batch holds before it
+	// records them in one Redis call; 0 or 1 records each before the next
+	// message goes out. A stop records what is held first, but a worker
+	// killed outright loses the outcomes it held, and their messages are
+	// sent again: up to RecordEvery per SMTP connection instead of one.
+	RecordEvery int
+
 	// Subscribers runs the purge of unconfirmed subscriptions, those older
 	// than UnconfirmedTTL; nil or 0 purges nothing.
 	Subscribers    *subscribers.Service

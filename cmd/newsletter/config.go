@@ -24,6 +24,7 @@ type Config struct {
 	SMTPURL          string // empty: write mail to OutboxDir
 	SMTP             mailer.SMTPConfig
 	SMTPConnections  int          // persistent connections per worker for digests
+	RecordEvery      int          // digest outcomes a batch holds before recording them
 	DKIM             *mailer.DKIM // signs every message when configured
 	OutboxDir        string
 	From             string
@@ -73,6 +74,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		APITokens:        r.list("NEWSLETTER_API_TOKENS"),
 		SendRate:         r.count("NEWSLETTER_SEND_RATE", 0),
 		SMTPConnections:  r.count("NEWSLETTER_SMTP_CONNECTIONS", 4),
+		RecordEvery:      r.count("NEWSLETTER_RECORD_EVERY", 1),
 		ConfirmTTL:       r.duration("NEWSLETTER_CONFIRM_TTL", subscribers.DefaultConfirmTTL),
 		UnconfirmedTTL:   r.duration("NEWSLETTER_UNCONFIRMED_TTL", subscribers.DefaultUnconfirmedTTL),
 		AllowedOrigins:   r.origins("NEWSLETTER_ALLOWED_ORIGINS"),
@@ -106,6 +108,9 @@ func (c *Config) validate() error {
 	}
 	if c.SMTPConnections < 1 || c.SMTPConnections > 100 {
 		return &ConfigError{"NEWSLETTER_SMTP_CONNECTIONS", "must be from 1 to 100"}
+	}
+	if c.RecordEvery < 1 || c.RecordEvery > 100 {
+		return &ConfigError{"NEWSLETTER_RECORD_EVERY", "must be from 1 to 100"}
 	}
 	if c.UnconfirmedTTL < c.ConfirmTTL {
 		return &ConfigError{"NEWSLETTER_UNCONFIRMED_TTL", "must be at least NEWSLETTER_CONFIRM_TTL, or links would confirm purged sign-ups"}

@@ -14,7 +14,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !cfg.DevMode() || cfg.HTTPAddr != ":8080" || cfg.BaseURL != "http://localhost:8080" ||
-		cfg.OutboxDir != "./outbox" || cfg.ConfirmTTL != 168*time.Hour || cfg.SendRate != 0 {
+		cfg.OutboxDir != "./outbox" || cfg.ConfirmTTL != 168*time.Hour || cfg.SendRate != 0 || cfg.RecordEvery != 1 {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 	if cfg.SignupRate != (Rate{10, time.Minute}) || cfg.ConfirmationRate != (Rate{1000, time.Minute}) {
@@ -45,6 +45,8 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"NEWSLETTER_SECRET", "short"},
 		{"NEWSLETTER_API_TOKENS", ""},
 		{"NEWSLETTER_SMTP_CONNECTIONS", "0"},
+		{"NEWSLETTER_RECORD_EVERY", "0"},
+		{"NEWSLETTER_RECORD_EVERY", "101"},
 		{"NEWSLETTER_DKIM_KEY_FILE", "/nonexistent/dkim.pem"},
 		{"NEWSLETTER_SCHEDULE_TICK", "soon"},
 	}

@@ -176,7 +176,8 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 	h := &worker.Handlers{Metrics: m.metrics, Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate), Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
 		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
-		LogLinks: m.Config.DevMode(), Logger: m.Logger, Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL}
+		LogLinks: m.Config.DevMode(), Logger: m.Logger, Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL,
+		RecordEvery: m.Config.RecordEvery}
 	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets, BulkConcurrency: m.Config.SMTPConnections}); err != nil {
 		return err
 	}

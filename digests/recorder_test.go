@@ -1,0 +1,112 @@
+package digests_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"newsletter/digests"
+)
+
+func TestRecorderHoldsUntilFlush(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := MustQueued(t, e, 4)
+	mustStartSending(t, e, d.ID, digests.StatusQueued)
+	ctx, now := context.Background(), e.clock.Now()
+	r := e.svc.Store.Recorder(d.ID)
+	defer r.Close()
+
+	if n, since := r.Held(now); n != 0 || since < time.Hour {
+		t.Fatalf("new Recorder: Held = %d, %v; want 0 and a long time since a flush", n, since)
+	}
+	if n, err := r.Flush(ctx, now); n != 0 || err != nil {
+		t.Fatalf("Flush of nothing = %d, %v; want 0, nil", n, err)
+	}
+	r.Add(ids[0], digests.Sent)
+	r.Add(ids[1], digests.Failed)
+	r.Add(ids[0], digests.Failed) // a repeat within one flush counts once
+	if got := e.MustGet(t, d.ID).Counts; got.Done() != 0 {
+		t.Fatalf("Counts before Flush = %+v, want nothing recorded", got)
+	}
+	if n, _ := r.Held(now); n != 3 {
+		t.Fatalf("Held = %d, want 3", n)
+	}
+	if n, err := r.Flush(ctx, now); n != 2 || err != nil {
+		t.Fatalf("Flush = %d, %v; want 2 new, nil", n, err)
+	}
+	if n, since := r.Held(now.Add(time.Second)); n != 0 || since != time.Second {
+		t.Fatalf("after Flush: Held = %d, %v; want 0, 1s", n, since)
+	}
+	r.Add(ids[1], digests.Sent) // recorded before: not counted again
+	r.Add(ids[2], digests.Skipped)
+	if n, err := r.Flush(ctx, now); n != 1 || err != nil {
+		t.Fatalf("second Flush = %d, %v; want 1 new, nil", n, err)
+	}
+	want := digests.Counts{Total: 4, Sent: 1, Failed: 1, Skipped: 1}
+	if got := e.MustGet(t, d.ID).Counts; got != want {
+		t.Fatalf("Counts = %+v, want %+v", got, want)
+	}
+	if err := r.Finish(ctx, now); err != nil || e.MustGet(t, d.ID).Status != digests.StatusSending {
+		t.Fatalf("Finish with one outcome missing: %v, status %s; want still sending", err, e.MustGet(t, d.ID).Status)
+	}
+	r.Add(ids[3], digests.Sent)
+	if _, err := r.Flush(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, now); err != nil || e.MustGet(t, d.ID).Status != digests.StatusSent {
+		t.Fatalf("Finish with every outcome in: %v, status %s; want sent", err, e.MustGet(t, d.ID).Status)
+	}
+}
+
+func TestRecorderKeepsOutcomesWhenFlushFails(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := MustQueued(t, e, 2)
+	mustStartSending(t, e, d.ID, digests.StatusQueued)
+	ctx, now := context.Background(), e.clock.Now()
+	r := e.svc.Store.Recorder(d.ID)
+	defer r.Close()
+
+	done := "nl:digest:" + d.ID + ":done"
+	if err := e.rdb.LPush(ctx, done, "not a bitmap").Err(); err != nil { // SETBIT fails on a list
+		t.Fatal(err)
+	}
+	r.Add(ids[0], digests.Sent)
+	r.Add(ids[1], digests.Sent)
+	if _, err := r.Flush(ctx, now); err == nil {
+		t.Fatal("Flush into a list: no error")
+	}
+	if n, _ := r.Held(now); n != 2 {
+		t.Fatalf("after a failed Flush: Held = %d, want 2", n)
+	}
+	if err := e.rdb.Del(ctx, done).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Flush(ctx, now); n != 2 || err != nil {
+		t.Fatalf("Flush after the fault = %d, %v; want 2, nil", n, err)
+	}
+	if got := e.MustGet(t, d.ID).Counts; got.Sent != 2 {
+		t.Fatalf("Counts = %+v, want 2 sent", got)
+	}
+}
+
+// BenchmarkRecorderFlush measures recording outcomes held RecordEvery (8) at
+// a time; ns/op is per outcome.
+func BenchmarkRecorderFlush(b *testing.B) {
+	e := MustEnv(b)
+	d, _ := MustQueued(b, e, 1)
+	mustStartSending(b, e, d.ID, digests.StatusQueued)
+	ctx, now := context.Background(), e.clock.Now()
+	r := e.svc.Store.Recorder(d.ID)
+	defer r.Close()
+	b.ReportAllocs()
+	bit := int64(0)
+	for b.Loop() {
+		bit++
+		r.Add(bit, digests.Sent)
+		if bit%8 == 0 {
+			if _, err := r.Flush(ctx, now); err != nil {
+				b.Fatalf("Flush: %v", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"newsletter/digests"
+	"newsletter/internal/redistest"
+)
+
+// recordTestDB is the worker package's Redis database (testDB in its
+// external tests, which run in the same binary, one test at a time).
+const recordTestDB = 3
+
+func TestRecordHoldsOutcomesBriefly(t *testing.T) {
+	rdb := redistest.MustClient(t, recordTestDB)
+	ctx := context.Background()
+	const every = 8
+	h := &Handlers{Logger: slog.New(slog.DiscardHandler), RecordEvery: every}
+	run := &batchRun{d: &digests.Digest{ID: "held"}, recorder: digests.NewStore(rdb).Recorder("held")}
+	defer run.close()
+	sent := func() int64 {
+		t.Helper()
+		n, err := rdb.HGet(ctx, "nl:digest:held", "sent").Int64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	add := func(bit int64, at time.Time) {
+		t.Helper()
+		run.recorder.Add(bit, digests.Sent)
+		if err := h.flushIfDue(ctx, run, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t0 := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	add(1, t0)
+	if n := sent(); n != 1 {
+		t.Fatalf("a run's first outcome: %d recorded, want 1 at once", n)
+	}
+	for bit := int64(2); bit <= every; bit++ {
+		add(bit, t0.Add(time.Millisecond))
+	}
+	if n := sent(); n != 1 {
+		t.Fatalf("%d more outcomes within recordWithin: %d recorded, want them held", every-1, n)
+	}
+	add(every+1, t0.Add(time.Millisecond))
+	if n := sent(); n != every+1 {
+		t.Fatalf("the %dth held outcome: %d recorded, want all %d", every, n, every+1)
+	}
+	t1 := t0.Add(time.Millisecond)
+	add(every+2, t1.Add(recordWithin-time.Millisecond))
+	if n := sent(); n != every+1 {
+		t.Fatalf("one outcome before recordWithin passed: %d recorded, want it held", n)
+	}
+	if err := h.flushIfDue(ctx, run, t1.Add(recordWithin)); err != nil { // before the next message
+		t.Fatal(err)
+	}
+	if n := sent(); n != every+2 {
+		t.Fatalf("recordWithin after the last record: %d recorded, want all %d", n, every+2)
+	}
+}
+
+func TestRecordEachOutcomeByDefault(t *testing.T) {
+	rdb := redistest.MustClient(t, recordTestDB)
+	ctx := context.Background()
+	h := &Handlers{Logger: slog.New(slog.DiscardHandler)} // RecordEvery 0: each at once
+	run := &batchRun{d: &digests.Digest{ID: "each"}, recorder: digests.NewStore(rdb).Recorder("each")}
+	defer run.close()
+	for bit := int64(1); bit <= 3; bit++ {
+		if err := h.record(ctx, run, bit, digests.Sent); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := rdb.HGet(ctx, "nl:digest:each", "sent").Int64(); err != nil || n != bit {
+			t.Fatalf("after outcome %d: %d recorded (%v), want %d", bit, n, err, bit)
+		}
+	}
+}
