@@ -76,8 +76,7 @@ func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now
 // a Redis connection of its own, which spares the pool's checks on every
 // call. It leaves finishing the digest to Finish, once per run.
 type Recorder struct {
-	id      string
-	keys    []string
+	keys    []string  // digest hash, done bitmap
 	held    []any     // bit, outcome, bit, outcome...
 	flushed time.Time // when Flush last recorded something
 	rdb     redis.Scripter
@@ -88,7 +87,7 @@ type Recorder struct {
 // Recorder returns a Recorder for digest id; Close gives its connection
 // back.
 func (s *Store) Recorder(id string) *Recorder {
-	r := &Recorder{id: id, keys: []string{keyDigest(id), keyDone(id)}, rdb: s.rdb}
+	r := &Recorder{keys: []string{keyDigest(id), keyDone(id)}, rdb: s.rdb}
 	if c, ok := s.rdb.(*redis.Client); ok {
 		r.client, r.conn = c, c.Conn()
 		r.rdb = r.conn
