@@ -9,13 +9,21 @@ import (
 	"newsletter/digests"
 )
 
+// mustRecorder returns a sending digest to n subscribers, their ids, and a
+// Recorder for it, closed at cleanup.
+func mustRecorder(tb testing.TB, e *env, n int) (*digests.Digest, []int64, *digests.Recorder) {
+	tb.Helper()
+	d, ids := MustQueued(tb, e, n)
+	mustStartSending(tb, e, d.ID, digests.StatusQueued)
+	r := e.svc.Store.Recorder(d.ID)
+	tb.Cleanup(func() { r.Close() })
+	return d, ids, r
+}
+
 func TestRecorderHoldsUntilFlush(t *testing.T) {
 	e := MustEnv(t)
-	d, ids := MustQueued(t, e, 4)
-	mustStartSending(t, e, d.ID, digests.StatusQueued)
+	d, ids, r := mustRecorder(t, e, 4)
 	ctx, now := context.Background(), e.clock.Now()
-	r := e.svc.Store.Recorder(d.ID)
-	defer r.Close()
 
 	if n, since := r.Held(now); n != 0 || since < time.Hour {
 		t.Fatalf("new Recorder: Held = %d, %v; want 0 and a long time since a flush", n, since)
@@ -61,11 +69,8 @@ func TestRecorderHoldsUntilFlush(t *testing.T) {
 
 func TestRecorderKeepsOutcomesWhenFlushFails(t *testing.T) {
 	e := MustEnv(t)
-	d, ids := MustQueued(t, e, 2)
-	mustStartSending(t, e, d.ID, digests.StatusQueued)
+	d, ids, r := mustRecorder(t, e, 2)
 	ctx, now := context.Background(), e.clock.Now()
-	r := e.svc.Store.Recorder(d.ID)
-	defer r.Close()
 
 	done := "nl:digest:" + d.ID + ":done"
 	if err := e.rdb.LPush(ctx, done, "not a bitmap").Err(); err != nil { // SETBIT fails on a list
@@ -97,11 +102,8 @@ func BenchmarkRecorderFlush(b *testing.B) {
 	for _, every := range []int64{1, 8} {
 		b.Run(fmt.Sprintf("every=%d", every), func(b *testing.B) {
 			e := MustEnv(b)
-			d, _ := MustQueued(b, e, 1)
-			mustStartSending(b, e, d.ID, digests.StatusQueued)
+			_, _, r := mustRecorder(b, e, 1)
 			ctx, now := context.Background(), e.clock.Now()
-			r := e.svc.Store.Recorder(d.ID)
-			defer r.Close()
 			b.ReportAllocs()
 			bit := int64(0)
 			for b.Loop() {
