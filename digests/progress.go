@@ -111,7 +111,10 @@ func (r *Recorder) Held(now time.Time) (n int, sinceFlush time.Duration) {
 
 // Flush records every held outcome at now, each recipient counted once
 // however often it is recorded, and returns how many were new. On failure
-// it holds them still, so that the next Flush tries again.
+// it holds them still, so that the next Flush tries again. (Redis keeps
+// what a script wrote before its error: only data of the wrong type under
+// the digest's keys makes the script fail midway, leaving some recipients
+// marked done but not counted.)
 func (r *Recorder) Flush(ctx context.Context, now time.Time) (int, error) {
 	if len(r.held) == 0 {
 		return 0, nil
@@ -127,8 +130,9 @@ func (r *Recorder) Flush(ctx context.Context, now time.Time) (int, error) {
 }
 
 // Finish marks the digest sent if it is sending and every outcome is in.
-// A batch run calls it when it ends, whatever it did, so that a run that
-// stopped between its last outcome and Finish is finished by its retry.
+// A batch run calls it when it ends, after recording what it held,
+// whatever else it did, so that a run that stopped between its last
+// outcome and Finish is finished by its retry.
 func (r *Recorder) Finish(ctx context.Context, now time.Time) error {
 	err := finishScript.Run(ctx, r.rdb, r.keys[:1], now.UnixMilli()).Err()
 	r.renewAfter(err)

@@ -73,6 +73,22 @@ func TestAppendDotStuffed(t *testing.T) {
 	}
 }
 
+func TestAppendContentDotFreeSendsAsItIs(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		dotFree bool
+		want    string
+	}{
+		{"a\r\n.b\r\n", false, "a\r\n..b\r\n.\r\n"},
+		{"a\r\nb", true, "a\r\nb\r\n.\r\n"},
+		{"a\r\n.b\r\n", true, "a\r\n.b\r\n.\r\n"}, // not scanned: the caller vouched for it
+	} {
+		if got := string(appendContent(nil, []byte(tt.in), tt.dotFree)); got != tt.want {
+			t.Errorf("appendContent(%q, %v) = %q, want %q", tt.in, tt.dotFree, got, tt.want)
+		}
+	}
+}
+
 func BenchmarkAppendQP(b *testing.B) {
 	s := strings.Repeat("<p style=\"margin: 0\">A summary sentence, with an accent: é.</p>\n", 250)
 	var dst []byte

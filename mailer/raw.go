@@ -152,7 +152,8 @@ const (
 	stageAccepted stage = "accepted"
 )
 
-// transaction sends MAIL, RCPT, DATA and the dot-stuffed message, and
+// transaction sends MAIL, RCPT, DATA and the message (dot-stuffed unless
+// m.DotFree), and
 // returns the stage it failed at. The three commands go in one write when
 // the server offers PIPELINING (RFC 2920), else each waits for its reply;
 // when the last message opened this transaction (see Stream), they were

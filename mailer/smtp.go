@@ -46,7 +46,7 @@ type SMTP struct {
 	mu   sync.Mutex
 	conn *smtp.Client // the open connection, or nil
 	dl   *deadlines   // conn's TCP connection (cut when a Send's ctx ends) and its deadlines
-	wire []byte       // SendRaw's dot-stuffed message, kept between sends
+	wire []byte       // the DATA content (and next commands) of the last send, kept for its capacity
 	open envelope     // the transaction whose commands went out with the last message, replies unread
 
 	pipelining bool // conn's server offers PIPELINING

@@ -51,7 +51,8 @@ var (
 type envelope struct{ from, to string }
 
 // Stream returns a Stream over s's connection. Sends from elsewhere may come
-// between its Sends; one that does ends the transaction s opened.
+// between its Sends; one for another envelope ends the transaction the
+// Stream opened, one for the same envelope uses it.
 func (s *SMTP) Stream(ctx context.Context) (Stream, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -90,7 +90,8 @@ func TestStreamPipelinesTheNextTransaction(t *testing.T) {
 
 // TestStreamCloseAbandonsTheOpenedTransaction: a transaction opened for a
 // message that never comes ends with the connection, and delivers nothing;
-// the pool's connection works again for the next send.
+// the pool's connection works again for the next send, even one to the
+// same recipient, over a new session.
 func TestStreamCloseAbandonsTheOpenedTransaction(t *testing.T) {
 	srv := mailtest.MustStart(t)
 	p := newPool(t, mustConfig(t, srv), 1)
@@ -98,19 +99,19 @@ func TestStreamCloseAbandonsTheOpenedTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := mailer.Outgoing{From: streamFrom, To: "a@example.net", Msg: streamMessage("a@example.net"), Next: "never@example.net"}
+	m := mailer.Outgoing{From: streamFrom, To: "a@example.net", Msg: streamMessage("a@example.net"), Next: "b@example.net"}
 	if err := st.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SendRaw(context.Background(), streamFrom, "c@example.net", streamMessage("c@example.net")); err != nil {
+	if err := p.SendRaw(context.Background(), streamFrom, "b@example.net", streamMessage("b@example.net")); err != nil {
 		t.Fatal(err)
 	}
 	_ = p.Close()
-	if got := recipients(srv.Messages()); !slices.Equal(got, []string{"a@example.net", "c@example.net"}) {
-		t.Errorf("delivered to %v, want a and c", got)
+	if got := recipients(srv.Messages()); !slices.Equal(got, []string{"a@example.net", "b@example.net"}) {
+		t.Errorf("delivered to %v, want a and b", got)
 	}
 	if n := srv.Sessions(); n != 2 {
 		t.Errorf("%d sessions, want 2 (the abandoned one and a new one)", n)
@@ -118,7 +119,9 @@ func TestStreamCloseAbandonsTheOpenedTransaction(t *testing.T) {
 }
 
 // TestStreamSendToAnotherRecipientAbandons: a Send for someone other than
-// the opened recipient abandons that transaction and still delivers.
+// the opened recipient abandons that transaction and still delivers; so
+// does Close, after which a send to the opened recipient takes a new
+// session.
 func TestStreamSendToAnotherRecipientAbandons(t *testing.T) {
 	srv := mailtest.MustStart(t)
 	s := newSender(t, srv)
@@ -134,12 +137,15 @@ func TestStreamSendToAnotherRecipientAbandons(t *testing.T) {
 		}
 	}
 	_ = st.Close()
-	if err := s.SendRaw(context.Background(), streamFrom, "d@example.net", streamMessage("d@example.net")); err != nil {
+	if err := s.SendRaw(context.Background(), streamFrom, "b@example.net", streamMessage("b@example.net")); err != nil {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	if got := recipients(srv.Messages()); !slices.Equal(got, []string{"a@example.net", "c@example.net", "d@example.net"}) {
-		t.Errorf("delivered to %v, want a, c and d", got)
+	if got := recipients(srv.Messages()); !slices.Equal(got, []string{"a@example.net", "c@example.net", "b@example.net"}) {
+		t.Errorf("delivered to %v, want a, c and b", got)
+	}
+	if n := srv.Sessions(); n != 3 {
+		t.Errorf("%d sessions, want 3 (c's Send and Close each abandoned one)", n)
 	}
 }
 

@@ -53,9 +53,10 @@ func (run *batchRun) close() {
 	}
 }
 
-// sendBatch sends to each recipient without an outcome yet, recording each
-// outcome as it happens, so that a batch handed back or retried skips
-// whoever is done. It returns errRetryBatch when recipients are left for
+// sendBatch sends to each recipient without an outcome yet, noting each
+// outcome as it happens (recorded at once, or held as h.RecordEvery
+// allows; the caller records what is held when the run ends), so that a
+// batch handed back or retried skips whoever is done. It returns errRetryBatch when recipients are left for
 // later, which makes asynq retry the batch with backoff.
 func (h *Handlers) sendBatch(ctx context.Context, run *batchRun, rs []digests.Recipient) error {
 	suppressed, err := h.suppressed(ctx, rs)
