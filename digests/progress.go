@@ -2,7 +2,6 @@ package digests
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -101,11 +100,9 @@ func (r *Recorder) Add(bit int64, o Outcome) {
 }
 
 // Held returns how many outcomes wait for Flush and how long before now
-// Flush last recorded any (a long time when it never has).
+// Flush last recorded any (the longest Duration when it never has: Sub
+// from the zero Time saturates).
 func (r *Recorder) Held(now time.Time) (n int, sinceFlush time.Duration) {
-	if r.flushed.IsZero() {
-		return len(r.held) / 2, time.Duration(math.MaxInt64)
-	}
 	return len(r.held) / 2, now.Sub(r.flushed)
 }
 

@@ -14,21 +14,29 @@ import (
 // external tests, which run in the same binary, one test at a time).
 const recordTestDB = 3
 
-func TestRecordHoldsOutcomesBriefly(t *testing.T) {
+// recordRig is a batch run of digest id with no SMTP, whose outcomes go to
+// the package's Redis database, and h with RecordEvery every.
+func recordRig(t *testing.T, id string, every int) (h *Handlers, run *batchRun, sent func() int64) {
+	t.Helper()
 	rdb := redistest.MustClient(t, recordTestDB)
-	ctx := context.Background()
-	const every = 8
-	h := &Handlers{Logger: slog.New(slog.DiscardHandler), RecordEvery: every}
-	run := &batchRun{d: &digests.Digest{ID: "held"}, recorder: digests.NewStore(rdb).Recorder("held")}
-	defer run.close()
-	sent := func() int64 {
+	h = &Handlers{Logger: slog.New(slog.DiscardHandler), RecordEvery: every}
+	run = &batchRun{d: &digests.Digest{ID: id}, recorder: digests.NewStore(rdb).Recorder(id)}
+	t.Cleanup(run.close)
+	sent = func() int64 {
 		t.Helper()
-		n, err := rdb.HGet(ctx, "nl:digest:held", "sent").Int64()
+		n, err := rdb.HGet(context.Background(), "nl:digest:"+id, "sent").Int64()
 		if err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
+	return h, run, sent
+}
+
+func TestRecordHoldsOutcomesBriefly(t *testing.T) {
+	const every = 8
+	h, run, sent := recordRig(t, "held", every)
+	ctx := context.Background()
 	add := func(bit int64, at time.Time) {
 		t.Helper()
 		run.recorder.Add(bit, digests.Sent)
@@ -66,17 +74,13 @@ func TestRecordHoldsOutcomesBriefly(t *testing.T) {
 }
 
 func TestRecordEachOutcomeByDefault(t *testing.T) {
-	rdb := redistest.MustClient(t, recordTestDB)
-	ctx := context.Background()
-	h := &Handlers{Logger: slog.New(slog.DiscardHandler)} // RecordEvery 0: each at once
-	run := &batchRun{d: &digests.Digest{ID: "each"}, recorder: digests.NewStore(rdb).Recorder("each")}
-	defer run.close()
+	h, run, sent := recordRig(t, "each", 0) // RecordEvery 0: each at once
 	for bit := int64(1); bit <= 3; bit++ {
-		if err := h.record(ctx, run, bit, digests.Sent); err != nil {
+		if err := h.record(context.Background(), run, bit, digests.Sent); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := rdb.HGet(ctx, "nl:digest:each", "sent").Int64(); err != nil || n != bit {
-			t.Fatalf("after outcome %d: %d recorded (%v), want %d", bit, n, err, bit)
+		if n := sent(); n != bit {
+			t.Fatalf("after outcome %d: %d recorded, want %d", bit, n, bit)
 		}
 	}
 }
