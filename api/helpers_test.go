@@ -28,6 +28,7 @@ type env struct {
 	t   *testing.T
 	rdb *redis.Client
 	srv *httptest.Server
+	svc *subscribers.Service // relays the confirmation outbox into the queue
 }
 
 func newEnv(t *testing.T) *env {
@@ -39,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("NewEnqueuer: %v", err)
 	}
-	svc := subscribers.NewService(store, enq, logger)
+	svc := mustService(t, store, enq, logger)
 	tpl, err := templates.Load("")
 	if err != nil {
 		t.Fatalf("templates.Load: %v", err)
@@ -47,7 +48,32 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewServer(api.New(api.Config{Subscribers: svc, Store: store, Templates: tpl,
 		APITokens: []string{editorToken}, ConfirmTTL: 168 * time.Hour, Logger: logger}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, rdb: rdb, srv: srv}
+	return &env{t: t, rdb: rdb, srv: srv, svc: svc}
+}
+
+// mustService is the subscribers service as production builds it.
+func mustService(t *testing.T, store *subscribers.Store, n subscribers.Notifier, logger *slog.Logger) *subscribers.Service {
+	t.Helper()
+	svc := subscribers.NewService(store, n, logger)
+	var err error
+	if svc.Sealer, err = subscribers.NewSealer([]string{"a-test-secret-of-enough-length"}); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// relay hands the confirmation outbox on to the queue, as a worker does.
+func (e *env) relay() {
+	e.t.Helper()
+	for {
+		n, err := e.svc.RelayConfirmations(context.Background())
+		if err != nil {
+			e.t.Fatalf("RelayConfirmations: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // response is an answer, read whole.
@@ -113,6 +139,7 @@ func (e *env) putNewsletter(id, name string) {
 // confirmation email.
 func (e *env) assertNoSignupState() {
 	e.t.Helper()
+	e.relay()
 	ctx := context.Background()
 	keys, err := e.rdb.Keys(ctx, "nl:subscriber:*").Result()
 	if err != nil {
@@ -129,6 +156,7 @@ func (e *env) assertNoSignupState() {
 // pendingConfirmations returns how many confirmation emails are queued.
 func (e *env) pendingConfirmations() int64 {
 	e.t.Helper()
+	e.relay()
 	n, err := e.rdb.LLen(context.Background(), "asynq:{confirm}:pending").Result()
 	if err != nil {
 		e.t.Fatalf("LLEN: %v", err)

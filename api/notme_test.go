@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,9 +19,12 @@ func TestNotMe(t *testing.T) {
 	e := newEnv(t)
 	e.putNewsletter("daily", "Daily Brief")
 	rec := &tokenRecorder{}
-	svc := subscribers.NewService(subscribers.NewStore(e.rdb), rec, nil)
+	svc := mustService(t, subscribers.NewStore(e.rdb), rec, slog.New(slog.DiscardHandler))
 	if err := svc.Subscribe(context.Background(), subscribers.SignupRequest{Email: "reader@example.org", Newsletters: []string{"daily"}}); err != nil {
 		t.Fatal(err)
+	}
+	if n, err := svc.RelayConfirmations(context.Background()); n != 1 || err != nil {
+		t.Fatalf("RelayConfirmations = %d, %v; want 1", n, err)
 	}
 	token := rec.token
 

@@ -34,7 +34,7 @@ func newEnvWith(t *testing.T, logs io.Writer, edit func(cfg *api.Config, rdb *re
 	if err != nil {
 		t.Fatalf("NewEnqueuer: %v", err)
 	}
-	svc := subscribers.NewService(store, enq, logger)
+	svc := mustService(t, store, enq, logger)
 	tpl, err := templates.Load("")
 	if err != nil {
 		t.Fatalf("templates.Load: %v", err)
@@ -45,7 +45,7 @@ func newEnvWith(t *testing.T, logs io.Writer, edit func(cfg *api.Config, rdb *re
 	s := api.New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &env{t: t, rdb: rdb, srv: srv}, s
+	return &env{t: t, rdb: rdb, srv: srv, svc: svc}, s
 }
 
 // syncBuffer is a log destination that handlers may write concurrently.

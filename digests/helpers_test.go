@@ -126,6 +126,10 @@ func MustEnv(tb testing.TB) *env {
 	subStore := subscribers.NewStore(rdb)
 	e.subs = subscribers.NewService(subStore, e.notes, slog.New(slog.DiscardHandler))
 	e.subs.Signer = signer
+	var err error
+	if e.subs.Sealer, err = subscribers.NewSealer([]string{"a-test-secret-of-enough-length"}); err != nil {
+		tb.Fatal(err)
+	}
 	e.svc = &digests.Service{Store: digests.NewStore(rdb), Articles: e.arts, Subscribers: subStore,
 		Dispatcher: e.disp, Now: e.clock.Now}
 	return e
@@ -154,6 +158,9 @@ func (e *env) MustConfirmed(tb testing.TB, nl string, addrs ...string) []int64 {
 		req := subscribers.SignupRequest{Email: addr, Newsletters: []string{nl}, Name: "Reader " + addr}
 		if err := e.subs.Subscribe(ctx, req); err != nil {
 			tb.Fatalf("Subscribe %s: %v", addr, err)
+		}
+		if _, err := e.subs.RelayConfirmations(ctx); err != nil {
+			tb.Fatalf("RelayConfirmations: %v", err)
 		}
 		if _, err := e.subs.Confirm(ctx, e.notes.token(addr), subscribers.RequestMeta{}); err != nil {
 			tb.Fatalf("Confirm %s: %v", addr, err)

@@ -9,7 +9,8 @@ import (
 )
 
 // erase removes subscriber id and every key that mentions it: its hash,
-// consent history, confirmation tokens, audience entries and index entry.
+// consent history, confirmation tokens, audience entries, index entry and
+// confirmation emails still in the outbox.
 func (s *Store) erase(ctx context.Context, id int64, addr string) error {
 	fields, err := s.rdb.HKeys(ctx, keySubscriber(id)).Result()
 	if err != nil {
@@ -70,6 +71,17 @@ end
 return 0
 `)
 
+// blankOutboxScript blanks the confirmation outbox's entries of subscriber
+// ARGV[1] in place: removing them would shift the entries a relay may be
+// handing on, which it removes by count.
+var blankOutboxScript = redis.NewScript(`
+local prefix = ARGV[1] .. '\n'
+for i, e in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if string.sub(e, 1, #prefix) == prefix then redis.call('LSET', KEYS[1], i - 1, '') end
+end
+return 0
+`)
+
 // queueErase queues the commands that remove subscriber id, with address
 // addr, hash fields fields and confirmation token hashes tokens.
 func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, fields, tokens []string) {
@@ -85,6 +97,7 @@ func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, f
 	for _, h := range tokens {
 		p.Del(ctx, keyConfirmToken(h))
 	}
+	blankOutboxScript.Eval(ctx, p, []string{keyConfirmOutbox}, id)
 	p.Del(ctx, keySubscriber(id), keyConsent(id), keyTokens(id))
 	if addr != "" {
 		p.HDel(ctx, keySubscriberIndex, AddressKey(addr))

@@ -20,8 +20,10 @@ import (
 // testDB is the Redis database that belongs to this package's tests.
 const testDB = 1
 
-// recorder is a Notifier that keeps every email it is asked to send.
+// recorder is a Notifier that keeps every email it is asked to send; it
+// relays the confirmation outbox of svc (if set) before it answers.
 type recorder struct {
+	svc           *subscribers.Service
 	mu            sync.Mutex
 	confirmations []subscribers.ConfirmationEmail
 	welcomes      []subscribers.WelcomeEmail
@@ -41,8 +43,12 @@ func (r *recorder) SendWelcome(_ context.Context, w subscribers.WelcomeEmail) er
 	return nil
 }
 
-// Confirmations returns a copy of the confirmation emails sent so far.
+// Confirmations returns a copy of the confirmation emails sent so far,
+// after relaying what waits in the outbox.
 func (r *recorder) Confirmations() []subscribers.ConfirmationEmail {
+	if r.svc != nil {
+		mustRelayAll(r.svc)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.confirmations)
@@ -72,10 +78,35 @@ func MustEnv(tb testing.TB, newsletters ...string) *env {
 	rdb := redistest.MustClient(tb, testDB)
 	rec := &recorder{}
 	svc := subscribers.NewService(subscribers.NewStore(rdb), rec, slog.New(slog.DiscardHandler))
+	svc.Sealer, rec.svc = MustSealer(tb), svc
 	e := &env{svc: svc, rdb: rdb, rec: rec, start: time.Now().Truncate(time.Second)}
 	e.SetClock(e.start)
 	MustNewsletters(tb, svc.Store, newsletters...)
 	return e
+}
+
+// MustSealer returns a Sealer with a test secret.
+func MustSealer(tb testing.TB) *subscribers.Sealer {
+	tb.Helper()
+	s, err := subscribers.NewSealer([]string{"a-test-secret-of-enough-length"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// mustRelayAll relays svc's confirmation outbox until it is empty; it
+// panics on failure, as the recorder has no test to fail.
+func mustRelayAll(svc *subscribers.Service) {
+	for {
+		n, err := svc.RelayConfirmations(context.Background())
+		if err != nil {
+			panic(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // SetClock makes the service's clock read t.

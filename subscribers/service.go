@@ -13,7 +13,8 @@ import (
 const DefaultConfirmTTL = 7 * 24 * time.Hour
 
 // Notifier sends the emails that subscribing sets off. The worker package
-// implements it by queueing tasks.
+// implements it by queueing tasks. Confirmation emails reach it through the
+// outbox (RelayConfirmations), welcome emails directly.
 type Notifier interface {
 	SendConfirmation(ctx context.Context, c ConfirmationEmail) error
 	SendWelcome(ctx context.Context, w WelcomeEmail) error
@@ -36,9 +37,12 @@ type WelcomeEmail struct {
 
 // Service carries out readers' and editors' requests about subscribers.
 type Service struct {
-	Store      *Store
-	Notifier   Notifier
-	Signer     *Signer // makes and checks unsubscribe tokens
+	Store    *Store
+	Notifier Notifier
+	Signer   *Signer // makes and checks unsubscribe tokens
+	// Sealer seals confirmation tokens while they wait in the outbox;
+	// Subscribe fails without one.
+	Sealer     *Sealer
 	ConfirmTTL time.Duration
 	// Limits caps confirmation emails per address and site-wide; nil sets
 	// no limit.

@@ -343,6 +343,7 @@ func BenchmarkSubscribe(b *testing.B) {
 	store := subscribers.NewStore(rdb)
 	MustNewsletters(b, store, "daily")
 	svc := subscribers.NewService(store, nopNotifier{}, slog.New(slog.DiscardHandler))
+	svc.Sealer = MustSealer(b)
 	svc.Limits = subscribers.NewConfirmLimits(rdb, throttle.Rate{N: 100_000_000, Per: time.Second})
 	client := subscribers.SignupLimit{Window: throttle.NewWindow(rdb, "nl:throttle:signup:", throttle.Rate{N: 100_000_000, Per: time.Second}),
 		Key: "192.0.2.1"}

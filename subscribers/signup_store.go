@@ -23,7 +23,8 @@ import (
 //     (throttle.LuaAllowEach), then from the site's (throttle.LuaAllow),
 //     stopping at the first that refuses;
 //  4. if a subscription changed or an email goes out, append the consent
-//     record; if an email goes out, store the token record.
+//     record; if an email goes out, store the token record and append the
+//     email to the confirmation outbox (RelayConfirmations).
 //
 // It returns {id, send 0/1, position of the limit that refused (0: none),
 // the newsletters to confirm...}, the address's limits counting first.
@@ -32,7 +33,7 @@ import (
 var signupScript = redis.NewScript(luaTransition + throttle.LuaAllow + throttle.LuaAllowEach + `
 local key, addr, now, now_ms = ` + argv(argvKey) + `, ` + argv(argvAddr) + `, ` + argv(argvNow) + `, ` + argv(argvNowMs) + `
 local nls, consent, token_hash, name = ` + argv(argvNewsletters) + `, ` + argv(argvConsent) + `, ` + argv(argvTokenHash) + `, ` + argv(argvName) + `
-local exp, expire_at = ` + argv(argvExp) + `, ` + argv(argvExpireAt) + `
+local exp, expire_at, outbox = ` + argv(argvExp) + `, ` + argv(argvExpireAt) + `, ` + argv(argvOutbox) + `
 local client = {` + argv(argvClient) + `, ` + argv(argvClient+1) + `, ` + argv(argvClient+2) + `, ` + argv(argvClient+3) + `}
 local site = {` + argv(argvSite) + `, ` + argv(argvSite+1) + `, ` + argv(argvSite+2) + `, ` + argv(argvSite+3) + `}
 local address, address_ttl, windows = ` + argv(argvAddress) + `, ` + argv(argvAddress+1) + `, {}
@@ -74,6 +75,7 @@ if send == 1 then
   redis.call('EXPIREAT', token, expire_at)
   redis.call('SADD', h .. ':tokens', token_hash)
   redis.call('EXPIREAT', h .. ':tokens', expire_at)
+  redis.call('RPUSH', '` + keyConfirmOutbox + `', id .. '\n' .. table.concat(unconfirmed, ',') .. '\n' .. outbox)
 end
 local out = {tonumber(id), send, refused}
 for _, nl in ipairs(unconfirmed) do out[#out + 1] = nl end
@@ -97,6 +99,7 @@ const (
 	argvName                 // the name the email greets
 	argvExp                  // unix seconds the token expires
 	argvExpireAt             // unix seconds the token's record goes
+	argvOutbox               // the confirmation email's outboxPayload, JSON
 	argvClient               // 4: the client's signup limit
 	argvSite          = argvClient + 4
 	argvAddress       = argvSite + 4 // 2: the address's limits, then their windows
@@ -139,9 +142,9 @@ type signupResult struct {
 
 // signup runs signupScript for addr and nls at now; consent is the record
 // to keep, limits what to take from, and the token record (hash, name,
-// expiry) what to store when an email goes out.
+// expiry) and the outbox payload what to store when an email goes out.
 func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.Time, consent Consent,
-	limits signupLimits, tokenHash, name string, exp time.Time) (signupResult, error) {
+	limits signupLimits, tokenHash, name string, exp time.Time, outbox []byte) (signupResult, error) {
 	raw, err := json.Marshal(consent)
 	if err != nil {
 		return signupResult{}, err
@@ -150,6 +153,7 @@ func (s *Store) signup(ctx context.Context, addr string, nls []string, now time.
 	args[argvKey], args[argvAddr], args[argvNow], args[argvNowMs] = AddressKey(addr), addr, now.Unix(), now.UnixMilli()
 	args[argvNewsletters], args[argvConsent], args[argvTokenHash] = strings.Join(nls, ","), raw, tokenHash
 	args[argvName], args[argvExp], args[argvExpireAt] = name, exp.Unix(), exp.Add(tokenGrace).Unix()
+	args[argvOutbox] = outbox
 	limits.client.put(args[argvClient:])
 	limits.site.put(args[argvSite:])
 	args[argvAddress], args[argvAddress+1] = "", 0

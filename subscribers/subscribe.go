@@ -59,7 +59,7 @@ func (e *LimitedError) Error() string {
 }
 
 // Subscribe records a pending subscription of req.Email to each named
-// newsletter and asks the Notifier for a confirmation email, unless every
+// newsletter and queues a confirmation email in the outbox, unless every
 // named newsletter is already confirmed for that address, the address is
 // suppressed, or a confirmation limit holds the email back. Its result is
 // the same in every case, whether or not the address was known, so callers
@@ -82,26 +82,31 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 	return nil
 }
 
-// subscribe records the signup and sends the confirmation email. The
+// subscribe records the signup and queues the confirmation email. The
 // signup's consent record is kept when it changed a subscription or sent
 // an email; a repeat that did neither (held back by a limit, or for
 // newsletters already confirmed) leaves no trace, so that nobody can grow
 // another reader's history at will. No email goes to a suppressed address
 // (answered as any other) or past a confirmation limit; a signup held back
 // keeps its pending subscriptions, which an earlier email's link still
-// confirms and PurgeUnconfirmed removes in time. All of this, and taking
-// the signup from the client's limit first, is one round trip to Redis
-// (signupScript); queueing the email is a second.
+// confirms and PurgeUnconfirmed removes in time. All of this, taking the
+// signup from the client's limit first and putting the email in the
+// confirmation outbox last, is one round trip to Redis (signupScript); the
+// relay (RunConfirmationRelay) hands the email on to the Notifier.
 func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta, client SignupLimit) error {
 	now := s.Now()
 	meta.Source = truncate(meta.Source, maxSignupSource)
 	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
 	limits := s.Limits.args(addr)
 	secret, hash := newTokenSecret()
+	outbox, err := s.outboxEntry(ctx, addr, secret)
+	if err != nil {
+		return err
+	}
 	if full, window, limit, ok := client.Window.Spec(client.Key); ok {
 		limits.client = &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()}
 	}
-	res, err := s.Store.signup(ctx, addr, nls, now, consent, limits, hash, name, now.Add(s.ConfirmTTL))
+	res, err := s.Store.signup(ctx, addr, nls, now, consent, limits, hash, name, now.Add(s.ConfirmTTL), outbox)
 	if err != nil {
 		return err
 	}
@@ -111,11 +116,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	if res.refused >= 0 {
 		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", res.id, "limit", s.Limits.name(res.refused))
 	}
-	if !res.send {
-		return nil
-	}
-	return s.Notifier.SendConfirmation(ctx, ConfirmationEmail{SubscriberID: res.id, Email: addr,
-		Token: confirmToken(res.id, secret), Newsletters: res.unconfirmed})
+	return nil
 }
 
 // resolveNewsletters checks that every id names a newsletter, dropping

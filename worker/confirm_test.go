@@ -52,6 +52,9 @@ func MustRig(tb testing.TB) *rig {
 	}
 	logger := slog.New(slog.DiscardHandler)
 	svc := subscribers.NewService(store, enq, logger)
+	if svc.Sealer, err = subscribers.NewSealer([]string{testSecret}); err != nil {
+		tb.Fatal(err)
+	}
 	tpl, err := templates.Load("")
 	if err != nil {
 		tb.Fatal(err)

@@ -46,12 +46,14 @@ type Handlers struct {
 	// sent again: up to RecordEvery per SMTP connection instead of one.
 	RecordEvery int
 
-	// Subscribers runs the purge of unconfirmed subscriptions, those older
-	// than UnconfirmedTTL; nil or 0 purges nothing.
+	// Subscribers relays confirmation emails from its outbox to the queue
+	// while the worker runs, and runs the purge of unconfirmed
+	// subscriptions, those older than UnconfirmedTTL; nil relays and
+	// purges nothing, as does an UnconfirmedTTL of 0 for the purge.
 	Subscribers    *subscribers.Service
 	UnconfirmedTTL time.Duration
 
-	sealer   *sealer
+	sealer   *subscribers.Sealer
 	client   *asynq.Client // queues batches
 	stopping chan struct{} // closed when the worker starts shutting down
 }
@@ -82,7 +84,7 @@ func (h *Handlers) handleConfirmation(ctx context.Context, t *asynq.Task) error 
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode confirmation task: %v: %w", err, asynq.SkipRetry)
 	}
-	token, err := h.sealer.open(p.SealedToken)
+	token, err := h.sealer.Open(p.SealedToken)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}

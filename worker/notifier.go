@@ -16,13 +16,13 @@ import (
 // implements subscribers.Notifier.
 type Enqueuer struct {
 	client *asynq.Client
-	sealer *sealer
+	sealer *subscribers.Sealer
 }
 
 // NewEnqueuer returns an Enqueuer on rdb that seals tokens with the first of
 // secrets.
 func NewEnqueuer(rdb redis.UniversalClient, secrets []string) (*Enqueuer, error) {
-	s, err := newSealer(secrets)
+	s, err := subscribers.NewSealer(secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func NewEnqueuer(rdb redis.UniversalClient, secrets []string) (*Enqueuer, error)
 // SendConfirmation queues a confirmation email.
 func (e *Enqueuer) SendConfirmation(ctx context.Context, c subscribers.ConfirmationEmail) error {
 	task, err := newConfirmationTask(confirmationPayload{RequestID: newsletter.RequestID(ctx), SubscriberID: c.SubscriberID, Email: c.Email,
-		SealedToken: e.sealer.seal(c.Token), Newsletters: c.Newsletters})
+		SealedToken: e.sealer.Seal(c.Token), Newsletters: c.Newsletters})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"newsletter/subscribers"
 )
 
 // Server runs the handlers on asynq.
@@ -23,6 +25,10 @@ type Server struct {
 	bulk     *asynq.Server // the bulk queue
 	mux      *asynq.ServeMux
 	stopping chan struct{}
+	relay    *subscribers.Service // relays confirmation emails; nil: none
+
+	stopRelay   context.CancelFunc
+	relayExited chan struct{}
 }
 
 // ServerConfig tunes a Server.
@@ -35,7 +41,7 @@ type ServerConfig struct {
 
 // NewServer returns a Server that runs h's handlers, taking tasks from rdb.
 func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Server, error) {
-	s, err := newSealer(cfg.Secrets)
+	s, err := subscribers.NewSealer(cfg.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +69,7 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	mux.HandleFunc(TypeScheduleTick, h.handleScheduleTick)
 	mux.HandleFunc(TypePollFeeds, h.handlePollFeeds)
 	mux.HandleFunc(TypePurgeUnconfirmed, h.handlePurgeUnconfirmed)
-	return &Server{srv: srv, bulk: bulk, mux: mux, stopping: h.stopping}, nil
+	return &Server{srv: srv, bulk: bulk, mux: mux, stopping: h.stopping, relay: h.Subscribers}, nil
 }
 
 func asynqConfig(h *Handlers, cfg ServerConfig, concurrency int, queues map[string]int) asynq.Config {
@@ -80,18 +86,34 @@ func asynqConfig(h *Handlers, cfg ServerConfig, concurrency int, queues map[stri
 	}
 }
 
-// Start starts processing tasks in the background.
+// Start starts processing tasks, and relaying confirmation emails from the
+// outbox to their queue, in the background.
 func (s *Server) Start() error {
 	if err := s.srv.Start(s.mux); err != nil {
 		return err
 	}
-	return s.bulk.Start(s.mux)
+	if err := s.bulk.Start(s.mux); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopRelay, s.relayExited = cancel, make(chan struct{})
+	go func() {
+		defer close(s.relayExited)
+		if s.relay != nil {
+			s.relay.RunConfirmationRelay(ctx)
+		}
+	}()
+	return nil
 }
 
 // Shutdown stops taking tasks; a running batch finishes the message on the
 // wire, records it and hands the rest back. Other tasks get up to the
 // shutdown timeout to finish, and are handed back after it.
 func (s *Server) Shutdown() {
+	if s.stopRelay != nil {
+		s.stopRelay()
+		<-s.relayExited
+	}
 	close(s.stopping)
 	done := make(chan struct{})
 	go func() { s.bulk.Shutdown(); close(done) }()

@@ -12,8 +12,19 @@ import (
 // Redis at each scrape: queue sizes and the progress of unfinished digests.
 func (m *Main) newMetrics(p parts) *metrics.Metrics {
 	mt := metrics.New()
-	mt.AddGauges("newsletter_queue_tasks", "Tasks in each asynq queue, by state.",
-		[2]string{"queue", "state"}, worker.QueueSizes(m.rdb))
+	queues := worker.QueueSizes(m.rdb)
+	mt.AddGauges("newsletter_queue_tasks", "Tasks in each asynq queue, by state; confirmation emails waiting in the outbox for the relay as queue confirm, state outbox.",
+		[2]string{"queue", "state"}, func() (map[[2]string]float64, error) {
+			out, err := queues()
+			if err != nil {
+				return nil, err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := p.store.PendingConfirmations(ctx)
+			out[[2]string{worker.QueueConfirm, "outbox"}] = float64(n)
+			return out, err
+		})
 	mt.AddGauges("newsletter_digest_recipients", "Recipients of each unfinished digest, by outcome so far.",
 		[2]string{"digest", "outcome"}, func() (map[[2]string]float64, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

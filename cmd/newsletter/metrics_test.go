@@ -60,7 +60,9 @@ func TestMetricsMoveWithTheWork(t *testing.T) {
 			t.Errorf("%s moved by %v, want %v", name, got, n)
 		}
 	}
-	if _, ok := after[`newsletter_queue_tasks{queue="confirm",state="pending"}`]; !ok {
-		t.Errorf("no queue size gauge in /metrics")
+	for _, state := range []string{"pending", "outbox"} {
+		if _, ok := after[`newsletter_queue_tasks{queue="confirm",state="`+state+`"}`]; !ok {
+			t.Errorf("no %s gauge of the confirm queue in /metrics", state)
+		}
 	}
 }

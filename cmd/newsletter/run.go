@@ -165,6 +165,9 @@ func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, err
 	m.enqueuer = enq
 	svc := subscribers.NewService(p.store, enq, m.Logger)
 	svc.ConfirmTTL, svc.Signer = m.Config.ConfirmTTL, p.signer
+	if svc.Sealer, err = subscribers.NewSealer(m.Config.Secrets); err != nil {
+		return nil, nil, err
+	}
 	svc.Limits = subscribers.NewConfirmLimits(m.rdb, throttle.Rate(m.Config.ConfirmationRate))
 	ds := &digests.Service{Store: p.digests, Articles: p.articles, Subscribers: p.store, Dispatcher: enq, Now: time.Now}
 	return svc, ds, nil

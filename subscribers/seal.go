@@ -1,4 +1,4 @@
-package worker
+package subscribers
 
 import (
 	"crypto/aes"
@@ -9,18 +9,21 @@ import (
 	"errors"
 )
 
-// sealer encrypts tokens that must travel through the queue, with keys
-// derived from the service's secrets: the first seals, any opens, so the
-// secrets can rotate while tasks are queued.
-type sealer struct {
+// Sealer encrypts tokens that must wait in Redis (in the confirmation
+// outbox and in queued tasks), with keys derived from the service's
+// secrets: the first seals, any opens, so the secrets can rotate while
+// tokens wait.
+type Sealer struct {
 	aeads []cipher.AEAD
 }
 
-func newSealer(secrets []string) (*sealer, error) {
+// NewSealer returns a Sealer that seals with the first of secrets and opens
+// with any of them.
+func NewSealer(secrets []string) (*Sealer, error) {
 	if len(secrets) == 0 {
-		return nil, errors.New("worker: no secret to seal tokens with")
+		return nil, errors.New("subscribers: no secret to seal tokens with")
 	}
-	s := &sealer{}
+	s := &Sealer{}
 	for _, secret := range secrets {
 		key := sha256.Sum256([]byte("newsletter token seal\x00" + secret))
 		block, err := aes.NewCipher(key[:])
@@ -36,16 +39,18 @@ func newSealer(secrets []string) (*sealer, error) {
 	return s, nil
 }
 
-func (s *sealer) seal(plain string) string {
+// Seal encrypts plain with the first secret, for Open.
+func (s *Sealer) Seal(plain string) string {
 	a := s.aeads[0]
 	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(plain)+a.Overhead())
 	rand.Read(nonce)
 	return base64.RawURLEncoding.EncodeToString(a.Seal(nonce, nonce, []byte(plain), nil))
 }
 
-var errUnseal = errors.New("worker: sealed token does not open with any secret")
+var errUnseal = errors.New("subscribers: sealed token does not open with any secret")
 
-func (s *sealer) open(sealed string) (string, error) {
+// Open decrypts what Seal made with any of the secrets.
+func (s *Sealer) Open(sealed string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
 	if err != nil {
 		return "", errUnseal

@@ -1,0 +1,204 @@
+package subscribers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"newsletter"
+	"newsletter/throttle"
+)
+
+// The confirmation outbox. signupScript appends a signup's confirmation
+// email to it in the same atomic step that stores the token, so a signup
+// whose email was held back by nothing always gets its email, even when
+// the queue cannot be reached at that moment; RelayConfirmations hands the
+// emails on to the Notifier in order, and only then removes them.
+//
+// An entry is the subscriber id, a newline, the newsletters to confirm
+// (comma separated), a newline, and the outboxPayload as JSON. The token's
+// random part waits sealed (Sealer), as it does in the queue.
+const (
+	keyConfirmOutbox    = "nl:confirm:outbox"
+	keyConfirmRelayLock = "nl:confirm:outbox:relay" // held by the one relay at work
+)
+
+// RelayBatch is how many confirmation emails one RelayConfirmations call
+// hands on at most.
+const RelayBatch = 100
+
+// relayLease is how long a relay holds the outbox without finishing its
+// batch before another may take it (handing the same emails on again).
+const relayLease = 30 * time.Second
+
+// outboxPayload is what the signup knows before Redis assigns the id.
+type outboxPayload struct {
+	Email       string `json:"e"`
+	SealedToken string `json:"t"` // the token's random part, sealed
+	RequestID   string `json:"r,omitempty"`
+}
+
+// outboxEntry is the payload of a signup's confirmation email, as JSON.
+func (s *Service) outboxEntry(ctx context.Context, addr string, secret tokenSecret) ([]byte, error) {
+	if s.Sealer == nil {
+		return nil, errors.New("subscribers: the Service has no Sealer for confirmation tokens")
+	}
+	return json.Marshal(outboxPayload{Email: addr, SealedToken: s.Sealer.Seal(string(secret[:])), RequestID: newsletter.RequestID(ctx)})
+}
+
+// takeOutboxScript leases the outbox to relay ARGV[1] for ARGV[2]
+// milliseconds and returns its first ARGV[3] entries; it returns nothing
+// when the outbox is empty or another relay holds the lease.
+var takeOutboxScript = redis.NewScript(`
+if redis.call('LLEN', KEYS[1]) == 0 then return {} end
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {} end
+return redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+`)
+
+// doneOutboxScript removes the first ARGV[2] entries and ends relay
+// ARGV[1]'s lease, if the lease is still its own; a relay whose lease ran
+// out removes nothing, since the relay that took over hands the same
+// entries on and removes them.
+var doneOutboxScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > 0 then redis.call('LTRIM', KEYS[1], ARGV[2], -1) end
+redis.call('DEL', KEYS[2])
+return 1
+`)
+
+// RelayConfirmations hands up to RelayBatch confirmation emails from the
+// outbox to the Notifier, oldest first, and removes those handed on. It
+// returns how many it handed on (or dropped as unreadable). Only one relay
+// works at a time across processes; while another does, it returns 0.
+// When the Notifier fails, the emails from that one on stay for the next
+// call. A relay that stops midway (killed) leaves its batch to be handed on
+// again, so up to RelayBatch readers may get their confirmation email
+// twice, with the same link.
+func (s *Service) RelayConfirmations(ctx context.Context) (int, error) {
+	owner := throttle.Member()
+	keys := []string{keyConfirmOutbox, keyConfirmRelayLock}
+	entries, err := takeOutboxScript.Run(ctx, s.Store.rdb, keys, owner, relayLease.Milliseconds(), RelayBatch).StringSlice()
+	if err != nil || len(entries) == 0 {
+		return 0, relayError(err)
+	}
+	handed := 0
+	for _, e := range entries {
+		if err = s.relay(ctx, e); err != nil {
+			break
+		}
+		handed++
+	}
+	// Removing uses a context of its own, so that entries handed on before
+	// ctx ended are not handed on again.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if derr := doneOutboxScript.Run(dctx, s.Store.rdb, keys, owner, handed).Err(); derr != nil && err == nil {
+		err = derr
+	}
+	return handed, relayError(err)
+}
+
+func relayError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("subscribers: relay confirmations: %w", err)
+}
+
+// relay hands one outbox entry on. A blank entry (its subscriber was
+// erased) is skipped; one that cannot be read (it was sealed with a secret
+// no longer configured) is logged and dropped: it would block every email
+// after it.
+func (s *Service) relay(ctx context.Context, entry string) error {
+	if entry == "" {
+		return nil
+	}
+	c, requestID, err := s.readOutboxEntry(entry)
+	if err != nil {
+		s.Logger.Error("Confirmation email dropped from the outbox", "subscriber_id", c.SubscriberID, "error", err)
+		return nil
+	}
+	if requestID != "" {
+		ctx = newsletter.WithRequestID(ctx, requestID)
+	}
+	return s.Notifier.SendConfirmation(ctx, c)
+}
+
+// readOutboxEntry parses an entry that signupScript wrote.
+func (s *Service) readOutboxEntry(entry string) (ConfirmationEmail, string, error) {
+	var c ConfirmationEmail
+	idText, rest, ok1 := strings.Cut(entry, "\n")
+	nls, raw, ok2 := strings.Cut(rest, "\n")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if !ok1 || !ok2 || err != nil || nls == "" {
+		return c, "", errors.New("malformed outbox entry")
+	}
+	c.SubscriberID, c.Newsletters = id, strings.Split(nls, ",")
+	var p outboxPayload
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return c, "", fmt.Errorf("outbox entry: %w", err)
+	}
+	if s.Sealer == nil {
+		return c, "", errors.New("the Service has no Sealer for confirmation tokens")
+	}
+	plain, err := s.Sealer.Open(p.SealedToken)
+	if err != nil {
+		return c, "", err
+	}
+	var secret tokenSecret
+	if len(plain) != len(secret) {
+		return c, "", errors.New("outbox entry: the token's random part has the wrong length")
+	}
+	copy(secret[:], plain)
+	c.Email, c.Token = p.Email, confirmToken(id, secret)
+	return c, p.RequestID, nil
+}
+
+// PendingConfirmations is how many confirmation emails wait in the outbox
+// (erased subscribers' blanked ones included until the relay removes them).
+func (s *Store) PendingConfirmations(ctx context.Context) (int64, error) {
+	n, err := s.rdb.LLen(ctx, keyConfirmOutbox).Result()
+	if err != nil {
+		return 0, fmt.Errorf("subscribers: pending confirmations: %w", err)
+	}
+	return n, nil
+}
+
+// relayIdle is how long RunConfirmationRelay waits after finding the outbox
+// empty, and relayRetry after a failure.
+const (
+	relayIdle  = 20 * time.Millisecond
+	relayRetry = time.Second
+)
+
+// RunConfirmationRelay relays confirmation emails until ctx ends: at once
+// while the outbox is full, every relayIdle while it is empty, and after
+// relayRetry when relaying fails (the failure logged).
+func (s *Service) RunConfirmationRelay(ctx context.Context) {
+	for {
+		n, err := s.RelayConfirmations(ctx)
+		wait := time.Duration(0)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.Logger.Warn("Relaying confirmation emails failed; retrying", "error", err)
+			wait = relayRetry
+		case n < RelayBatch:
+			wait = relayIdle
+		}
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+	}
+}

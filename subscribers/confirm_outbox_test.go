@@ -1,0 +1,287 @@
+package subscribers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"newsletter"
+	"newsletter/subscribers"
+)
+
+// gate is a Notifier that fails while closed and, once open, keeps the
+// confirmation emails it is handed, and can run a hook as it takes one.
+type gate struct {
+	mu     sync.Mutex
+	open   bool
+	failAt int // > 0: the failAt-th email handed on fails (counted from 1)
+	seen   int
+	sent   []subscribers.ConfirmationEmail
+	reqIDs []string
+	hook   func()
+}
+
+var errGateClosed = errors.New("gate closed")
+
+func (g *gate) SendConfirmation(ctx context.Context, c subscribers.ConfirmationEmail) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seen++
+	if !g.open || g.seen == g.failAt {
+		return errGateClosed
+	}
+	if g.hook != nil {
+		g.hook()
+	}
+	g.sent = append(g.sent, c)
+	g.reqIDs = append(g.reqIDs, newsletter.RequestID(ctx))
+	return nil
+}
+
+func (g *gate) SendWelcome(context.Context, subscribers.WelcomeEmail) error { return nil }
+
+func (g *gate) emails() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for _, c := range g.sent {
+		out = append(out, c.Email)
+	}
+	return out
+}
+
+// gatedEnv is an env whose service hands confirmation emails to a gate.
+func gatedEnv(t *testing.T) (*env, *gate) {
+	t.Helper()
+	e := MustEnv(t, "daily")
+	g := &gate{}
+	e.svc.Notifier = g
+	return e, g
+}
+
+func outboxLen(t *testing.T, e *env) int64 {
+	t.Helper()
+	n, err := e.svc.Store.PendingConfirmations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func signup(t *testing.T, e *env, ctx context.Context, addr string) {
+	t.Helper()
+	if err := e.svc.Subscribe(ctx, subscribers.SignupRequest{Email: addr, Newsletters: []string{"daily"}}); err != nil {
+		t.Fatalf("Subscribe(%s): %v", addr, err)
+	}
+}
+
+// TestSignupKeepsItsEmailWhileTheQueueIsDown: the signup and its email are
+// one step, so a signup succeeds while the Notifier fails, and its email
+// goes out, with a working link, once the Notifier works again. The
+// token waits sealed.
+func TestSignupKeepsItsEmailWhileTheQueueIsDown(t *testing.T) {
+	e, g := gatedEnv(t)
+	ctx := newsletter.WithRequestID(context.Background(), "req-1")
+	signup(t, e, ctx, "reader@example.org")
+	if n, err := e.svc.RelayConfirmations(ctx); n != 0 || !errors.Is(err, errGateClosed) {
+		t.Fatalf("relay with the queue down = %d, %v; want 0 and the Notifier's error", n, err)
+	}
+	entries, err := e.rdb.LRange(ctx, "nl:confirm:outbox", 0, -1).Result()
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("outbox after a failed relay = %q, %v; want one entry", entries, err)
+	}
+	g.open = true
+	if n, err := e.svc.RelayConfirmations(ctx); n != 1 || err != nil {
+		t.Fatalf("relay = %d, %v; want 1", n, err)
+	}
+	if n := outboxLen(t, e); n != 0 {
+		t.Fatalf("outbox holds %d after the relay, want 0", n)
+	}
+	c := g.sent[0]
+	if c.Email != "reader@example.org" || fmt.Sprint(c.Newsletters) != "[daily]" || g.reqIDs[0] != "req-1" {
+		t.Fatalf("relayed %+v with request id %q", c, g.reqIDs[0])
+	}
+	if nls := MustConfirm(t, e, c.Token); fmt.Sprint(nls) != "[daily]" {
+		t.Fatalf("the relayed token confirmed %v", nls)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := raw[8:]
+	if strings.Contains(entries[0], c.Token[11:]) || strings.Contains(entries[0], string(secret)) ||
+		strings.Contains(entries[0], base64.RawURLEncoding.EncodeToString(secret)) {
+		t.Fatalf("the outbox held the token in the clear: %q", entries[0])
+	}
+}
+
+// TestRelayKeepsOrderAndRemovesOnlyWhatItHandedOn: a Notifier failing at
+// the third email leaves it and the rest in the outbox, in order.
+func TestRelayKeepsOrderAndRemovesOnlyWhatItHandedOn(t *testing.T) {
+	e, g := gatedEnv(t)
+	ctx := context.Background()
+	var want []string
+	for i := range 5 {
+		addr := fmt.Sprintf("r%d@example.org", i)
+		want = append(want, addr)
+		signup(t, e, ctx, addr)
+	}
+	g.open, g.failAt = true, 3
+	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || !errors.Is(err, errGateClosed) {
+		t.Fatalf("relay = %d, %v; want 2 and the Notifier's error", n, err)
+	}
+	if n := outboxLen(t, e); n != 3 {
+		t.Fatalf("outbox holds %d, want 3", n)
+	}
+	if n, err := e.svc.RelayConfirmations(ctx); n != 3 || err != nil {
+		t.Fatalf("second relay = %d, %v; want 3", n, err)
+	}
+	if got := strings.Join(g.emails(), " "); got != strings.Join(want, " ") {
+		t.Fatalf("handed on %s, want %s", got, strings.Join(want, " "))
+	}
+}
+
+// TestRelayLease: while another relay holds the outbox, a relay hands
+// nothing on; a relay whose lease passed to another removes nothing, so
+// its emails are handed on again rather than lost.
+func TestRelayLease(t *testing.T) {
+	e, g := gatedEnv(t)
+	ctx := context.Background()
+	signup(t, e, ctx, "a@example.org")
+	signup(t, e, ctx, "b@example.org")
+	g.open = true
+	if err := e.rdb.Set(ctx, "nl:confirm:outbox:relay", "another", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.svc.RelayConfirmations(ctx); n != 0 || err != nil || len(g.emails()) != 0 {
+		t.Fatalf("relay while leased = %d, %v, handed %v; want nothing", n, err, g.emails())
+	}
+	if err := e.rdb.Del(ctx, "nl:confirm:outbox:relay").Err(); err != nil {
+		t.Fatal(err)
+	}
+	g.hook = func() { e.rdb.Set(ctx, "nl:confirm:outbox:relay", "took-over", time.Minute) }
+	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil {
+		t.Fatalf("relay = %d, %v; want 2", n, err)
+	}
+	if n := outboxLen(t, e); n != 2 {
+		t.Fatalf("a relay that lost its lease removed entries: outbox holds %d, want 2", n)
+	}
+	g.hook = nil
+	e.rdb.Del(ctx, "nl:confirm:outbox:relay")
+	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil || outboxLen(t, e) != 0 {
+		t.Fatalf("relay after the lease ended = %d, %v", n, err)
+	}
+	if got := strings.Join(g.emails(), " "); got != "a@example.org b@example.org a@example.org b@example.org" {
+		t.Fatalf("handed on %s", got)
+	}
+}
+
+// TestRelayDropsWhatItCannotOpen: an email sealed with a secret the relay
+// does not have is dropped and logged, and does not hold up the next.
+func TestRelayDropsWhatItCannotOpen(t *testing.T) {
+	e, g := gatedEnv(t)
+	ctx := context.Background()
+	signup(t, e, ctx, "old@example.org")
+	var logs bytes.Buffer
+	e.svc.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	other, err := subscribers.NewSealer([]string{"a-rotated-secret-of-enough-length"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Sealer = other
+	signup(t, e, ctx, "new@example.org")
+	g.open = true
+	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil {
+		t.Fatalf("relay = %d, %v; want 2 (one dropped)", n, err)
+	}
+	if got := g.emails(); len(got) != 1 || got[0] != "new@example.org" {
+		t.Fatalf("handed on %v, want the new one only", got)
+	}
+	if !strings.Contains(logs.String(), "Confirmation email dropped from the outbox") {
+		t.Fatalf("the drop was not logged:\n%s", logs.String())
+	}
+}
+
+// TestSubscribeNeedsASealer: without one the signup fails and stores nothing.
+func TestSubscribeNeedsASealer(t *testing.T) {
+	e := MustEnv(t, "daily")
+	e.svc.Sealer = nil
+	err := e.svc.Subscribe(context.Background(), subscribers.SignupRequest{Email: "a@example.org", Newsletters: []string{"daily"}})
+	if err == nil {
+		t.Fatal("Subscribe without a Sealer succeeded")
+	}
+	if id, _ := e.svc.Store.SubscriberID(context.Background(), "a@example.org"); id != 0 {
+		t.Fatal("Subscribe without a Sealer stored the subscriber")
+	}
+}
+
+// TestRunConfirmationRelay relays what arrives while it runs and returns
+// when its context ends.
+func TestRunConfirmationRelay(t *testing.T) {
+	e, g := gatedEnv(t)
+	g.open = true
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.svc.RunConfirmationRelay(ctx); close(done) }()
+	signup(t, e, context.Background(), "a@example.org")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(g.emails()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunConfirmationRelay did not return after its context ended")
+	}
+	if got := g.emails(); len(got) != 1 {
+		t.Fatalf("handed on %v, want a@example.org once", got)
+	}
+}
+
+// TestEraseBlanksTheOutbox: erasing a subscriber whose email waits in the
+// outbox blanks it in place, so no email goes out; one erased while a
+// relay hands its batch on has gone out already, and the relay still
+// removes just its batch (an entry removed instead of blanked would shift
+// the list under it).
+func TestEraseBlanksTheOutbox(t *testing.T) {
+	e, g := gatedEnv(t)
+	ctx := context.Background()
+	for _, addr := range []string{"a@example.org", "gone@example.org", "b@example.org"} {
+		signup(t, e, ctx, addr)
+	}
+	if err := e.svc.Erase(ctx, "gone@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	g.open = true
+	if n, err := e.svc.RelayConfirmations(ctx); n != 3 || err != nil {
+		t.Fatalf("relay = %d, %v; want 3", n, err)
+	}
+	if got := strings.Join(g.emails(), " "); got != "a@example.org b@example.org" {
+		t.Fatalf("handed on %s, want a and b", got)
+	}
+
+	signup(t, e, ctx, "c@example.org")
+	signup(t, e, ctx, "gone-later@example.org")
+	g.hook = func() {
+		g.hook = nil
+		if err := e.svc.Erase(ctx, "gone-later@example.org"); err != nil {
+			t.Error(err)
+		}
+		signup(t, e, ctx, "d@example.org")
+	}
+	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil {
+		t.Fatalf("relay = %d, %v; want 2", n, err)
+	}
+	left, err := e.rdb.LRange(ctx, "nl:confirm:outbox", 0, -1).Result()
+	if err != nil || len(left) != 1 || !strings.Contains(left[0], "d@example.org") {
+		t.Fatalf("outbox after the relay = %q, %v; want d's email only", left, err)
+	}
+}
