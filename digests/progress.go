@@ -17,19 +17,31 @@ const (
 	Skipped Outcome = "skipped"
 )
 
-// luaCount counts outcome ARGV[3] for the recipient at bit ARGV[2] once:
-// the bit in the done bitmap makes a repeat a no-op (the script returns 0),
-// so a retried batch never counts twice.
+// How outcomes are counted: each recipient with an outcome has its bit set
+// in the done bitmap, so a repeat is a no-op and a retried batch never
+// counts twice. The hash counts failed and skipped outcomes (each when its
+// bit is newly set); sent is the rest, BITCOUNT(done) - failed - skipped,
+// so recording a sent message, nearly every outcome, is one plain SETBIT.
+// A digest has every outcome in once BITCOUNT(done) reaches its total.
+
+// luaCount counts outcome ARGV[3] for the recipient at bit ARGV[2] once;
+// the script returns 0 for a repeat.
 const luaCount = `
 if redis.call('SETBIT', KEYS[2], ARGV[2], 1) == 1 then return 0 end
-redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+if ARGV[3] ~= 'sent' then redis.call('HINCRBY', KEYS[1], ARGV[3], 1) end
+`
+
+// luaAllIn is true when digest KEYS[1] has every outcome in (bitmap KEYS[2]).
+const luaAllIn = `
+local function all_in()
+  return redis.call('BITCOUNT', KEYS[2]) >= tonumber(redis.call('HGET', KEYS[1], 'total') or 0)
+end
 `
 
 // luaFinish makes a sending digest whose every outcome is in sent,
 // finished at ARGV[1].
-const luaFinish = `
-local h = redis.call('HMGET', KEYS[1], 'status', 'total', 'sent', 'failed', 'skipped')
-if h[1] == 'sending' and tonumber(h[3]) + tonumber(h[4]) + tonumber(h[5]) >= tonumber(h[2]) then
+const luaFinish = luaAllIn + `
+if redis.call('HGET', KEYS[1], 'status') == 'sending' and all_in() then
   redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[1])
 end
 `
@@ -42,8 +54,8 @@ var recordScript = redis.NewScript(luaCount + luaFinish + "return 1")
 
 // countAllScript records many outcomes without looking at the others; a
 // batch run finishes the digest once, at its end (see Recorder.Finish).
-// Like luaCount, it counts each recipient once. It returns how many
-// outcomes were new.
+// Like luaCount, it counts each recipient once (sent ones by their bit
+// alone). It returns how many outcomes were new.
 //
 // KEYS: digest hash, done bitmap. ARGV: bit, outcome, bit, outcome...
 var countAllScript = redis.NewScript(`
@@ -54,13 +66,15 @@ for i = 1, #ARGV, 2 do
     new = new + 1
   end
 end
-for o, n in pairs(counts) do redis.call('HINCRBY', KEYS[1], o, n) end
+for o, n in pairs(counts) do
+  if o ~= 'sent' then redis.call('HINCRBY', KEYS[1], o, n) end
+end
 return new
 `)
 
 // finishScript finishes a digest whose every outcome is in.
 //
-// KEYS: digest hash. ARGV: now ms.
+// KEYS: digest hash, done bitmap. ARGV: now ms.
 var finishScript = redis.NewScript(luaFinish + "return 0")
 
 // Record notes the outcome for the recipient at bit, finishing the digest
@@ -78,7 +92,7 @@ type Recorder struct {
 	keys    []string  // digest hash, done bitmap
 	held    []any     // bit, outcome, bit, outcome...
 	flushed time.Time // when Flush last recorded something
-	rdb     redis.Scripter
+	rdb     redis.Cmdable
 	client  *redis.Client // gives the connection; nil when the Store's client is not one
 	conn    *redis.Conn
 }
@@ -111,12 +125,20 @@ func (r *Recorder) Held(now time.Time) (n int, sinceFlush time.Duration) {
 // it holds them still, so that the next Flush tries again. (Redis keeps
 // what a script wrote before its error: only data of the wrong type under
 // the digest's keys makes the script fail midway, leaving some recipients
-// marked done but not counted.)
+// marked done, which counts them as sent, whatever their outcome.)
 func (r *Recorder) Flush(ctx context.Context, now time.Time) (int, error) {
 	if len(r.held) == 0 {
 		return 0, nil
 	}
-	n, err := countAllScript.Run(ctx, r.rdb, r.keys, r.held...).Int()
+	var n int
+	var err error
+	if len(r.held) == 2 && r.held[1] == string(Sent) {
+		var prev int64
+		prev, err = r.rdb.SetBit(ctx, r.keys[1], r.held[0].(int64), 1).Result()
+		n = int(1 - prev)
+	} else {
+		n, err = countAllScript.Run(ctx, r.rdb, r.keys, r.held...).Int()
+	}
 	r.renewAfter(err)
 	if err != nil {
 		return 0, err
@@ -131,7 +153,7 @@ func (r *Recorder) Flush(ctx context.Context, now time.Time) (int, error) {
 // whatever else it did, so that a run that stopped between its last
 // outcome and Finish is finished by its retry.
 func (r *Recorder) Finish(ctx context.Context, now time.Time) error {
-	err := finishScript.Run(ctx, r.rdb, r.keys[:1], now.UnixMilli()).Err()
+	err := finishScript.Run(ctx, r.rdb, r.keys, now.UnixMilli()).Err()
 	r.renewAfter(err)
 	return err
 }
@@ -159,17 +181,14 @@ func (r *Recorder) Close() error {
 // finishing at once a digest whose every outcome is in. It returns the
 // status before.
 //
-// KEYS: digest hash. ARGV: to, now ms, from...
-var transitionScript = redis.NewScript(`
+// KEYS: digest hash, done bitmap. ARGV: to, now ms, from...
+var transitionScript = redis.NewScript(luaAllIn + `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return '' end
 for i = 3, #ARGV do
   if cur == ARGV[i] then
     local to = ARGV[1]
-    if to == 'sending' then
-      local h = redis.call('HMGET', KEYS[1], 'total', 'sent', 'failed', 'skipped')
-      if tonumber(h[2]) + tonumber(h[3]) + tonumber(h[4]) >= tonumber(h[1]) then to = 'sent' end
-    end
+    if to == 'sending' and all_in() then to = 'sent' end
     redis.call('HSET', KEYS[1], 'status', to)
     if to ~= 'sending' and to ~= 'queued' then redis.call('HSET', KEYS[1], 'finished_at', ARGV[2]) end
     return cur
@@ -185,7 +204,7 @@ func (s *Store) transition(ctx context.Context, id string, to Status, now time.T
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	prev, err := transitionScript.Run(ctx, s.rdb, []string{keyDigest(id)}, args...).Text()
+	prev, err := transitionScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, args...).Text()
 	return Status(prev), err
 }
 

@@ -95,6 +95,79 @@ func TestRecorderKeepsOutcomesWhenFlushFails(t *testing.T) {
 	}
 }
 
+// TestRecorderOneSentOutcome covers the common flush, one sent message,
+// which is a plain SETBIT: new once, a repeat after, counted as sent, and
+// held still when it fails.
+func TestRecorderOneSentOutcome(t *testing.T) {
+	e := MustEnv(t)
+	d, ids, r := mustRecorder(t, e, 2)
+	ctx, now := context.Background(), e.clock.Now()
+	for i, want := range []int{1, 0} {
+		r.Add(ids[0], digests.Sent)
+		if n, err := r.Flush(ctx, now); n != want || err != nil {
+			t.Fatalf("Flush %d of the same sent outcome = %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	if got := e.MustGet(t, d.ID).Counts; got != (digests.Counts{Total: 2, Sent: 1}) {
+		t.Fatalf("Counts = %+v, want 1 sent of 2", got)
+	}
+	done := "nl:digest:" + d.ID + ":done"
+	raw, err := e.rdb.Get(ctx, done).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.Del(ctx, done).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.LPush(ctx, done, "not a bitmap").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.Add(ids[1], digests.Sent)
+	if _, err := r.Flush(ctx, now); err == nil {
+		t.Fatal("Flush into a list: no error")
+	}
+	if n, _ := r.Held(now); n != 1 {
+		t.Fatalf("after a failed Flush: Held = %d, want 1", n)
+	}
+	if err := e.rdb.Set(ctx, done, raw, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Flush(ctx, now); n != 1 || err != nil {
+		t.Fatalf("Flush after the fault = %d, %v; want 1", n, err)
+	}
+	if err := r.Finish(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.MustGet(t, d.ID); got.Counts != (digests.Counts{Total: 2, Sent: 2}) || got.Status != digests.StatusSent {
+		t.Fatalf("digest = %s %+v, want sent with 2 sent", got.Status, got.Counts)
+	}
+}
+
+// TestRecorderMixedOutcomesOneByOne records outcomes one flush each, as the
+// default does: sent ones by their bit alone, failed and skipped ones
+// counted too; the digest finishes with the last and not before.
+func TestRecorderMixedOutcomesOneByOne(t *testing.T) {
+	e := MustEnv(t)
+	d, ids, r := mustRecorder(t, e, 4)
+	ctx, now := context.Background(), e.clock.Now()
+	for i, o := range []digests.Outcome{digests.Sent, digests.Failed, digests.Skipped, digests.Sent} {
+		if err := r.Finish(ctx, now); err != nil || e.MustGet(t, d.ID).Status != digests.StatusSending {
+			t.Fatalf("Finish before outcome %d: %v, status %s; want still sending", i+1, err, e.MustGet(t, d.ID).Status)
+		}
+		r.Add(ids[i], o)
+		if n, err := r.Flush(ctx, now); n != 1 || err != nil {
+			t.Fatalf("Flush of outcome %d (%s) = %d, %v; want 1", i+1, o, n, err)
+		}
+	}
+	if err := r.Finish(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	got := e.MustGet(t, d.ID)
+	if want := (digests.Counts{Total: 4, Sent: 2, Failed: 1, Skipped: 1}); got.Counts != want || got.Status != digests.StatusSent {
+		t.Fatalf("digest = %s %+v, want sent with %+v", got.Status, got.Counts, want)
+	}
+}
+
 // BenchmarkRecorderFlush measures recording outcomes through a Recorder,
 // each at once (NEWSLETTER_RECORD_EVERY=1, the default) and 8 at a time;
 // ns/op is per outcome.

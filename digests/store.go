@@ -36,7 +36,7 @@ else
   prev = redis.call('GET', KEYS[4]) or ''
   redis.call('SET', KEYS[4], ARGV[4])
 end
-redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', total, 'sent', 0, 'failed', 0, 'skipped', 0)
+redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', total, 'failed', 0, 'skipped', 0)
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
 return {total, prev}
 `)
@@ -81,7 +81,13 @@ func (s *Store) restoreCutoff(ctx context.Context, nl string, cut time.Time, pre
 
 // Get returns digest id with its current status and counts, or nil.
 func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
-	h, err := s.rdb.HGetAll(ctx, keyDigest(id)).Result()
+	var hash *redis.MapStringStringCmd
+	var done *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error { // one moment for both
+		hash, done = p.HGetAll(ctx, keyDigest(id)), p.BitCount(ctx, keyDone(id), nil)
+		return nil
+	})
+	h := hash.Val()
 	if err != nil || len(h) == 0 {
 		return nil, err
 	}
@@ -90,7 +96,8 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 		return nil, fmt.Errorf("digests: decode %s: %w", id, err)
 	}
 	d.Status = Status(h["status"])
-	d.Counts = Counts{Total: atoi(h["total"]), Sent: atoi(h["sent"]), Failed: atoi(h["failed"]), Skipped: atoi(h["skipped"])}
+	d.Counts = Counts{Total: atoi(h["total"]), Failed: atoi(h["failed"]), Skipped: atoi(h["skipped"])}
+	d.Counts.Sent = done.Val() - d.Counts.Failed - d.Counts.Skipped
 	if ms := atoi(h["finished_at"]); ms > 0 {
 		t := time.UnixMilli(ms).UTC()
 		d.FinishedAt = &t
