@@ -89,7 +89,7 @@ func printLatency(w io.Writer, rows []summaryRow) {
 }
 
 func printLoad(w io.Writer, rows []summaryRow) {
-	fmt.Fprintln(w, "\n### Subscribe API at fixed rates (api: serve + worker sending the confirmations; api-alone: serve, confirmations queued; baseline: bare Gin + one Redis SET)")
+	fmt.Fprintln(w, "\n### Subscribe API at fixed rates (api: serve + worker sending the confirmations; api-alone: serve, confirmation emails left in the outbox; baseline: bare Gin + one Redis SET)")
 	base := map[int]summaryRow{}
 	for _, r := range rows {
 		if r.Kind == "baseline" {

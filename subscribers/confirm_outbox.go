@@ -27,6 +27,7 @@ import (
 const (
 	keyConfirmOutbox    = "nl:confirm:outbox"
 	keyConfirmRelayLock = "nl:confirm:outbox:relay" // held by the one relay at work
+	keyConfirmDead      = "nl:confirm:outbox:dead"  // entries the relay could not read, kept for an operator
 )
 
 // RelayBatch is how many confirmation emails one RelayConfirmations call
@@ -61,47 +62,65 @@ if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {} e
 return redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
 `)
 
-// doneOutboxScript removes the first ARGV[2] entries and ends relay
-// ARGV[1]'s lease, if the lease is still its own; a relay whose lease ran
-// out removes nothing, since the relay that took over hands the same
-// entries on and removes them.
+// doneOutboxScript removes the first ARGV[2] entries, appends the rest of
+// ARGV (unreadable entries among them) to the dead list KEYS[3] and ends
+// relay ARGV[1]'s lease, if the lease is still its own; a relay whose
+// lease ran out does nothing, since the relay that took over hands the
+// same entries on and removes them.
 var doneOutboxScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if tonumber(ARGV[2]) > 0 then redis.call('LTRIM', KEYS[1], ARGV[2], -1) end
+for i = 3, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
 redis.call('DEL', KEYS[2])
 return 1
 `)
 
+// errLeaseLost is a relay's error when another relay took the outbox over
+// before it finished: the emails it handed on go out again.
+var errLeaseLost = errors.New("the relay's lease ran out before it finished; its emails are handed on again")
+
 // RelayConfirmations hands up to RelayBatch confirmation emails from the
 // outbox to the Notifier, oldest first, and removes those handed on. It
-// returns how many it handed on (or dropped as unreadable). Only one relay
-// works at a time across processes; while another does, it returns 0.
-// When the Notifier fails, the emails from that one on stay for the next
-// call. A relay that stops midway (killed) leaves its batch to be handed on
-// again, so up to RelayBatch readers may get their confirmation email
-// twice, with the same link.
+// returns how many it took off the outbox: handed on, blank (erased) or
+// unreadable (moved to the dead list, and logged). Only one relay works at
+// a time across processes; while another does, it returns 0. When the
+// Notifier fails, the emails from that one on stay for the next call; a
+// relay stops its batch early when half its lease has passed.
+//
+// An email can go out twice only when a relay stops between handing it on
+// and removing it (killed, or Redis lost in between), or overruns its
+// lease anyway: the Notifier gets it again, and the worker's Notifier
+// drops a repeat while the first is still queued.
 func (s *Service) RelayConfirmations(ctx context.Context) (int, error) {
-	owner := throttle.Member()
-	keys := []string{keyConfirmOutbox, keyConfirmRelayLock}
-	entries, err := takeOutboxScript.Run(ctx, s.Store.rdb, keys, owner, relayLease.Milliseconds(), RelayBatch).StringSlice()
+	owner, start := throttle.Member(), time.Now()
+	keys := []string{keyConfirmOutbox, keyConfirmRelayLock, keyConfirmDead}
+	entries, err := takeOutboxScript.Run(ctx, s.Store.rdb, keys[:2], owner, relayLease.Milliseconds(), RelayBatch).StringSlice()
 	if err != nil || len(entries) == 0 {
 		return 0, relayError(err)
 	}
-	handed := 0
+	done := []any{owner, 0}
 	for _, e := range entries {
-		if err = s.relay(ctx, e); err != nil {
+		if time.Since(start) > relayLease/2 {
 			break
 		}
-		handed++
+		var dead bool
+		if dead, err = s.relay(ctx, e); err != nil {
+			break
+		}
+		if dead {
+			done = append(done, e)
+		}
+		done[1] = done[1].(int) + 1
 	}
 	// Removing uses a context of its own, so that entries handed on before
 	// ctx ended are not handed on again.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if derr := doneOutboxScript.Run(dctx, s.Store.rdb, keys, owner, handed).Err(); derr != nil && err == nil {
-		err = derr
+	own, derr := doneOutboxScript.Run(dctx, s.Store.rdb, keys, done...).Int()
+	if derr == nil && own == 0 {
+		derr = errLeaseLost
 	}
-	return handed, relayError(err)
+	return done[1].(int), relayError(errors.Join(err, derr))
 }
 
 func relayError(err error) error {
@@ -112,22 +131,22 @@ func relayError(err error) error {
 }
 
 // relay hands one outbox entry on. A blank entry (its subscriber was
-// erased) is skipped; one that cannot be read (it was sealed with a secret
-// no longer configured) is logged and dropped: it would block every email
-// after it.
-func (s *Service) relay(ctx context.Context, entry string) error {
+// erased) is skipped; one that cannot be read (sealed with a secret this
+// process does not have, say) is logged and reported dead, to be moved
+// aside: it would block every email after it.
+func (s *Service) relay(ctx context.Context, entry string) (dead bool, err error) {
 	if entry == "" {
-		return nil
+		return false, nil
 	}
 	c, requestID, err := s.readOutboxEntry(entry)
 	if err != nil {
-		s.Logger.Error("Confirmation email dropped from the outbox", "subscriber_id", c.SubscriberID, "error", err)
-		return nil
+		s.Logger.Error("Confirmation email moved to the outbox's dead list", "key", keyConfirmDead, "subscriber_id", c.SubscriberID, "error", err)
+		return true, nil
 	}
 	if requestID != "" {
 		ctx = newsletter.WithRequestID(ctx, requestID)
 	}
-	return s.Notifier.SendConfirmation(ctx, c)
+	return false, s.Notifier.SendConfirmation(ctx, c)
 }
 
 // readOutboxEntry parses an entry that signupScript wrote.
@@ -161,13 +180,18 @@ func (s *Service) readOutboxEntry(entry string) (ConfirmationEmail, string, erro
 }
 
 // PendingConfirmations is how many confirmation emails wait in the outbox
-// (erased subscribers' blanked ones included until the relay removes them).
-func (s *Store) PendingConfirmations(ctx context.Context) (int64, error) {
-	n, err := s.rdb.LLen(ctx, keyConfirmOutbox).Result()
+// (erased subscribers' blanked ones included until the relay removes them),
+// and how many the relay could not read and moved to the dead list.
+func (s *Store) PendingConfirmations(ctx context.Context) (waiting, dead int64, err error) {
+	var w, d *redis.IntCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		w, d = p.LLen(ctx, keyConfirmOutbox), p.LLen(ctx, keyConfirmDead)
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("subscribers: pending confirmations: %w", err)
+		return 0, 0, fmt.Errorf("subscribers: pending confirmations: %w", err)
 	}
-	return n, nil
+	return w.Val(), d.Val(), nil
 }
 
 // relayIdle is how long RunConfirmationRelay waits after finding the outbox

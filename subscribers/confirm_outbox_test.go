@@ -68,7 +68,7 @@ func gatedEnv(t *testing.T) (*env, *gate) {
 
 func outboxLen(t *testing.T, e *env) int64 {
 	t.Helper()
-	n, err := e.svc.Store.PendingConfirmations(context.Background())
+	n, _, err := e.svc.Store.PendingConfirmations(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +149,8 @@ func TestRelayKeepsOrderAndRemovesOnlyWhatItHandedOn(t *testing.T) {
 }
 
 // TestRelayLease: while another relay holds the outbox, a relay hands
-// nothing on; a relay whose lease passed to another removes nothing, so
-// its emails are handed on again rather than lost.
+// nothing on; a relay whose lease passed to another, or ran out, removes
+// nothing and says so, so its emails are handed on again rather than lost.
 func TestRelayLease(t *testing.T) {
 	e, g := gatedEnv(t)
 	ctx := context.Background()
@@ -166,26 +166,32 @@ func TestRelayLease(t *testing.T) {
 	if err := e.rdb.Del(ctx, "nl:confirm:outbox:relay").Err(); err != nil {
 		t.Fatal(err)
 	}
-	g.hook = func() { e.rdb.Set(ctx, "nl:confirm:outbox:relay", "took-over", time.Minute) }
-	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil {
-		t.Fatalf("relay = %d, %v; want 2", n, err)
-	}
-	if n := outboxLen(t, e); n != 2 {
-		t.Fatalf("a relay that lost its lease removed entries: outbox holds %d, want 2", n)
+	for _, lose := range []func(){
+		func() { e.rdb.Set(ctx, "nl:confirm:outbox:relay", "took-over", time.Minute) }, // taken over
+		func() { e.rdb.Del(ctx, "nl:confirm:outbox:relay") },                           // ran out
+	} {
+		g.hook = lose
+		if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err == nil || !strings.Contains(err.Error(), "lease") {
+			t.Fatalf("relay that lost its lease = %d, %v; want 2 and an error saying so", n, err)
+		}
+		if n := outboxLen(t, e); n != 2 {
+			t.Fatalf("a relay that lost its lease removed entries: outbox holds %d, want 2", n)
+		}
+		e.rdb.Del(ctx, "nl:confirm:outbox:relay")
 	}
 	g.hook = nil
-	e.rdb.Del(ctx, "nl:confirm:outbox:relay")
 	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil || outboxLen(t, e) != 0 {
 		t.Fatalf("relay after the lease ended = %d, %v", n, err)
 	}
-	if got := strings.Join(g.emails(), " "); got != "a@example.org b@example.org a@example.org b@example.org" {
-		t.Fatalf("handed on %s", got)
+	if got := strings.Join(g.emails(), " "); got != strings.Repeat("a@example.org b@example.org ", 3)[:len("a@example.org b@example.org ")*3-1] {
+		t.Fatalf("handed on %s, want a and b three times", got)
 	}
 }
 
-// TestRelayDropsWhatItCannotOpen: an email sealed with a secret the relay
-// does not have is dropped and logged, and does not hold up the next.
-func TestRelayDropsWhatItCannotOpen(t *testing.T) {
+// TestRelayMovesAsideWhatItCannotOpen: an email sealed with a secret the
+// relay does not have goes to the dead list, logged, and does not hold up
+// the next.
+func TestRelayMovesAsideWhatItCannotOpen(t *testing.T) {
 	e, g := gatedEnv(t)
 	ctx := context.Background()
 	signup(t, e, ctx, "old@example.org")
@@ -204,8 +210,22 @@ func TestRelayDropsWhatItCannotOpen(t *testing.T) {
 	if got := g.emails(); len(got) != 1 || got[0] != "new@example.org" {
 		t.Fatalf("handed on %v, want the new one only", got)
 	}
-	if !strings.Contains(logs.String(), "Confirmation email dropped from the outbox") {
-		t.Fatalf("the drop was not logged:\n%s", logs.String())
+	if !strings.Contains(logs.String(), "Confirmation email moved to the outbox's dead list") {
+		t.Fatalf("the move was not logged:\n%s", logs.String())
+	}
+	waiting, dead, err := e.svc.Store.PendingConfirmations(ctx)
+	if err != nil || waiting != 0 || dead != 1 {
+		t.Fatalf("PendingConfirmations = %d waiting, %d dead, %v; want 0 and 1", waiting, dead, err)
+	}
+	held, _ := e.rdb.LRange(ctx, "nl:confirm:outbox:dead", 0, -1).Result()
+	if len(held) != 1 || !strings.Contains(held[0], "old@example.org") {
+		t.Fatalf("dead list = %q, want old@example.org's email", held)
+	}
+	if err := e.svc.Erase(ctx, "old@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := e.rdb.LRange(ctx, "nl:confirm:outbox:dead", 0, -1).Result(); strings.Contains(strings.Join(held, ""), "old@") {
+		t.Fatalf("erasure left the address in the dead list: %q", held)
 	}
 }
 
@@ -254,8 +274,19 @@ func TestRunConfirmationRelay(t *testing.T) {
 func TestEraseBlanksTheOutbox(t *testing.T) {
 	e, g := gatedEnv(t)
 	ctx := context.Background()
+	for i := range 10 { // ids 1 to 10, so that a, gone and b are 11 to 13: erasing id 1 must not blank 11 or 13
+		signup(t, e, ctx, fmt.Sprintf("early-%d@example.org", i))
+	}
+	e.svc.Notifier = &gate{open: true}
+	if n, err := e.svc.RelayConfirmations(ctx); n != 10 || err != nil {
+		t.Fatalf("relay = %d, %v; want 10", n, err)
+	}
+	e.svc.Notifier = g
 	for _, addr := range []string{"a@example.org", "gone@example.org", "b@example.org"} {
 		signup(t, e, ctx, addr)
+	}
+	if err := e.svc.Erase(ctx, "early-0@example.org"); err != nil { // id 1, its email gone already
+		t.Fatal(err)
 	}
 	if err := e.svc.Erase(ctx, "gone@example.org"); err != nil {
 		t.Fatal(err)

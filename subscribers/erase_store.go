@@ -71,13 +71,17 @@ end
 return 0
 `)
 
-// blankOutboxScript blanks the confirmation outbox's entries of subscriber
-// ARGV[1] in place: removing them would shift the entries a relay may be
-// handing on, which it removes by count.
+// blankOutboxScript blanks the entries of subscriber ARGV[1] in the
+// confirmation outbox and its dead list (KEYS) in place: removing them
+// would shift the entries a relay may be handing on, which it removes by
+// count. It reads the whole of both lists, which are short unless no
+// worker has run for a while.
 var blankOutboxScript = redis.NewScript(`
 local prefix = ARGV[1] .. '\n'
-for i, e in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if string.sub(e, 1, #prefix) == prefix then redis.call('LSET', KEYS[1], i - 1, '') end
+for _, k in ipairs(KEYS) do
+  for i, e in ipairs(redis.call('LRANGE', k, 0, -1)) do
+    if string.sub(e, 1, #prefix) == prefix then redis.call('LSET', k, i - 1, '') end
+  end
 end
 return 0
 `)
@@ -97,7 +101,7 @@ func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, f
 	for _, h := range tokens {
 		p.Del(ctx, keyConfirmToken(h))
 	}
-	blankOutboxScript.Eval(ctx, p, []string{keyConfirmOutbox}, id)
+	blankOutboxScript.Eval(ctx, p, []string{keyConfirmOutbox, keyConfirmDead}, id)
 	p.Del(ctx, keySubscriber(id), keyConsent(id), keyTokens(id))
 	if addr != "" {
 		p.HDel(ctx, keySubscriberIndex, AddressKey(addr))

@@ -17,6 +17,9 @@ import (
 //	nl:subscriber:{id}:tokens            set    hashes of the subscriber's confirmation tokens
 //	nl:audience:{newsletter}:{status}    bitmap bit {subscriber id} set for each subscriber in that status
 //	nl:confirm:{sha256 hex}              hash   a confirmation token's record
+//	nl:confirm:outbox                    list   confirmation emails for the relay: "{id}\n{newsletters}\n{JSON: address, sealed token, request id}"; "" once erased
+//	nl:confirm:outbox:relay              string the lease of the relay at work
+//	nl:confirm:outbox:dead               list   outbox entries the relay could not read
 //	nl:suppressed                        hash   AddressKey -> suppression record, JSON
 //	nl:suppressions                      zset   AddressKey scored by suppression time, unix ms, for paging
 //	nl:throttle:confirm:addr:{hash}      string times of the confirmation emails to one address in the last 10 minutes and 24 hours (throttle.Windows)

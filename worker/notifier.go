@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -29,17 +31,27 @@ func NewEnqueuer(rdb redis.UniversalClient, secrets []string) (*Enqueuer, error)
 	return &Enqueuer{client: asynq.NewClientFromRedisClient(rdb), sealer: s}, nil
 }
 
-// SendConfirmation queues a confirmation email.
+// SendConfirmation queues a confirmation email; a second request for the
+// same token while the first is queued is dropped.
 func (e *Enqueuer) SendConfirmation(ctx context.Context, c subscribers.ConfirmationEmail) error {
 	task, err := newConfirmationTask(confirmationPayload{RequestID: newsletter.RequestID(ctx), SubscriberID: c.SubscriberID, Email: c.Email,
 		SealedToken: e.sealer.Seal(c.Token), Newsletters: c.Newsletters})
 	if err != nil {
 		return err
 	}
-	if _, err := e.client.EnqueueContext(ctx, task); err != nil {
+	_, err = e.client.EnqueueContext(ctx, task, asynq.TaskID(confirmationTaskID(c.Token)))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("worker: enqueue confirmation: %w", err)
 	}
 	return nil
+}
+
+// confirmationTaskID names a confirmation email's task after its token (a
+// hash of it: task ids show in the queue UI), so that an email the relay
+// hands on again while the first is still queued is dropped.
+func confirmationTaskID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "confirm:" + hex.EncodeToString(sum[:16])
 }
 
 // SendWelcome queues a welcome email; a second request for the same

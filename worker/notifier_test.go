@@ -84,3 +84,21 @@ func TestQueuedTasksCarryTheRequestID(t *testing.T) {
 		t.Fatalf("%d queued tasks carry the request id, want 2", found)
 	}
 }
+
+// TestConfirmationQueuedOncePerToken: the relay may hand the same email on
+// twice (a relay killed before it removed its batch); the second is
+// dropped while the first is queued. Another token is another email.
+func TestConfirmationQueuedOncePerToken(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	enq, _ := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
+	ctx := context.Background()
+	for _, token := range []string{"token-one", "token-one", "token-two"} {
+		c := subscribers.ConfirmationEmail{SubscriberID: 1, Email: "a@example.org", Token: token, Newsletters: []string{"daily"}}
+		if err := enq.SendConfirmation(ctx, c); err != nil {
+			t.Fatalf("SendConfirmation(%s): %v", token, err)
+		}
+	}
+	if n := rdb.LLen(ctx, "asynq:{confirm}:pending").Val(); n != 2 {
+		t.Fatalf("confirm queue holds %d tasks, want 2 (one per token)", n)
+	}
+}

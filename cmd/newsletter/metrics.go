@@ -13,7 +13,7 @@ import (
 func (m *Main) newMetrics(p parts) *metrics.Metrics {
 	mt := metrics.New()
 	queues := worker.QueueSizes(m.rdb)
-	mt.AddGauges("newsletter_queue_tasks", "Tasks in each asynq queue, by state; confirmation emails waiting in the outbox for the relay as queue confirm, state outbox.",
+	mt.AddGauges("newsletter_queue_tasks", "Tasks in each asynq queue, by state; confirmation emails in the outbox as queue confirm, state outbox (waiting for the relay) and outbox_dead (unreadable, moved aside).",
 		[2]string{"queue", "state"}, func() (map[[2]string]float64, error) {
 			out, err := queues()
 			if err != nil {
@@ -21,9 +21,12 @@ func (m *Main) newMetrics(p parts) *metrics.Metrics {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			n, err := p.store.PendingConfirmations(ctx)
-			out[[2]string{worker.QueueConfirm, "outbox"}] = float64(n)
-			return out, err
+			waiting, dead, err := p.store.PendingConfirmations(ctx)
+			if err == nil {
+				out[[2]string{worker.QueueConfirm, "outbox"}] = float64(waiting)
+				out[[2]string{worker.QueueConfirm, "outbox_dead"}] = float64(dead)
+			}
+			return out, nil // the queues' sizes still, when the outbox's are not to be had
 		})
 	mt.AddGauges("newsletter_digest_recipients", "Recipients of each unfinished digest, by outcome so far.",
 		[2]string{"digest", "outcome"}, func() (map[[2]string]float64, error) {
