@@ -98,29 +98,29 @@ func (s *Service) RelayConfirmations(ctx context.Context) (int, error) {
 	if err != nil || len(entries) == 0 {
 		return 0, relayError(err)
 	}
-	done := []any{owner, 0}
+	taken, dead := 0, []any{}
 	for _, e := range entries {
 		if time.Since(start) > relayLease/2 {
 			break
 		}
-		var dead bool
-		if dead, err = s.relay(ctx, e); err != nil {
+		var unreadable bool
+		if unreadable, err = s.relay(ctx, e); err != nil {
 			break
 		}
-		if dead {
-			done = append(done, e)
+		if unreadable {
+			dead = append(dead, e)
 		}
-		done[1] = done[1].(int) + 1
+		taken++
 	}
 	// Removing uses a context of its own, so that entries handed on before
 	// ctx ended are not handed on again.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	own, derr := doneOutboxScript.Run(dctx, s.Store.rdb, keys, done...).Int()
+	own, derr := doneOutboxScript.Run(dctx, s.Store.rdb, keys, append([]any{owner, taken}, dead...)...).Int()
 	if derr == nil && own == 0 {
 		derr = errLeaseLost
 	}
-	return done[1].(int), relayError(errors.Join(err, derr))
+	return taken, relayError(errors.Join(err, derr))
 }
 
 func relayError(err error) error {
