@@ -15,7 +15,7 @@ import (
 // signupScript is the Redis side of a signup, in one round trip:
 //
 //  0. take the signup from the client's limit, if any: when that refuses,
-//     stop and return {0, 0, 0, milliseconds to wait};
+//     stop and return {0, milliseconds to wait};
 //  1. find or create the subscriber with the address;
 //  2. subscribe it to each newsletter (transition "subscribe");
 //  3. if some newsletter is not confirmed and the address is not
@@ -26,8 +26,8 @@ import (
 //     record; if an email goes out, store the token record and append the
 //     email to the confirmation outbox (RelayConfirmations).
 //
-// It returns {id, send 0/1, position of the limit that refused (0: none),
-// the newsletters to confirm...}, the address's limits counting first.
+// It returns {id, position of the limit that refused (0: none)}, the
+// address's limits counting first.
 // Its arguments are positional, as signup lays them out (the argv*
 // constants name the positions in both).
 var signupScript = redis.NewScript(luaTransition + throttle.LuaAllow + throttle.LuaAllowEach + `
@@ -40,7 +40,7 @@ local address, address_ttl, windows = ` + argv(argvAddress) + `, ` + argv(argvAd
 for i = ` + strconv.Itoa(argvAddressWindow+1) + `, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
 if client[1] ~= '' then
   local wait = allow(client[1], now_ms, client[2], client[3], client[4])
-  if wait > 0 then return {0, 0, 0, wait} end
+  if wait > 0 then return {0, wait} end
 end
 local id = redis.call('HGET', '` + keySubscriberIndex + `', key)
 if not id then
@@ -77,9 +77,7 @@ if send == 1 then
   redis.call('EXPIREAT', h .. ':tokens', expire_at)
   redis.call('RPUSH', '` + keyConfirmOutbox + `', id .. '\n' .. table.concat(unconfirmed, ',') .. '\n' .. outbox)
 end
-local out = {tonumber(id), send, refused}
-for _, nl in ipairs(unconfirmed) do out[#out + 1] = nl end
-return out
+return {tonumber(id), refused}
 `)
 
 // The positions of signupScript's arguments (from 0 here, from 1 in Lua).
@@ -133,11 +131,9 @@ type eachArgs struct {
 
 // signupResult is what signupScript found and did.
 type signupResult struct {
-	id          int64
-	send        bool          // a confirmation email is to go out
-	refused     int           // the position in the limits of the one that held the email back, or -1
-	unconfirmed []string      // the newsletters the email confirms
-	wait        time.Duration // > 0: the client's limit refused, and nothing was done
+	id      int64
+	refused int           // the position in the limits of the one that held the email back, or -1
+	wait    time.Duration // > 0: the client's limit refused, and nothing was done
 }
 
 // signup runs signupScript for addr and nls at now; consent is the record
@@ -181,18 +177,12 @@ func (w *windowArgs) put(dst []any) {
 
 func decodeSignupResult(res []any) signupResult {
 	var r signupResult
-	if id, _ := res[0].(int64); id == 0 { // the client's limit refused
-		wait, _ := res[3].(int64)
-		r.wait = time.Duration(wait) * time.Millisecond
+	r.id, _ = res[0].(int64)
+	n, _ := res[1].(int64)
+	if r.id == 0 { // the client's limit refused
+		r.wait = time.Duration(n) * time.Millisecond
 		return r
 	}
-	r.id, _ = res[0].(int64)
-	send, _ := res[1].(int64)
-	refused, _ := res[2].(int64)
-	r.send, r.refused = send == 1, int(refused)-1
-	for _, v := range res[3:] {
-		nl, _ := v.(string)
-		r.unconfirmed = append(r.unconfirmed, nl)
-	}
+	r.refused = int(n) - 1
 	return r
 }
