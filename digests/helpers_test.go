@@ -234,14 +234,22 @@ func (e *env) MustRecipients(tb testing.TB, d *digests.Digest) []digests.Recipie
 	return all
 }
 
-// MustRecord records outcome o for bit and reports whether it was new.
+// MustRecord records outcome o for bit as a batch run of one message
+// would (Add, Flush, Finish), and reports whether it was new.
 func (e *env) MustRecord(tb testing.TB, id string, bit int64, o digests.Outcome) bool {
 	tb.Helper()
-	ok, err := e.svc.Store.Record(context.Background(), id, bit, o, e.clock.Now())
-	if err != nil {
-		tb.Fatalf("Record(%s, %d, %s): %v", id, bit, o, err)
+	ctx, now := context.Background(), e.clock.Now()
+	r := e.svc.Store.Recorder(id)
+	defer r.Close()
+	r.Add(bit, o)
+	n, err := r.Flush(ctx, now)
+	if err == nil {
+		err = r.Finish(ctx, now)
 	}
-	return ok
+	if err != nil {
+		tb.Fatalf("record %s for %d of %s: %v", o, bit, id, err)
+	}
+	return n == 1
 }
 
 // MustDigestCount returns how many digests newsletter nl has.

@@ -24,13 +24,6 @@ const (
 // so recording a sent message, nearly every outcome, is one plain SETBIT.
 // A digest has every outcome in once BITCOUNT(done) reaches its total.
 
-// luaCount counts outcome ARGV[3] for the recipient at bit ARGV[2] once;
-// the script returns 0 for a repeat.
-const luaCount = `
-if redis.call('SETBIT', KEYS[2], ARGV[2], 1) == 1 then return 0 end
-if ARGV[3] ~= 'sent' then redis.call('HINCRBY', KEYS[1], ARGV[3], 1) end
-`
-
 // luaAllIn is true when digest KEYS[1] has every outcome in (bitmap KEYS[2]).
 const luaAllIn = `
 local function all_in()
@@ -38,51 +31,34 @@ local function all_in()
 end
 `
 
-// luaFinish makes a sending digest whose every outcome is in sent,
-// finished at ARGV[1].
-const luaFinish = luaAllIn + `
-if redis.call('HGET', KEYS[1], 'status') == 'sending' and all_in() then
-  redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[1])
-end
-`
-
-// recordScript records one outcome and, when it is the last, finishes the
-// digest. It returns 1 when the outcome was new.
-//
-// KEYS: digest hash, done bitmap. ARGV: now ms, bit, outcome.
-var recordScript = redis.NewScript(luaCount + luaFinish + "return 1")
-
 // countAllScript records many outcomes without looking at the others; a
 // batch run finishes the digest once, at its end (see Recorder.Finish).
-// Like luaCount, it counts each recipient once (sent ones by their bit
-// alone). It returns how many outcomes were new.
+// It counts each recipient once, sent ones by their bit alone, and returns
+// how many outcomes were new.
 //
 // KEYS: digest hash, done bitmap. ARGV: bit, outcome, bit, outcome...
 var countAllScript = redis.NewScript(`
 local new, counts = 0, {}
 for i = 1, #ARGV, 2 do
   if redis.call('SETBIT', KEYS[2], ARGV[i], 1) == 0 then
-    counts[ARGV[i+1]] = (counts[ARGV[i+1]] or 0) + 1
     new = new + 1
+    if ARGV[i+1] ~= 'sent' then counts[ARGV[i+1]] = (counts[ARGV[i+1]] or 0) + 1 end
   end
 end
-for o, n in pairs(counts) do
-  if o ~= 'sent' then redis.call('HINCRBY', KEYS[1], o, n) end
-end
+for o, n in pairs(counts) do redis.call('HINCRBY', KEYS[1], o, n) end
 return new
 `)
 
-// finishScript finishes a digest whose every outcome is in.
+// finishScript makes a sending digest whose every outcome is in sent,
+// finished at ARGV[1].
 //
 // KEYS: digest hash, done bitmap. ARGV: now ms.
-var finishScript = redis.NewScript(luaFinish + "return 0")
-
-// Record notes the outcome for the recipient at bit, finishing the digest
-// when it is the last, and reports whether it was new.
-func (s *Store) Record(ctx context.Context, id string, bit int64, o Outcome, now time.Time) (bool, error) {
-	n, err := recordScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, now.UnixMilli(), bit, string(o)).Int()
-	return n == 1, err
-}
+var finishScript = redis.NewScript(luaAllIn + `
+if redis.call('HGET', KEYS[1], 'status') == 'sending' and all_in() then
+  redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[1])
+end
+return 0
+`)
 
 // Recorder records the outcomes of one batch run of digest id. It holds
 // the outcomes added to it until Flush records them all in one call, over

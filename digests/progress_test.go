@@ -213,19 +213,3 @@ func TestUnknownDigest(t *testing.T) {
 		t.Fatalf("Cancel of an unknown digest left %d digest hashes", n)
 	}
 }
-
-// BenchmarkRecord measures recording one outcome in Redis.
-func BenchmarkRecord(b *testing.B) {
-	e := MustEnv(b)
-	d, _ := MustQueued(b, e, 1)
-	mustStartSending(b, e, d.ID, digests.StatusQueued)
-	ctx, now := context.Background(), e.clock.Now()
-	b.ReportAllocs()
-	bit := int64(0)
-	for b.Loop() {
-		bit++
-		if _, err := e.svc.Store.Record(ctx, d.ID, bit, digests.Sent, now); err != nil {
-			b.Fatalf("Record: %v", err)
-		}
-	}
-}
