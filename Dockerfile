@@ -1,5 +1,6 @@
 # Multi-stage build: a static binary in a minimal image, run as non-root.
-FROM golang:1.26 AS build
+# The builder's Go is the version of go.mod's go line (1.26.8).
+FROM golang:1.26.8 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -1,5 +1,8 @@
-// Package newsletter holds what every part of the service shares: the coded
-// error that domain packages return and the api package turns into a status.
+// Package newsletter is the domain every part of the service shares: a
+// Newsletter and its rules, the statuses of a subscription, audiences, the
+// coded errors that domain packages return and the api package turns into a
+// status, and the small interfaces that the edges implement. It imports
+// nothing of this module.
 package newsletter
 
 import (
@@ -25,7 +28,28 @@ const (
 	EINVALIDARTICLE    = "invalid_article"
 	ENOARTICLES        = "no_articles"
 	EINVALIDDIGEST     = "invalid_digest"
+	EBADCSV            = "invalid_csv" // an import whose CSV cannot be read
+
+	// Codes of the HTTP edge: a request the api package refuses before any
+	// domain code sees it.
+	EBADREQUEST       = "bad_request"
+	EBODYTOOLARGE     = "body_too_large"
+	EUNSUPPORTEDMEDIA = "unsupported_media_type"
+	EUNAUTHORIZED     = "unauthorized"
+	EFORBIDDEN        = "forbidden"
+	EMETHODNOTALLOWED = "method_not_allowed"
+	ETIMEOUT          = "timeout"
 )
+
+// Codes lists every error code above, for the edges that must map each one
+// (the api package's status table is checked against it).
+var Codes = []string{
+	EINVALID, ENOTFOUND, ECONFLICT, ERATELIMITED, EINTERNAL,
+	EINVALIDEMAIL, EUNKNOWNNEWSLETTER, EINVALIDID, EINVALIDTOKEN, EEXPIREDTOKEN,
+	EINVALIDNEWSLETTER, EINVALIDARTICLE, ENOARTICLES, EINVALIDDIGEST, EBADCSV,
+	EBADREQUEST, EBODYTOOLARGE, EUNSUPPORTEDMEDIA, EUNAUTHORIZED, EFORBIDDEN,
+	EMETHODNOTALLOWED, ETIMEOUT,
+}
 
 // Error is an error with a machine-readable code and a sentence fit to show
 // to the person who made the request.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"newsletter/subscribers"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func withEditorPages(cfg *api.Config, rdb *redis.Client) {
 		panic(err)
 	}
 	cfg.Articles = articles.NewStore(rdb)
-	cfg.Digests = &digests.Service{Store: digests.NewStore(rdb), Articles: cfg.Articles, Subscribers: cfg.Store,
+	cfg.Digests = &digests.Service{Store: digests.NewStore(rdb), Articles: cfg.Articles, Readers: cfg.Subscribers.Store, NormalizeAddress: subscribers.NormalizeAddress,
 		Dispatcher: enq, Now: time.Now}
 	cfg.BaseURL = "http://news.example.test"
 	cfg.SessionKey = sessionKey

@@ -10,13 +10,12 @@ import (
 
 	"newsletter"
 	"newsletter/digests"
-	"newsletter/subscribers"
 )
 
 // newsletterPage is what the page of one newsletter shows.
 type newsletterPage struct {
-	Newsletter *subscribers.Newsletter
-	Counts     subscribers.Counts
+	Newsletter *newsletter.Newsletter
+	Counts     newsletter.Counts
 	Feeds      string            // one per line, for the settings form
 	Next       *digests.Digest   // the next digest as it would be made now; nil when there is nothing new
 	Sending    []*digests.Digest // digests under way
@@ -40,13 +39,13 @@ func (s *Server) handleAdminIndex(c *gin.Context) {
 }
 
 func (s *Server) newslettersWithCounts(c *gin.Context) ([]newsletterWithCounts, error) {
-	all, err := s.cfg.Store.Newsletters(c)
+	all, err := s.cfg.Newsletters.Newsletters(c)
 	if err != nil {
 		return nil, err
 	}
 	list := make([]newsletterWithCounts, 0, len(all))
 	for _, n := range all {
-		counts, err := s.cfg.Store.Counts(c, n.ID)
+		counts, err := s.cfg.Newsletters.Counts(c, n.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -59,17 +58,17 @@ func (s *Server) newslettersWithCounts(c *gin.Context) ([]newsletterWithCounts, 
 // conflict, as this form only creates.
 func (s *Server) handleAdminCreateNewsletter(c *gin.Context) {
 	id := strings.TrimSpace(c.PostForm("id"))
-	err := subscribers.ValidateNewsletterID(id)
-	var old *subscribers.Newsletter
+	err := newsletter.ValidateID(id)
+	var old *newsletter.Newsletter
 	if err == nil {
-		old, err = s.cfg.Store.Newsletter(c, id)
+		old, err = s.cfg.Newsletters.Newsletter(c, id)
 	}
 	if err == nil && old != nil {
 		err = newsletter.FieldError(newsletter.ECONFLICT, "id", "A newsletter with this id exists already.")
 	}
 	if err == nil {
 		now := time.Now().UTC().Truncate(time.Second)
-		err = s.saveNewsletter(c, &subscribers.Newsletter{ID: id, Name: c.PostForm("name"),
+		err = s.saveNewsletter(c, &newsletter.Newsletter{ID: id, Name: c.PostForm("name"),
 			Description: c.PostForm("description"), From: c.PostForm("from"), CreatedAt: now})
 	}
 	if err != nil {
@@ -97,7 +96,7 @@ func (s *Server) handleAdminUpdateNewsletter(c *gin.Context) {
 }
 
 // fillSettings copies the settings form into n.
-func fillSettings(c *gin.Context, n *subscribers.Newsletter) error {
+func fillSettings(c *gin.Context, n *newsletter.Newsletter) error {
 	n.Name, n.Description, n.From = c.PostForm("name"), c.PostForm("description"), c.PostForm("from")
 	n.Schedule, n.Timezone, n.MaxLateness = c.PostForm("schedule"), c.PostForm("timezone"), c.PostForm("max_lateness")
 	n.Feeds = strings.Fields(c.PostForm("feeds"))
@@ -113,18 +112,18 @@ func fillSettings(c *gin.Context, n *subscribers.Newsletter) error {
 }
 
 // saveNewsletter normalizes, validates and stores n.
-func (s *Server) saveNewsletter(c *gin.Context, n *subscribers.Newsletter) error {
+func (s *Server) saveNewsletter(c *gin.Context, n *newsletter.Newsletter) error {
 	n.UpdatedAt = time.Now().UTC().Truncate(time.Second)
 	n.Normalize()
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	_, err := s.cfg.Store.PutNewsletter(c, n)
+	_, err := s.cfg.Newsletters.PutNewsletter(c, n)
 	return err
 }
 
-func (s *Server) loadNewsletter(c *gin.Context, id string) (*subscribers.Newsletter, error) {
-	n, err := s.cfg.Store.Newsletter(c, id)
+func (s *Server) loadNewsletter(c *gin.Context, id string) (*newsletter.Newsletter, error) {
+	n, err := s.cfg.Newsletters.Newsletter(c, id)
 	if err == nil && n == nil {
 		err = errNoNewsletter
 	}
@@ -150,7 +149,7 @@ func (s *Server) newsletterPage(c *gin.Context, id string) (*newsletterPage, err
 	}
 	p := &newsletterPage{Newsletter: n, Feeds: strings.Join(n.Feeds, "\n"), Key: randomValue(),
 		Now: time.Now().UTC().Format(datetimeLocal)}
-	if p.Counts, err = s.cfg.Store.Counts(c, id); err != nil {
+	if p.Counts, err = s.cfg.Newsletters.Counts(c, id); err != nil {
 		return nil, err
 	}
 	if p.Next, _, err = s.cfg.Digests.Preview(c, id); newsletter.ErrorCode(err) == newsletter.ENOARTICLES {
@@ -159,7 +158,7 @@ func (s *Server) newsletterPage(c *gin.Context, id string) (*newsletterPage, err
 	if err != nil {
 		return nil, err
 	}
-	p.Sending, err = s.cfg.Digests.Store.Unfinished(c, id)
+	p.Sending, err = s.cfg.Digests.Unfinished(c, id)
 	return p, err
 }
 

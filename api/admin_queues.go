@@ -52,7 +52,7 @@ func (s *Server) sameOrigin(c *gin.Context) {
 	}
 }
 
-var errOtherSite = newsletter.Errorf("forbidden", "Requests from other sites are refused.")
+var errOtherSite = newsletter.Errorf(newsletter.EFORBIDDEN, "Requests from other sites are refused.")
 
 // queueUIPolicy returns the content policy of the queue monitor: it
 // renders the monitor's index once to hash its inline scripts.

@@ -71,7 +71,7 @@ func toArticles(in []articleJSON) ([]articles.Article, error) {
 }
 
 func (s *Server) newsletterIDs(c *gin.Context) ([]string, error) {
-	all, err := s.cfg.Store.Newsletters(c)
+	all, err := s.cfg.Newsletters.Newsletters(c)
 	if err != nil {
 		return nil, err
 	}

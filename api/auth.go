@@ -10,7 +10,7 @@ import (
 	"newsletter"
 )
 
-var errUnauthorized = newsletter.Errorf(eUnauthorized, "A valid editor token is required.")
+var errUnauthorized = newsletter.Errorf(newsletter.EUNAUTHORIZED, "A valid editor token is required.")
 
 // requireEditor lets through requests that carry one of the editor tokens.
 // Tokens are compared in constant time, and never logged. A request with a
@@ -34,7 +34,7 @@ func (s *Server) requireEditor(c *gin.Context) {
 		}
 	}
 	c.Header("WWW-Authenticate", `Bearer realm="newsletter"`)
-	c.AbortWithStatusJSON(statusOf[eUnauthorized], errorBody{Error: errUnauthorized})
+	c.AbortWithStatusJSON(statusOf[newsletter.EUNAUTHORIZED], errorBody{Error: errUnauthorized})
 }
 
 // validToken compares digests, so neither the content nor the length of a

@@ -163,15 +163,15 @@ func wantClientError(t *testing.T, err error, kind uint8, body []byte) {
 		t.Fatalf("error %v is not coded", err)
 	}
 	switch e.Code {
-	case eBadRequest, eBodyTooLarge:
-	case eUnsupportedMedia:
+	case newsletter.EBADREQUEST, newsletter.EBODYTOOLARGE:
+	case newsletter.EUNSUPPORTEDMEDIA:
 		if kind != kindOther {
 			t.Fatalf("%s answered unsupported_media_type", kindContentType[kind])
 		}
 	default:
 		t.Fatalf("error code %q (%v) for body %q", e.Code, err, body)
 	}
-	if e.Code == eBodyTooLarge && len(body) <= maxSubscribeBody {
+	if e.Code == newsletter.EBODYTOOLARGE && len(body) <= maxSubscribeBody {
 		t.Fatalf("a %d-byte body is too large", len(body))
 	}
 }

@@ -88,7 +88,7 @@ func (s *Server) handleWebView(c *gin.Context) {
 	}
 	var body *digests.Body
 	if err == nil {
-		body, err = s.cfg.Digests.Store.Body(c, id)
+		body, err = s.cfg.Digests.Body(c, id)
 	}
 	if err == nil && body == nil {
 		err = newsletter.Errorf(newsletter.ENOTFOUND, "This digest is not ready yet.")

@@ -7,16 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
-	"newsletter/subscribers"
-)
-
-// Codes that only the HTTP layer produces.
-const (
-	eBadRequest       = "bad_request"
-	eBodyTooLarge     = "body_too_large"
-	eUnsupportedMedia = "unsupported_media_type"
-	eUnauthorized     = "unauthorized"
-	eMethodNotAllowed = "method_not_allowed"
 )
 
 // statusOf maps every error code to its HTTP status, in one place.
@@ -30,17 +20,19 @@ var statusOf = map[string]int{
 	newsletter.EINVALIDDIGEST:     http.StatusUnprocessableEntity,
 	newsletter.ENOARTICLES:        http.StatusUnprocessableEntity,
 	newsletter.EINVALIDTOKEN:      http.StatusBadRequest,
-	subscribers.EBADCSV:           http.StatusBadRequest,
+	newsletter.EBADCSV:            http.StatusBadRequest,
 	newsletter.EEXPIREDTOKEN:      http.StatusGone,
 	newsletter.ENOTFOUND:          http.StatusNotFound,
 	newsletter.ECONFLICT:          http.StatusConflict,
 	newsletter.ERATELIMITED:       http.StatusTooManyRequests,
 	newsletter.EINTERNAL:          http.StatusInternalServerError,
-	eBadRequest:                   http.StatusBadRequest,
-	eBodyTooLarge:                 http.StatusRequestEntityTooLarge,
-	eUnsupportedMedia:             http.StatusUnsupportedMediaType,
-	eUnauthorized:                 http.StatusUnauthorized,
-	eMethodNotAllowed:             http.StatusMethodNotAllowed,
+	newsletter.EBADREQUEST:        http.StatusBadRequest,
+	newsletter.EBODYTOOLARGE:      http.StatusRequestEntityTooLarge,
+	newsletter.EUNSUPPORTEDMEDIA:  http.StatusUnsupportedMediaType,
+	newsletter.EUNAUTHORIZED:      http.StatusUnauthorized,
+	newsletter.EFORBIDDEN:         http.StatusForbidden,
+	newsletter.EMETHODNOTALLOWED:  http.StatusMethodNotAllowed,
+	newsletter.ETIMEOUT:           http.StatusServiceUnavailable,
 }
 
 var errInternal = &newsletter.Error{Code: newsletter.EINTERNAL, Message: "Internal error."}
@@ -95,5 +87,5 @@ func (s *Server) handleNotFound(c *gin.Context) {
 }
 
 func (s *Server) handleMethodNotAllowed(c *gin.Context) {
-	s.fail(c, newsletter.Errorf(eMethodNotAllowed, "This method is not allowed here."))
+	s.fail(c, newsletter.Errorf(newsletter.EMETHODNOTALLOWED, "This method is not allowed here."))
 }

@@ -16,7 +16,7 @@ func (s *Server) handleHealthz(c *gin.Context) {
 func (s *Server) handleReadyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c, time.Second)
 	defer cancel()
-	if err := s.cfg.Store.Ping(ctx); err != nil {
+	if err := s.cfg.Subscribers.Ping(ctx); err != nil {
 		s.logger(c).Warn("Redis does not answer", "error", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
 		return

@@ -45,7 +45,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("templates.Load: %v", err)
 	}
-	srv := httptest.NewServer(api.New(api.Config{Subscribers: svc, Store: store, Templates: tpl,
+	srv := httptest.NewServer(api.New(api.Config{Subscribers: svc, Newsletters: svc, Templates: tpl,
 		APITokens: []string{editorToken}, ConfirmTTL: 168 * time.Hour, Logger: logger}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, rdb: rdb, srv: srv, svc: svc}

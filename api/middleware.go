@@ -69,7 +69,4 @@ func setSecurityHeaders(h http.Header) {
 
 // timeoutBody is the answer to a request that took longer than the
 // request timeout.
-var timeoutBody = mustJSON(errorBody{Error: newsletter.Errorf(eTimeout, "The server took too long to answer. Please try again.")})
-
-// eTimeout is the code of the timeout answer.
-const eTimeout = "timeout"
+var timeoutBody = mustJSON(errorBody{Error: newsletter.Errorf(newsletter.ETIMEOUT, "The server took too long to answer. Please try again.")})

@@ -3,11 +3,10 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"newsletter"
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"newsletter/subscribers"
 )
 
 const maxEditorBody = 64 << 10
@@ -26,13 +25,13 @@ type newsletterJSON struct {
 
 // newsletterWithCounts is a newsletter as the editor list shows it.
 type newsletterWithCounts struct {
-	*subscribers.Newsletter
-	Subscribers subscribers.Counts `json:"subscribers"`
+	*newsletter.Newsletter
+	Subscribers newsletter.Counts `json:"subscribers"`
 }
 
 func (s *Server) handlePutNewsletter(c *gin.Context) {
 	id := pathParam(c, "id")
-	if err := subscribers.ValidateNewsletterID(id); err != nil {
+	if err := newsletter.ValidateID(id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -42,7 +41,7 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 		return
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	n := &subscribers.Newsletter{ID: id, Name: body.Name, Description: body.Description, From: body.From,
+	n := &newsletter.Newsletter{ID: id, Name: body.Name, Description: body.Description, From: body.From,
 		MaxArticles: body.MaxArticles, Schedule: body.Schedule, Timezone: body.Timezone,
 		MaxLateness: body.MaxLateness, Feeds: body.Feeds, CreatedAt: now, UpdatedAt: now}
 	n.Normalize()
@@ -50,7 +49,7 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	created, err := s.cfg.Store.PutNewsletter(c, n)
+	created, err := s.cfg.Newsletters.PutNewsletter(c, n)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -59,14 +58,14 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 }
 
 func (s *Server) handleListNewsletters(c *gin.Context) {
-	all, err := s.cfg.Store.Newsletters(c)
+	all, err := s.cfg.Newsletters.Newsletters(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	list := make([]newsletterWithCounts, 0, len(all))
 	for _, n := range all {
-		counts, err := s.cfg.Store.Counts(c, n.ID)
+		counts, err := s.cfg.Newsletters.Counts(c, n.ID)
 		if err != nil {
 			s.fail(c, err)
 			return

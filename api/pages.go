@@ -84,7 +84,7 @@ func (s *Server) errorPage(c *gin.Context, status int, e *newsletter.Error) {
 
 // choices lists every newsletter, checking those in checked (or the only one).
 func (s *Server) choices(c *gin.Context, checked []string) []choice {
-	all, err := s.cfg.Store.Newsletters(c)
+	all, err := s.cfg.Newsletters.Newsletters(c)
 	if err != nil {
 		s.logger(c).Error("Unable to list newsletters", "error", err)
 		return nil
@@ -105,7 +105,7 @@ func (s *Server) handleDemo(c *gin.Context) {
 func (s *Server) newsletterChoices(c *gin.Context, ids []string) []choice {
 	var list []choice
 	for _, id := range ids {
-		n, err := s.cfg.Store.Newsletter(c, id)
+		n, err := s.cfg.Newsletters.Newsletter(c, id)
 		if err == nil && n != nil {
 			list = append(list, choice{ID: n.ID, Name: n.Name})
 		}

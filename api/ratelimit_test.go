@@ -39,7 +39,7 @@ func newEnvWith(t *testing.T, logs io.Writer, edit func(cfg *api.Config, rdb *re
 	if err != nil {
 		t.Fatalf("templates.Load: %v", err)
 	}
-	cfg := api.Config{Subscribers: svc, Store: store, Templates: tpl,
+	cfg := api.Config{Subscribers: svc, Newsletters: svc, Templates: tpl,
 		APITokens: []string{editorToken}, ConfirmTTL: 168 * time.Hour, Logger: logger}
 	edit(&cfg, rdb)
 	s := api.New(cfg)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"newsletter"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,7 +24,7 @@ import (
 // Config is what the HTTP server needs.
 type Config struct {
 	Subscribers *subscribers.Service
-	Store       *subscribers.Store
+	Newsletters newsletter.NewsletterService
 	Articles    *articles.Store
 	Digests     *digests.Service
 	BaseURL     string // public URL of the service, for links in pages

@@ -46,7 +46,7 @@ func (s *Server) handleExportSubscriber(c *gin.Context) {
 // handleImportSubscribers imports a CSV list: text/csv with a header row.
 func (s *Server) handleImportSubscribers(c *gin.Context) {
 	if c.ContentType() != "text/csv" {
-		s.fail(c, newsletter.Errorf(eUnsupportedMedia, "Send the list as text/csv with a header row."))
+		s.fail(c, newsletter.Errorf(newsletter.EUNSUPPORTEDMEDIA, "Send the list as text/csv with a header row."))
 		return
 	}
 	if c.Request.ContentLength > maxImportBody {
@@ -55,7 +55,7 @@ func (s *Server) handleImportSubscribers(c *gin.Context) {
 	}
 	confirmed, err := strconv.ParseBool(c.DefaultQuery("confirmed", "false"))
 	if err != nil {
-		s.fail(c, &newsletter.Error{Code: eBadRequest, Field: "confirmed", Message: "confirmed is true or false."})
+		s.fail(c, &newsletter.Error{Code: newsletter.EBADREQUEST, Field: "confirmed", Message: "confirmed is true or false."})
 		return
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxImportBody)

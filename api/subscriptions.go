@@ -111,9 +111,9 @@ func decodeSignupForm(c *gin.Context) (subscribers.SignupRequest, error) {
 }
 
 var (
-	errBodyTooLarge     = newsletter.Errorf(eBodyTooLarge, "The request body is too large.")
-	errUnsupportedMedia = newsletter.Errorf(eUnsupportedMedia, "Send JSON (application/json) or a form (application/x-www-form-urlencoded).")
-	errMalformed        = newsletter.Errorf(eBadRequest, "The request body is not valid JSON of the expected shape.")
+	errBodyTooLarge     = newsletter.Errorf(newsletter.EBODYTOOLARGE, "The request body is too large.")
+	errUnsupportedMedia = newsletter.Errorf(newsletter.EUNSUPPORTEDMEDIA, "Send JSON (application/json) or a form (application/x-www-form-urlencoded).")
+	errMalformed        = newsletter.Errorf(newsletter.EBADREQUEST, "The request body is not valid JSON of the expected shape.")
 )
 
 // jsonError says what was wrong with a JSON body, naming the field when a
@@ -125,7 +125,7 @@ func jsonError(err error) error {
 	case errors.As(err, &tooLarge):
 		return errBodyTooLarge
 	case errors.As(err, &typeErr):
-		return &newsletter.Error{Code: eBadRequest, Field: typeErr.Field,
+		return &newsletter.Error{Code: newsletter.EBADREQUEST, Field: typeErr.Field,
 			Message: "The field " + typeErr.Field + " must be a " + jsonKind(typeErr.Type.Kind().String()) + "."}
 	}
 	return errMalformed
@@ -146,7 +146,7 @@ func formError(err error) error {
 	if errors.As(err, &tooLarge) {
 		return errBodyTooLarge
 	}
-	return newsletter.Errorf(eBadRequest, "The form could not be read.")
+	return newsletter.Errorf(newsletter.EBADREQUEST, "The form could not be read.")
 }
 
 func mustJSON(v any) []byte {

@@ -86,7 +86,7 @@ func queryInt(c *gin.Context, name string, def, lo, hi int, msg string) (int, er
 	}
 	v, err := strconv.Atoi(raw)
 	if err != nil || v < lo || v > hi {
-		return 0, newsletter.FieldError(eBadRequest, name, msg)
+		return 0, newsletter.FieldError(newsletter.EBADREQUEST, name, msg)
 	}
 	return v, nil
 }

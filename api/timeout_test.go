@@ -33,7 +33,7 @@ func mustSilentRedis(t *testing.T) *redis.Client {
 func TestRequestTimeout(t *testing.T) {
 	logs := &syncBuffer{}
 	e, _ := newEnvWith(t, logs, func(cfg *api.Config, _ *redis.Client) {
-		cfg.Store = subscribers.NewStore(mustSilentRedis(t))
+		cfg.Newsletters = subscribers.NewStore(mustSilentRedis(t))
 		cfg.RequestTimeout = 300 * time.Millisecond
 	})
 	start := time.Now()

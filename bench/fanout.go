@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"newsletter"
 	"newsletter/subscribers"
 )
 
@@ -76,7 +77,7 @@ func (e *env) seed(ctx context.Context, n int, m *seedMeasure) error {
 		return err
 	}
 	m.SeedSeconds = time.Since(start).Seconds()
-	audience := subscribers.KeyAudience(benchNewsletter, subscribers.StatusConfirmed)
+	audience := subscribers.KeyAudience(benchNewsletter, newsletter.StatusConfirmed)
 	// An import leaves a consent record of its own: count it in.
 	if m.BytesPerSub, m.SampledPerSub, err = e.memoryPerSub(ctx, before, audience, n, imported); err != nil || imported || !e.opt.consent {
 		return err

@@ -141,7 +141,7 @@ func buildService(ctx context.Context, given, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/newsletter")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/newsletter (run from the module root): %w", err)
+		return "", fmt.Errorf("go build ./cmd/newsletter (run from the repository root): %w", err)
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"newsletter"
 	"newsletter/subscribers"
 )
 
@@ -42,8 +43,8 @@ func subscriberEmail(id int) string { return "sub-" + strconv.Itoa(id) + "@bench
 //	nl:subscriber:next                    n
 func seedSubscribers(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
-	status := string(subscribers.StatusConfirmed) + "|" + ts + "|" + ts + "|0"
-	audience := subscribers.KeyAudience(nl, subscribers.StatusConfirmed)
+	status := string(newsletter.StatusConfirmed) + "|" + ts + "|" + ts + "|0"
+	audience := subscribers.KeyAudience(nl, newsletter.StatusConfirmed)
 	for start := 1; start <= n; start += seedChunk {
 		stop := min(start+seedChunk-1, n)
 		index := make([]any, 0, 2*(stop-start+1))
@@ -96,8 +97,8 @@ func seedConsent(ctx context.Context, rdb *redis.Client, nl string, n int, now t
 // as Import wants, and leaves one "import" consent record per subscriber.
 func seedImport(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
 	store := subscribers.NewStore(rdb)
-	if _, err := store.PutNewsletter(ctx, &subscribers.Newsletter{ID: nl, Name: "Bench Daily",
-		MaxArticles: subscribers.DefaultMaxArticles, CreatedAt: now, UpdatedAt: now}); err != nil {
+	if _, err := store.PutNewsletter(ctx, &newsletter.Newsletter{ID: nl, Name: "Bench Daily",
+		MaxArticles: newsletter.DefaultMaxArticles, CreatedAt: now, UpdatedAt: now}); err != nil {
 		return err
 	}
 	svc := subscribers.NewService(store, nil, slog.New(slog.DiscardHandler))

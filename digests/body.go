@@ -10,8 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/vanng822/go-premailer/premailer"
 
+	"newsletter"
 	"newsletter/articles"
-	"newsletter/subscribers"
 	"newsletter/templates"
 )
 
@@ -32,7 +32,7 @@ type Body struct {
 
 // view is what the digest templates see.
 type view struct {
-	Newsletter     *subscribers.Newsletter
+	Newsletter     *newsletter.Newsletter
 	Subject        string
 	Intro          string
 	Articles       []articles.Article
@@ -44,7 +44,7 @@ type view struct {
 
 // Render renders digest d of newsletter n into a shared body, with the CSS
 // inlined into the HTML for mail clients that drop style sheets.
-func Render(tpl *templates.Set, d *Digest, n *subscribers.Newsletter, baseURL string) (*Body, error) {
+func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string) (*Body, error) {
 	v := view{Newsletter: n, Subject: d.Subject, Intro: d.Intro, Articles: d.Articles,
 		Date: d.CreatedAt.In(location(n)).Format("January 2, 2006"), WebURL: baseURL + "/digests/" + d.ID,
 		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe}

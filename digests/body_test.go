@@ -3,6 +3,7 @@ package digests_test
 import (
 	"context"
 	"fmt"
+	"newsletter"
 	"strings"
 	"testing"
 
@@ -11,7 +12,6 @@ import (
 
 	"newsletter/articles"
 	"newsletter/digests"
-	"newsletter/subscribers"
 	"newsletter/templates"
 )
 
@@ -24,7 +24,7 @@ const (
 
 // MustDigest returns a digest of newsletter daily, made at t0, whose first
 // article has a script for a title and whose n-1 others are ordinary.
-func MustDigest(tb testing.TB, n int) (*digests.Digest, *subscribers.Newsletter) {
+func MustDigest(tb testing.TB, n int) (*digests.Digest, *newsletter.Newsletter) {
 	tb.Helper()
 	list := []articles.Article{{URL: scriptURL, Title: scriptTitle, Summary: "Salt & pepper", Section: "World", Author: "Ann Lee"}}
 	for i := 1; i < n; i++ {
@@ -32,7 +32,7 @@ func MustDigest(tb testing.TB, n int) (*digests.Digest, *subscribers.Newsletter)
 			Title: fmt.Sprintf("Story number %d of the day", i), Section: "Politics", Author: "Desk",
 			Summary: strings.Repeat("A sentence of the summary that says what happened. ", 8)})
 	}
-	nl := &subscribers.Newsletter{ID: "daily", Name: "Daily Brief", Timezone: "Europe/Kyiv", MaxArticles: 10}
+	nl := &newsletter.Newsletter{ID: "daily", Name: "Daily Brief", Timezone: "Europe/Kyiv", MaxArticles: 10}
 	return &digests.Digest{ID: "0123456789abcdef01234567", Newsletter: "daily", Status: digests.StatusQueued,
 		Subject: "Daily Brief — March 15, 2026", Intro: "Good morning.", Articles: list, CreatedAt: t0}, nl
 }

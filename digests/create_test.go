@@ -35,8 +35,8 @@ func TestCreateSelectsNewestArticlesSinceLastDay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := MustEnv(t)
-			e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily", MaxArticles: 2})
-			e.MustNewsletter(t, subscribers.Newsletter{ID: "other", Name: "Other"})
+			e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily", MaxArticles: 2})
+			e.MustNewsletter(t, newsletter.Newsletter{ID: "other", Name: "Other"})
 			e.MustArticles(t, "daily", -23*h, -25*h, -1*h, h, -2*h) // one too old, one not yet out
 			e.MustArticles(t, "other", -30*time.Minute)
 			d := e.MustCreate(t, "daily", digests.Request{MaxArticles: tt.max})
@@ -66,7 +66,7 @@ func TestCreateMovesCutoffOnlyForRealDigests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := MustEnv(t)
-			e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+			e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 			e.MustArticles(t, "daily", -time.Hour)
 			first := e.MustCreate(t, "daily", digests.Request{TestRecipients: tt.test})
 			if !first.Cutoff.Equal(t0) {
@@ -84,7 +84,7 @@ func TestCreateMovesCutoffOnlyForRealDigests(t *testing.T) {
 
 func TestCreateNextDigestHasOnlyNewArticles(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(t, "daily", -2*time.Hour, -time.Hour)
 	e.MustCreate(t, "daily", digests.Request{})
 	e.clock.Set(t0.Add(time.Hour))
@@ -117,7 +117,7 @@ func TestCreateErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := MustEnv(t)
-			e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+			e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 			e.MustArticles(t, "daily", -time.Hour)
 			d, created, err := e.svc.Create(context.Background(), tt.nl, tt.req)
 			wantCode(t, err, tt.code, tt.field)
@@ -133,7 +133,7 @@ func TestCreateErrors(t *testing.T) {
 
 func TestCreateNoArticles(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(t, "daily", -25*time.Hour, time.Minute) // too old, not yet out
 	_, _, err := e.svc.Create(context.Background(), "daily", digests.Request{})
 	wantCode(t, err, newsletter.ENOARTICLES, "")
@@ -144,8 +144,8 @@ func TestCreateNoArticles(t *testing.T) {
 
 func TestCreateFreezesAudience(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "weekly", Name: "Weekly"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "weekly", Name: "Weekly"})
 	e.MustArticles(t, "daily", -time.Hour)
 	before := e.MustConfirmed(t, "daily", addrs("early", 3)...)
 	e.MustConfirmed(t, "weekly", "elsewhere@example.org")
@@ -177,7 +177,7 @@ func TestCreateFreezesAudience(t *testing.T) {
 
 func TestCreateTestDigestGoesToTestRecipientsOnly(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(t, "daily", -time.Hour)
 	e.MustConfirmed(t, "daily", addrs("reader", 2)...)
 	d := e.MustCreate(t, "daily", digests.Request{TestRecipients: []string{" Editor@Example.ORG "}})
@@ -192,7 +192,7 @@ func TestCreateTestDigestGoesToTestRecipientsOnly(t *testing.T) {
 
 func TestCreateDispatchesEachDigestOnce(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	var want []string
 	for i := range 3 {
 		e.clock.Set(t0.Add(time.Duration(i) * time.Hour))
@@ -218,7 +218,7 @@ func TestCreateSubject(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := MustEnv(t)
-			e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily Brief", Timezone: tt.timezone})
+			e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily Brief", Timezone: tt.timezone})
 			e.MustArticles(t, "daily", -time.Hour)
 			d := e.MustCreate(t, "daily", digests.Request{Subject: tt.subject})
 			if d.Subject != tt.want {
@@ -233,7 +233,7 @@ func TestCreateSubject(t *testing.T) {
 
 func TestPreviewStoresNothing(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily", MaxArticles: 1})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily", MaxArticles: 1})
 	e.MustArticles(t, "daily", -2*time.Hour, -time.Hour)
 	d, n, err := e.svc.Preview(context.Background(), "daily")
 	if err != nil {

@@ -130,13 +130,13 @@ func MustEnv(tb testing.TB) *env {
 	if e.subs.Sealer, err = subscribers.NewSealer([]string{"a-test-secret-of-enough-length"}); err != nil {
 		tb.Fatal(err)
 	}
-	e.svc = &digests.Service{Store: digests.NewStore(rdb), Articles: e.arts, Subscribers: subStore,
+	e.svc = &digests.Service{Store: digests.NewStore(rdb), Articles: e.arts, Readers: subStore, NormalizeAddress: subscribers.NormalizeAddress,
 		Dispatcher: e.disp, Now: e.clock.Now}
 	return e
 }
 
 // MustNewsletter stores newsletter n, normalized and valid.
-func (e *env) MustNewsletter(tb testing.TB, n subscribers.Newsletter) *subscribers.Newsletter {
+func (e *env) MustNewsletter(tb testing.TB, n newsletter.Newsletter) *newsletter.Newsletter {
 	tb.Helper()
 	n.Normalize()
 	if err := n.Validate(); err != nil {

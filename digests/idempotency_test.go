@@ -3,6 +3,7 @@ package digests_test
 import (
 	"context"
 	"errors"
+	"newsletter"
 	"sync"
 	"testing"
 	"time"
@@ -10,13 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"newsletter/digests"
-	"newsletter/subscribers"
 )
 
 func TestCreateIdempotencyKey(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "weekly", Name: "Weekly"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "weekly", Name: "Weekly"})
 	e.MustArticles(t, "daily", -time.Hour)
 	e.MustArticles(t, "weekly", -time.Hour)
 	ctx := context.Background()
@@ -84,7 +84,7 @@ func concurrentCreates(tb testing.TB, e *env, nl string, req digests.Request) {
 // clock is read when drafting starts.
 func TestCreateSameKeyWhileDrafting(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(t, "daily", -time.Hour)
 	req := digests.Request{IdempotencyKey: "issue-42"}
 	var first *digests.Digest
@@ -113,7 +113,7 @@ func TestCreateDispatchFailureLosesNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := MustEnv(t)
-			e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+			e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 			e.MustArticles(t, "daily", -time.Hour)
 			if tt.before {
 				e.MustCreate(t, "daily", digests.Request{})

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"newsletter"
 	"newsletter/mailer"
-	"newsletter/subscribers"
 )
 
 // Envelope holds what every message of one digest shares besides the body.
@@ -15,12 +15,12 @@ type Envelope struct {
 	From    string // the newsletter's sender, else the service's
 	ListID  string // RFC 2919 List-Id
 	BaseURL string
-	Signer  *subscribers.Signer
+	Signer  Unsubscriber
 	Domain  string // right-hand side of Message-IDs
 }
 
 // NewEnvelope returns the envelope of digest d of newsletter n.
-func NewEnvelope(d *Digest, n *subscribers.Newsletter, defaultFrom, baseURL string, signer *subscribers.Signer) *Envelope {
+func NewEnvelope(d *Digest, n *newsletter.Newsletter, defaultFrom, baseURL string, signer Unsubscriber) *Envelope {
 	from := n.From
 	if from == "" {
 		from = defaultFrom
@@ -34,7 +34,7 @@ func NewEnvelope(d *Digest, n *subscribers.Newsletter, defaultFrom, baseURL stri
 
 // listID names the list as RFC 2919 asks: an optional phrase and
 // <newsletter.host>. The phrase is kept to plain printable ASCII.
-func listID(n *subscribers.Newsletter, host string) string {
+func listID(n *newsletter.Newsletter, host string) string {
 	phrase := strings.Map(func(r rune) rune {
 		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
 			return -1

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"newsletter/subscribers"
+	"newsletter"
 )
 
 // BatchSize is how many recipients one batch task sends to.
@@ -77,7 +77,7 @@ type Recipient struct {
 
 // Recipients loads batch b's recipients with what sending needs to know, in
 // three round trips whatever the batch size.
-func (s *Store) Recipients(ctx context.Context, d *Digest, b Batch, subs *subscribers.Store) ([]Recipient, error) {
+func (s *Store) Recipients(ctx context.Context, d *Digest, b Batch, readers Readers) ([]Recipient, error) {
 	if d.IsTest() {
 		return s.testRecipients(ctx, d, b)
 	}
@@ -85,19 +85,19 @@ func (s *Store) Recipients(ctx context.Context, d *Digest, b Batch, subs *subscr
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
-	ids := subscribers.AppendIDs(make([]int64, 0, BatchSize), raw, b.Start/8, b.Start, b.Stop)
+	ids := newsletter.AppendIDs(make([]int64, 0, BatchSize), raw, b.Start/8, b.Start, b.Stop)
 	done, err := s.doneBits(ctx, d.ID, ids)
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := subs.Contacts(ctx, d.Newsletter, ids)
+	contacts, err := readers.Contacts(ctx, d.Newsletter, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Recipient, len(ids))
 	for i, c := range contacts {
 		out[i] = Recipient{Bit: c.ID, SubscriberID: c.ID, Email: c.Email, Name: c.Name, Done: done[i],
-			Gone: c.Email == "" || c.Status != subscribers.StatusConfirmed}
+			Gone: c.Email == "" || c.Status != newsletter.StatusConfirmed}
 	}
 	return out, nil
 }

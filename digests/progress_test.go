@@ -15,7 +15,7 @@ import (
 
 func TestPlanCoversAudienceOnce(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(t, "daily", -time.Hour)
 	emails := addrs("reader", 1234)
 	ids := e.MustConfirmed(t, "daily", emails...)
@@ -53,7 +53,7 @@ func TestPlanCoversAudienceOnce(t *testing.T) {
 
 func TestRecipientsMarksGoneAndDone(t *testing.T) {
 	e := MustEnv(t)
-	e.MustNewsletter(t, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(t, "daily", -time.Hour)
 	emails := addrs("reader", 4)
 	ids := e.MustConfirmed(t, "daily", emails...)
@@ -85,7 +85,7 @@ func TestRecipientsMarksGoneAndDone(t *testing.T) {
 // and their bits.
 func MustQueued(tb testing.TB, e *env, n int) (*digests.Digest, []int64) {
 	tb.Helper()
-	e.MustNewsletter(tb, subscribers.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustNewsletter(tb, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(tb, "daily", -time.Hour)
 	ids := e.MustConfirmed(tb, "daily", addrs("reader", n)...)
 	return e.MustCreate(tb, "daily", digests.Request{}), ids

@@ -1,11 +1,11 @@
 package digests
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"newsletter"
-	"newsletter/subscribers"
 )
 
 // Limits on a digest request.
@@ -17,7 +17,7 @@ const (
 )
 
 // normalize trims and checks the request, normalizing test addresses.
-func (r *Request) normalize() error {
+func (r *Request) normalize(normalizeAddress AddressNormalizer) error {
 	r.Subject = strings.Join(strings.Fields(r.Subject), " ") // one line: it becomes a header
 	r.Intro = strings.TrimSpace(r.Intro)
 	switch {
@@ -25,7 +25,7 @@ func (r *Request) normalize() error {
 		return invalid("subject", "A subject is at most 200 characters.")
 	case len(r.Intro) > maxIntro:
 		return invalid("intro", "An intro is at most 5,000 characters.")
-	case r.MaxArticles < 0 || r.MaxArticles > subscribers.MaxMaxArticles:
+	case r.MaxArticles < 0 || r.MaxArticles > newsletter.MaxMaxArticles:
 		return invalid("max_articles", "max_articles is from 1 to 100.")
 	case len(r.TestRecipients) > maxTestRecipients:
 		return invalid("test_recipients", "At most 50 test recipients.")
@@ -33,9 +33,9 @@ func (r *Request) normalize() error {
 		return invalid("Idempotency-Key", "An Idempotency-Key is at most 200 characters.")
 	}
 	for i, addr := range r.TestRecipients {
-		norm, err := subscribers.NormalizeAddress(addr)
+		norm, err := normalizeAddress(addr)
 		if err != nil {
-			return newsletter.FieldError(newsletter.EINVALIDEMAIL, fmt.Sprintf("test_recipients[%d]", i), subscribers.InvalidEmailMessage)
+			return newsletter.FieldError(newsletter.EINVALIDEMAIL, fmt.Sprintf("test_recipients[%d]", i), invalidMessage(err))
 		}
 		r.TestRecipients[i] = norm
 	}
@@ -44,4 +44,13 @@ func (r *Request) normalize() error {
 
 func invalid(field, msg string) error {
 	return newsletter.FieldError(newsletter.EINVALIDDIGEST, field, msg)
+}
+
+// invalidMessage returns the sentence of a coded error, or a plain one.
+func invalidMessage(err error) string {
+	var e *newsletter.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Please, enter correct email address"
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"newsletter"
-	"newsletter/subscribers"
 )
 
 // defaultMaxLateness is how late a scheduled digest may still go out.
@@ -21,7 +20,7 @@ const defaultMaxLateness = time.Hour
 // the same path as an editor's request. A slot later than its newsletter's
 // max_lateness is skipped and logged, never sent stale; a slot with no new
 // articles sends nothing.
-func (s *Service) RunSchedule(ctx context.Context, n *subscribers.Newsletter, log *slog.Logger) error {
+func (s *Service) RunSchedule(ctx context.Context, n *newsletter.Newsletter, log *slog.Logger) error {
 	if n.Schedule == "" {
 		return nil
 	}
@@ -53,7 +52,7 @@ func (s *Service) RunSchedule(ctx context.Context, n *subscribers.Newsletter, lo
 
 // latestSlot returns the last time at or before now that n's schedule names,
 // looking back a week at most, and whether it is later than max_lateness.
-func latestSlot(n *subscribers.Newsletter, now time.Time) (slot time.Time, late bool, err error) {
+func latestSlot(n *newsletter.Newsletter, now time.Time) (slot time.Time, late bool, err error) {
 	sched, err := cron.ParseStandard(n.Schedule)
 	if err != nil {
 		return time.Time{}, false, errors.New("digests: bad schedule of " + n.ID)
@@ -69,7 +68,7 @@ func latestSlot(n *subscribers.Newsletter, now time.Time) (slot time.Time, late 
 	return slot, now.Sub(slot) > maxLateness(n), nil
 }
 
-func maxLateness(n *subscribers.Newsletter) time.Duration {
+func maxLateness(n *newsletter.Newsletter) time.Duration {
 	if d, err := time.ParseDuration(n.MaxLateness); err == nil && d > 0 {
 		return d
 	}

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"newsletter"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"newsletter/subscribers"
 )
 
 // kyiv returns the time of day h:m on March 16, 2026 in Kyiv (UTC+2).
@@ -41,14 +41,14 @@ func (b *syncBuffer) String() string {
 }
 
 // MustScheduled returns a newsletter daily scheduled at 07:00 in Kyiv.
-func (e *env) MustScheduled(tb testing.TB, schedule, maxLateness string) *subscribers.Newsletter {
+func (e *env) MustScheduled(tb testing.TB, schedule, maxLateness string) *newsletter.Newsletter {
 	tb.Helper()
-	return e.MustNewsletter(tb, subscribers.Newsletter{ID: "daily", Name: "Daily", Schedule: schedule,
+	return e.MustNewsletter(tb, newsletter.Newsletter{ID: "daily", Name: "Daily", Schedule: schedule,
 		Timezone: "Europe/Kyiv", MaxLateness: maxLateness})
 }
 
 // mustRunSchedule runs the schedule of n once and returns what it logged.
-func (e *env) mustRunSchedule(tb testing.TB, n *subscribers.Newsletter) string {
+func (e *env) mustRunSchedule(tb testing.TB, n *newsletter.Newsletter) string {
 	tb.Helper()
 	var buf syncBuffer
 	if err := e.svc.RunSchedule(context.Background(), n, slog.New(slog.NewTextHandler(&buf, nil))); err != nil {

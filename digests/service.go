@@ -10,7 +10,6 @@ import (
 
 	"newsletter"
 	"newsletter/articles"
-	"newsletter/subscribers"
 )
 
 // Dispatcher starts sending a digest; the worker package implements it by
@@ -21,11 +20,12 @@ type Dispatcher interface {
 
 // Service creates, reads and cancels digests.
 type Service struct {
-	Store       *Store
-	Articles    *articles.Store
-	Subscribers *subscribers.Store
-	Dispatcher  Dispatcher
-	Now         func() time.Time
+	Store            *Store
+	Articles         *articles.Store
+	Readers          Readers           // newsletters, audiences and contacts
+	NormalizeAddress AddressNormalizer // the address rule for test recipients
+	Dispatcher       Dispatcher
+	Now              func() time.Time
 }
 
 // firstDigestWindow is how far back the first digest of a newsletter looks.
@@ -43,7 +43,7 @@ func (s *Service) Create(ctx context.Context, nl string, req Request) (d *Digest
 	if err != nil {
 		return nil, false, err
 	}
-	if err := req.normalize(); err != nil {
+	if err := req.normalize(s.NormalizeAddress); err != nil {
 		return nil, false, err
 	}
 	if req.IdempotencyKey != "" {
@@ -77,7 +77,7 @@ func (s *Service) Create(ctx context.Context, nl string, req Request) (d *Digest
 
 // draft chooses the articles of the next digest of n and fills in defaults,
 // storing nothing.
-func (s *Service) draft(ctx context.Context, n *subscribers.Newsletter, req Request) (*Digest, error) {
+func (s *Service) draft(ctx context.Context, n *newsletter.Newsletter, req Request) (*Digest, error) {
 	now := s.Now().UTC()
 	since := req.Since
 	if since.IsZero() {
@@ -111,7 +111,7 @@ func (s *Service) draft(ctx context.Context, n *subscribers.Newsletter, req Requ
 
 // start stores d, freezing its audience, and hands it to the dispatcher.
 func (s *Service) start(ctx context.Context, d *Digest) error {
-	total, prevCutoff, err := s.Store.create(ctx, d, subscribers.KeyAudience(d.Newsletter, subscribers.StatusConfirmed))
+	total, prevCutoff, err := s.Store.create(ctx, d, s.Readers.AudienceKey(d.Newsletter, newsletter.StatusConfirmed))
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (*Digest, error) {
 
 // Preview returns the next digest of newsletter nl as it would be created
 // now, without storing or sending anything.
-func (s *Service) Preview(ctx context.Context, nl string) (*Digest, *subscribers.Newsletter, error) {
+func (s *Service) Preview(ctx context.Context, nl string) (*Digest, *newsletter.Newsletter, error) {
 	n, err := s.newsletter(ctx, nl)
 	if err != nil {
 		return nil, nil, err
@@ -177,8 +177,8 @@ func (s *Service) Preview(ctx context.Context, nl string) (*Digest, *subscribers
 	return d, n, err
 }
 
-func (s *Service) newsletter(ctx context.Context, id string) (*subscribers.Newsletter, error) {
-	n, err := s.Subscribers.Newsletter(ctx, id)
+func (s *Service) newsletter(ctx context.Context, id string) (*newsletter.Newsletter, error) {
+	n, err := s.Readers.Newsletter(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("digests: load newsletter: %w", err)
 	} else if n == nil {
@@ -194,9 +194,21 @@ func newID() string {
 }
 
 // location returns the newsletter's time zone, UTC when it has none.
-func location(n *subscribers.Newsletter) *time.Location {
+func location(n *newsletter.Newsletter) *time.Location {
 	if loc, err := time.LoadLocation(n.Timezone); err == nil && n.Timezone != "" {
 		return loc
 	}
 	return time.UTC
+}
+
+// Unfinished returns newsletter nl's digests that are queued or sending,
+// among its latest ten.
+func (s *Service) Unfinished(ctx context.Context, nl string) ([]*Digest, error) {
+	return s.Store.Unfinished(ctx, nl)
+}
+
+// Body returns the stored body of digest id (its web view), or nil if it was
+// not rendered yet.
+func (s *Service) Body(ctx context.Context, id string) (*Body, error) {
+	return s.Store.Body(ctx, id)
 }

@@ -87,7 +87,7 @@ func Bytes(m *Message, opts ...BuildOption) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if _, err := msg.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("mailer: write message: %w", err)
+		return nil, local(fmt.Errorf("mailer: write message: %w", err))
 	}
 	return buf.Bytes(), nil
 }

@@ -22,9 +22,14 @@ const (
 	Permanent               // 5xx: count as failed, never retry
 	HardBounce              // 5.1.1, 5.1.2, 5.1.10, 5.2.1, 5.4.4: permanent, and the address should be suppressed
 	Policy                  // 5.7.x: permanent, not the reader's fault: do not suppress, log loudly
+	// Local: our side is broken (the outbox's file system, making or
+	// signing a message), not the recipient's fault. Sending the same
+	// message again will not help quickly, not without an operator's fix:
+	// keep the message for a later retry and log the cause. Not temporary.
+	Local
 )
 
-var classNames = [...]string{"delivered", "temporary", "slow_down", "permanent", "hard_bounce", "policy"}
+var classNames = [...]string{"delivered", "temporary", "slow_down", "permanent", "hard_bounce", "policy", "local"}
 
 // String returns the class in snake case, such as "hard_bounce".
 func (c Class) String() string {
@@ -41,7 +46,10 @@ var hardBounces = map[string]bool{"5.1.1": true, "5.1.2": true, "5.1.10": true, 
 // Classify says what err, returned by a Sender, means. A reply is classed by
 // ReplyCode: 421, 454 and 4.7.x are SlowDown, other 4xx Temporary; the
 // enhanced codes of hardBounces are HardBounce, 5.7.x Policy, other 5xx
-// Permanent. An error without a reply is Temporary when the connection
+// Permanent. An error without a reply is Local when our side failed: the
+// file system (a *fs.PathError or *os.LinkError that no *net.OpError
+// holds, such as an Outbox that cannot write its folder), or making,
+// encoding or signing the message. It is Temporary when the connection
 // failed or timed out, the context ended or the Sender was closed, and
 // Permanent otherwise (an invalid message, a bad TLS or AUTH setup).
 func Classify(err error) Class {
@@ -63,6 +71,9 @@ func Classify(err error) Class {
 			return Policy
 		}
 		return Permanent
+	}
+	if isLocal(err) { // before transient: a syscall.Errno is a net.Error too
+		return Local
 	}
 	if transient(err) {
 		return Temporary

@@ -130,7 +130,7 @@ func TestClassifyWithoutReply(t *testing.T) {
 func TestClassString(t *testing.T) {
 	for c, want := range map[mailer.Class]string{
 		mailer.Delivered: "delivered", mailer.Temporary: "temporary", mailer.SlowDown: "slow_down",
-		mailer.Permanent: "permanent", mailer.HardBounce: "hard_bounce", mailer.Policy: "policy", 42: "Class(42)",
+		mailer.Permanent: "permanent", mailer.HardBounce: "hard_bounce", mailer.Policy: "policy", mailer.Local: "local", 42: "Class(42)",
 	} {
 		if got := c.String(); got != want {
 			t.Errorf("Class(%d).String() = %q, want %q", int(c), got, want)

@@ -33,8 +33,11 @@ func (dl *deadlines) set(d time.Duration) {
 func (dl *deadlines) Debugf(l log.Log) {
 	switch {
 	case l.Direction == log.DirClientToServer && strings.HasPrefix(l.Format, "RSET"):
-		// go-mail resets after a failure, perhaps a timeout: RSET may
-		// shorten the deadline but must not revive a connection past it.
+		// This package sends RSET only from SMTP.reset, after a refused
+		// command, and sets the deadline itself first. An RSET sent any
+		// other way (go-mail's own Client.Send resets after a failure,
+		// perhaps a timeout) may shorten the deadline but must not revive
+		// a connection past it.
 		if until := time.Now().Add(dl.timeout); until.Before(dl.until) {
 			dl.until = until
 			_ = dl.conn.SetDeadline(until)

@@ -81,19 +81,20 @@ func (d *DKIM) signer(fields []string) *gomail.DKIMSigner {
 
 // sign adds a DKIM-Signature header field to msg. It renders msg once to
 // sign it; go-mail renders a message the same way every time (its date,
-// message ID and MIME boundaries are fixed once made).
+// message ID and MIME boundaries are fixed once made). Its errors are
+// Local: our side failed to render or sign.
 func (d *DKIM) sign(msg *gomail.Msg) error {
 	var buf bytes.Buffer
 	if _, err := msg.WriteTo(&buf); err != nil {
-		return fmt.Errorf("mailer: dkim: %w", err)
+		return local(fmt.Errorf("mailer: dkim: %w", err))
 	}
 	header, body, ok := bytes.Cut(buf.Bytes(), []byte("\r\n\r\n"))
 	if !ok {
-		return errors.New("mailer: dkim: message has no body")
+		return local(errors.New("mailer: dkim: message has no body"))
 	}
 	field, err := d.signer(presentFields(header)).Sign(header, body)
 	if err != nil {
-		return fmt.Errorf("mailer: dkim: %w", err)
+		return local(fmt.Errorf("mailer: dkim: %w", err))
 	}
 	msg.SetGenHeaderPreformatted("DKIM-Signature", refold(field))
 	return nil
@@ -117,18 +118,19 @@ func presentFields(header []byte) []string {
 }
 
 // signRaw returns msg, a whole message with CRLF line endings, with a
-// DKIM-Signature field in front; a nil d returns msg as it is.
+// DKIM-Signature field in front; a nil d returns msg as it is. Its errors
+// are Local: a message without a body comes from our side too.
 func (d *DKIM) signRaw(msg []byte) ([]byte, error) {
 	if d == nil {
 		return msg, nil
 	}
 	header, body, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
 	if !ok {
-		return nil, errors.New("mailer: dkim: message has no body")
+		return nil, local(errors.New("mailer: dkim: message has no body"))
 	}
 	field, err := d.signer(presentFields(header)).Sign(header, body)
 	if err != nil {
-		return nil, fmt.Errorf("mailer: dkim: %w", err)
+		return nil, local(fmt.Errorf("mailer: dkim: %w", err))
 	}
 	signed := make([]byte, 0, len(msg)+len(field)+64)
 	signed = append(signed, "DKIM-Signature: "...)

@@ -19,10 +19,16 @@ type Outbox struct {
 }
 
 // NewOutbox returns a Sender that writes each message as a .eml file into
-// dir (created if missing). File names sort by time and never collide, e.g.
+// dir, which every write (Send, SendRaw, a Stream's Send) creates if it is
+// missing. File names sort by time and never collide, e.g.
 // 20261128T192633.123456789-<random>.eml (UTC). Each file is written under a
 // temporary name (a dot file ending in .tmp) and then renamed, so a reader
 // listing *.eml never sees half a file. Files are readable by the owner only.
+//
+// A failure of the file system is returned as "mailer: outbox: " and the
+// *fs.PathError or *os.LinkError, which names the operation and the path
+// ("mailer: outbox: mkdir /x/y: permission denied"); Classify calls it
+// Local.
 func NewOutbox(dir string) *Outbox {
 	return &Outbox{dir: dir}
 }
@@ -36,18 +42,18 @@ func (o *Outbox) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.dir, 0o755); err != nil {
-		return fmt.Errorf("mailer: outbox: %w", err)
-	}
 	return o.write(outboxName(time.Now()), raw)
 }
 
-// write writes raw to a temporary file in the outbox folder and renames it
-// to name.
+// write creates the outbox folder if it is missing, writes raw to a
+// temporary file in it and renames that to name. Its errors are Local.
 func (o *Outbox) write(name string, raw []byte) error {
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return outboxError(err)
+	}
 	f, err := os.CreateTemp(o.dir, ".outbox-*.tmp")
 	if err != nil {
-		return fmt.Errorf("mailer: outbox: %w", err)
+		return outboxError(err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(raw)
@@ -59,9 +65,15 @@ func (o *Outbox) write(name string, raw []byte) error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("mailer: outbox: %w", err)
+		return outboxError(err)
 	}
 	return nil
+}
+
+// outboxError marks a failure of the outbox's file system as Local. err,
+// an *fs.PathError or *os.LinkError, names the operation and the path.
+func outboxError(err error) error {
+	return local(fmt.Errorf("mailer: outbox: %w", err))
 }
 
 func outboxName(t time.Time) string {

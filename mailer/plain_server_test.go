@@ -25,10 +25,11 @@ type plainServer struct {
 	ln         net.Listener
 	pipelining bool
 
-	mu       sync.Mutex
-	commands []string
-	messages []string
-	ahead    []bool
+	mu         sync.Mutex
+	refuseRcpt string // RCPT TO of this address is refused with 550 5.1.1
+	commands   []string
+	messages   []string
+	ahead      []bool
 }
 
 func startPlainServer(t *testing.T) *plainServer { return startServer(t, false) }
@@ -64,8 +65,13 @@ func (s *plainServer) serve(conn net.Conn) {
 		}
 		s.mu.Lock()
 		s.commands = append(s.commands, line)
+		refused := s.refuseRcpt != "" && line == "RCPT TO:<"+s.refuseRcpt+">"
 		s.mu.Unlock()
 		verb := strings.ToUpper(strings.Fields(line + " x")[0])
+		if refused {
+			_ = tp.PrintfLine("550 5.1.1 no such user")
+			continue
+		}
 		switch verb {
 		case "EHLO":
 			if s.pipelining {

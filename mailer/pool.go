@@ -10,9 +10,11 @@ const defaultPoolSize = 4
 
 // Pool is a Sender over up to size persistent SMTP connections. Each Send
 // takes a free connection (waiting for one, or ctx), so size sends run at
-// once; each connection reconnects after a failure and is reset (RSET)
-// between messages. Connections are taken in turn, so all of them stay in
-// use. It is safe for concurrent use.
+// once. Each connection is an *SMTP and behaves as SMTP.SendRaw says: no
+// RSET (nor NOOP) between messages, as a delivered message ends its
+// transaction; RSET only after a refused command; a new connection after
+// a broken one or a 421. Connections are taken in turn, so all of them
+// stay in use. It is safe for concurrent use.
 type Pool struct {
 	dkim *DKIM
 	size int

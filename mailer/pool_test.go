@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -250,5 +251,45 @@ func TestPoolStalledServerTimesOut(t *testing.T) {
 	}
 	if took < cfg.Timeout || took > 2*cfg.Timeout {
 		t.Fatalf("Send failed after %v, want about %v", took, cfg.Timeout)
+	}
+}
+
+// TestPoolSendsRSETOnlyAfterARefusal pins what goes over a Pool's kept
+// connection: no RSET (nor NOOP) between delivered messages, RSET right
+// after a refused RCPT, and the same connection throughout.
+func TestPoolSendsRSETOnlyAfterARefusal(t *testing.T) {
+	srv := startPlainServer(t)
+	srv.mu.Lock()
+	srv.refuseRcpt = "bob@example.net"
+	srv.mu.Unlock()
+	cfg, err := mailer.ParseSMTPURL("smtp://" + srv.ln.Addr().String() + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPool(t, cfg, 1)
+	msg := []byte("Subject: s\r\n\r\nHello.\r\n")
+	for _, to := range []string{"ann@example.net", "cid@example.net", "bob@example.net", "dee@example.net"} {
+		err := p.SendRaw(context.Background(), "news@example.org", to, msg)
+		if (err != nil) != (to == "bob@example.net") {
+			t.Fatalf("SendRaw to %s: %v", to, err)
+		}
+	}
+	_ = p.Close()
+	commands, _ := srv.seen()
+	want := []string{"EHLO",
+		"MAIL FROM:<news@example.org>", "RCPT TO:<ann@example.net>", "DATA",
+		"MAIL FROM:<news@example.org>", "RCPT TO:<cid@example.net>", "DATA",
+		"MAIL FROM:<news@example.org>", "RCPT TO:<bob@example.net>", "RSET",
+		"MAIL FROM:<news@example.org>", "RCPT TO:<dee@example.net>", "DATA",
+		"QUIT"}
+	var got []string
+	for _, c := range commands {
+		if strings.HasPrefix(c, "EHLO") {
+			c = "EHLO"
+		}
+		got = append(got, c)
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("commands\n%q\nwant\n%q", got, want)
 	}
 }

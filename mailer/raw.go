@@ -34,9 +34,11 @@ var (
 )
 
 // SendRaw signs msg when the config has DKIM and delivers it; see
-// RawSender. It sends no NOOP or RSET around a message that goes through:
-// a kept connection found closed when the transaction starts is replaced
-// once, and RSET follows only a refused command.
+// RawSender. It sends no NOOP or RSET around a message that goes through
+// (the server's reply to the message ends the transaction, so the next
+// MAIL may follow at once): a kept connection found closed when the
+// transaction starts is replaced once, and RSET follows only a refused
+// MAIL, RCPT or DATA; see transmitRaw.
 func (s *SMTP) SendRaw(ctx context.Context, from, to string, msg []byte) error {
 	msg, err := s.dkim.signRaw(msg)
 	if err != nil {
@@ -109,9 +111,10 @@ func (s *SMTP) deliverRaw(ctx context.Context, m Outgoing) error {
 var errStale = errors.New("connection closed while idle")
 
 // transmitRaw runs one mail transaction over the open connection. A
-// refused command is followed by RSET and keeps the connection; any other
-// failure drops it. Once the server has accepted the message, later
-// failures are not errors.
+// refused MAIL, RCPT or DATA is followed by RSET and keeps the connection;
+// a refused message keeps it without RSET, as the reply to the content
+// ends the transaction; a 421 or any failure other than a reply drops it.
+// Once the server has accepted the message, later failures are not errors.
 func (s *SMTP) transmitRaw(ctx context.Context, m Outgoing) error {
 	raw := s.dl.conn
 	s.dl.set(s.timeout)

@@ -199,8 +199,8 @@ func (part *templatePart) appendEncoded(dst []byte, p *Personal) ([]byte, error)
 			break
 		}
 		slot := part.slots[i]
-		if slot >= len(values) {
-			return dst, fmt.Errorf("mailer: template: no value for slot %d", slot)
+		if slot >= len(values) { // the caller's mistake, the same for every recipient: Local
+			return dst, local(fmt.Errorf("mailer: template: no value for slot %d", slot))
 		}
 		var st qpState
 		dst = appendQP(dst, values[slot], &st)

@@ -2,7 +2,7 @@ package subscribers
 
 import (
 	"context"
-	"math/bits"
+	"newsletter"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -26,27 +26,6 @@ end
 // ids of 65,536 subscribers.
 const audienceChunk = 8 << 10
 
-// AppendIDs appends to dst the ids whose bits are set in b, a slice of a
-// bitmap that starts at byte offset first, that lie in [from, to], and
-// returns dst. Redis numbers the bits of a byte from the most significant.
-func AppendIDs(dst []int64, b []byte, first, from, to int64) []int64 {
-	base := first * 8
-	for i, c := range b {
-		for c != 0 {
-			lead := bits.LeadingZeros8(c)
-			id := base + int64(i*8+lead)
-			c &^= 0x80 >> lead
-			if id > to {
-				return dst
-			}
-			if id >= from {
-				dst = append(dst, id)
-			}
-		}
-	}
-	return dst
-}
-
 // audienceAfter returns up to count ids above after in the audience at
 // key, in order.
 func (s *Store) audienceAfter(ctx context.Context, key string, after, count int64) ([]int64, error) {
@@ -56,7 +35,7 @@ func (s *Store) audienceAfter(ctx context.Context, key string, after, count int6
 		if err != nil && err != redis.Nil {
 			return nil, err
 		}
-		ids = AppendIDs(ids, b, first, after+1, 1<<62)
+		ids = newsletter.AppendIDs(ids, b, first, after+1, 1<<62)
 		if len(b) < audienceChunk {
 			break
 		}

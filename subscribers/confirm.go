@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"newsletter"
 	"time"
 )
 
@@ -61,10 +62,10 @@ func (s *Service) confirm(ctx context.Context, rec *tokenRecord, meta RequestMet
 		if err != nil {
 			return err
 		}
-		if prev == StatusPending {
+		if prev == newsletter.StatusPending {
 			changed = append(changed, nl)
 		}
-		if prev == StatusPending || prev == StatusConfirmed {
+		if prev == newsletter.StatusPending || prev == newsletter.StatusConfirmed {
 			confirmed = append(confirmed, nl)
 		}
 	}

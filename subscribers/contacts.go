@@ -2,22 +2,14 @@ package subscribers
 
 import (
 	"context"
+	"newsletter"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Contact is what sending needs to know of one subscriber for one
-// newsletter. A subscriber erased since has an empty Email.
-type Contact struct {
-	ID     int64
-	Email  string
-	Name   string
-	Status Status
-}
-
 // Contacts loads the address, name and status for newsletter nl of each of
 // ids, in one round trip.
-func (s *Store) Contacts(ctx context.Context, nl string, ids []int64) ([]Contact, error) {
+func (s *Store) Contacts(ctx context.Context, nl string, ids []int64) ([]newsletter.Contact, error) {
 	cmds := make([]*redis.SliceCmd, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
@@ -28,10 +20,10 @@ func (s *Store) Contacts(ctx context.Context, nl string, ids []int64) ([]Contact
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Contact, len(ids))
+	out := make([]newsletter.Contact, len(ids))
 	for i, cmd := range cmds {
 		v := cmd.Val()
-		out[i] = Contact{ID: ids[i], Email: str(v[0]), Name: str(v[1])}
+		out[i] = newsletter.Contact{ID: ids[i], Email: str(v[0]), Name: str(v[1])}
 		if sub := str(v[2]); sub != "" {
 			out[i].Status = decodeSubscription(nl, sub).Status
 		}

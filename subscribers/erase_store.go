@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"errors"
+	"newsletter"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -91,8 +92,8 @@ return 0
 func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, fields, tokens []string) {
 	for _, f := range fields {
 		if nl, ok := strings.CutPrefix(f, prefixSubscription); ok {
-			keys := make([]string, len(Statuses))
-			for i, st := range Statuses {
+			keys := make([]string, len(newsletter.Statuses))
+			for i, st := range newsletter.Statuses {
 				keys[i] = KeyAudience(nl, st)
 			}
 			clearBitScript.Eval(ctx, p, keys, id)

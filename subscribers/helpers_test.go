@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"newsletter"
 	"slices"
 	"sort"
 	"strings"
@@ -113,7 +114,7 @@ func (e *env) SetClock(t time.Time) { e.svc.Now = func() time.Time { return t } 
 func MustNewsletters(tb testing.TB, store *subscribers.Store, ids ...string) {
 	tb.Helper()
 	for _, id := range ids {
-		n := &subscribers.Newsletter{ID: id, Name: "Newsletter " + id}
+		n := &newsletter.Newsletter{ID: id, Name: "Newsletter " + id}
 		n.Normalize()
 		if _, err := store.PutNewsletter(context.Background(), n); err != nil {
 			tb.Fatalf("PutNewsletter(%q): %v", id, err)
@@ -159,7 +160,7 @@ func MustLookup(tb testing.TB, e *env, email string) *subscribers.Subscriber {
 
 // MustStatus returns the status of email's subscription to newsletter, or
 // "" when it has none.
-func MustStatus(tb testing.TB, e *env, email, newsletter string) subscribers.Status {
+func MustStatus(tb testing.TB, e *env, email, newsletter string) newsletter.Status {
 	tb.Helper()
 	sub := MustLookup(tb, e, email)
 	for _, s := range sub.Subscriptions {

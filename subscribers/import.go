@@ -100,7 +100,7 @@ func (s *Service) newsletterSet(ctx context.Context) (map[string]bool, error) {
 type importRow struct {
 	addr        string
 	name        string
-	status      Status
+	status      newsletter.Status
 	newsletters []string
 }
 
@@ -120,20 +120,17 @@ func newImportReader(r io.Reader, opts ImportOptions, known map[string]bool) (*i
 	c.ReuseRecord = true
 	header, err := c.Read()
 	if err != nil {
-		return nil, newsletter.FieldError(EBADCSV, "csv", "The file must start with a header row naming an email column.")
+		return nil, newsletter.FieldError(newsletter.EBADCSV, "csv", "The file must start with a header row naming an email column.")
 	}
 	cols := map[string]int{}
 	for i, h := range header {
 		cols[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
 	if _, ok := cols["email"]; !ok {
-		return nil, newsletter.FieldError(EBADCSV, "csv", "The header row has no email column.")
+		return nil, newsletter.FieldError(newsletter.EBADCSV, "csv", "The header row has no email column.")
 	}
 	return &importReader{csv: c, cols: cols, opts: opts, known: known}, nil
 }
-
-// EBADCSV is the code of an import file that cannot be read at all.
-const EBADCSV = "invalid_csv"
 
 // next reads up to n good rows, adding bad ones to res.Skipped; done is
 // true at the end of the file.
@@ -193,19 +190,19 @@ func (ir *importReader) field(rec []string, col string) string {
 	return strings.TrimSpace(rec[i])
 }
 
-func (ir *importReader) status(v string) (Status, bool) {
-	switch Status(strings.ToLower(v)) {
+func (ir *importReader) status(v string) (newsletter.Status, bool) {
+	switch newsletter.Status(strings.ToLower(v)) {
 	case "":
 		if ir.opts.Confirmed {
-			return StatusConfirmed, true
+			return newsletter.StatusConfirmed, true
 		}
-		return StatusPending, true
-	case StatusPending:
-		return StatusPending, true
-	case StatusConfirmed:
-		return StatusConfirmed, ir.opts.Confirmed // confirmed needs consent given elsewhere
-	case StatusUnsubscribed:
-		return StatusUnsubscribed, true
+		return newsletter.StatusPending, true
+	case newsletter.StatusPending:
+		return newsletter.StatusPending, true
+	case newsletter.StatusConfirmed:
+		return newsletter.StatusConfirmed, ir.opts.Confirmed // confirmed needs consent given elsewhere
+	case newsletter.StatusUnsubscribed:
+		return newsletter.StatusUnsubscribed, true
 	}
 	return "", false
 }

@@ -91,13 +91,13 @@ func TestImportRespectsUnsubscribesAndConsent(t *testing.T) {
 	if _, err := e.svc.Import(ctx, strings.NewReader(file), subscribers.ImportOptions{Newsletter: "daily", Confirmed: true}); err != nil {
 		t.Fatal(err)
 	}
-	if st := MustStatus(t, e, "left@example.org", "daily"); st != subscribers.StatusUnsubscribed {
+	if st := MustStatus(t, e, "left@example.org", "daily"); st != newsletter.StatusUnsubscribed {
 		t.Fatalf("an import resubscribed a reader who left: %s", st)
 	}
-	if st := MustStatus(t, e, "new@example.org", "daily"); st != subscribers.StatusConfirmed {
+	if st := MustStatus(t, e, "new@example.org", "daily"); st != newsletter.StatusConfirmed {
 		t.Fatalf("new@ is %s", st)
 	}
-	if st := MustStatus(t, e, "plain@example.org", "daily"); st != subscribers.StatusConfirmed {
+	if st := MustStatus(t, e, "plain@example.org", "daily"); st != newsletter.StatusConfirmed {
 		t.Fatalf("plain@ is %s: a pending import is promoted by a confirmed one", st)
 	}
 	if n := len(e.rec.Confirmations()); n != 1 { // only the signup above
@@ -108,7 +108,7 @@ func TestImportRespectsUnsubscribesAndConsent(t *testing.T) {
 func TestImportRefusesAFileWithoutEmailColumn(t *testing.T) {
 	e := MustEnv(t, "daily")
 	_, err := e.svc.Import(context.Background(), strings.NewReader("name\nAnn\n"), subscribers.ImportOptions{Newsletter: "daily"})
-	if newsletter.ErrorCode(err) != subscribers.EBADCSV {
+	if newsletter.ErrorCode(err) != newsletter.EBADCSV {
 		t.Fatalf("err = %v, want invalid_csv", err)
 	}
 	_, err = e.svc.Import(context.Background(), strings.NewReader("email\na@example.org\n"), subscribers.ImportOptions{Newsletter: "nosuch"})

@@ -3,6 +3,7 @@ package subscribers
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"newsletter"
 	"strconv"
 )
 
@@ -69,7 +70,7 @@ func keyTokens(id int64) string { return keySubscriber(id) + ":tokens" }
 
 // KeyAudience names the bitmap of one newsletter's subscribers in one
 // status: bit {subscriber id} is set for each (see AppendIDs).
-func KeyAudience(newsletter string, s Status) string {
+func KeyAudience(newsletter string, s newsletter.Status) string {
 	return prefixAudienceKey + newsletter + ":" + string(s)
 }
 
@@ -88,3 +89,7 @@ const (
 func fieldSubscription(newsletter string) string { return prefixSubscription + newsletter }
 
 func fieldWelcomed(newsletter string) string { return prefixWelcomed + newsletter }
+
+// AudienceKey returns the key of newsletter nl's audience in status st
+// (KeyAudience), for a digest to copy.
+func (s *Store) AudienceKey(nl string, st newsletter.Status) string { return KeyAudience(nl, st) }

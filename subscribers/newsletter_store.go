@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"newsletter"
 	"sort"
 
 	"github.com/redis/go-redis/v9"
@@ -12,7 +13,7 @@ import (
 
 // PutNewsletter creates or replaces newsletter n and reports whether it was
 // created. CreatedAt is kept from the stored newsletter on update.
-func (s *Store) PutNewsletter(ctx context.Context, n *Newsletter) (created bool, err error) {
+func (s *Store) PutNewsletter(ctx context.Context, n *newsletter.Newsletter) (created bool, err error) {
 	old, err := s.Newsletter(ctx, n.ID)
 	if err != nil {
 		return false, err
@@ -29,7 +30,7 @@ func (s *Store) PutNewsletter(ctx context.Context, n *Newsletter) (created bool,
 
 // Newsletter returns the newsletter with the given id, or nil when there is
 // none.
-func (s *Store) Newsletter(ctx context.Context, id string) (*Newsletter, error) {
+func (s *Store) Newsletter(ctx context.Context, id string) (*newsletter.Newsletter, error) {
 	raw, err := s.rdb.HGet(ctx, keyNewsletters, id).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -40,12 +41,12 @@ func (s *Store) Newsletter(ctx context.Context, id string) (*Newsletter, error) 
 }
 
 // Newsletters returns every newsletter, ordered by id.
-func (s *Store) Newsletters(ctx context.Context) ([]*Newsletter, error) {
+func (s *Store) Newsletters(ctx context.Context) ([]*newsletter.Newsletter, error) {
 	all, err := s.rdb.HGetAll(ctx, keyNewsletters).Result()
 	if err != nil {
 		return nil, err
 	}
-	list := make([]*Newsletter, 0, len(all))
+	list := make([]*newsletter.Newsletter, 0, len(all))
 	for _, raw := range all {
 		n, err := decodeNewsletter([]byte(raw))
 		if err != nil {
@@ -84,8 +85,8 @@ func (s *Store) MissingNewsletters(ctx context.Context, ids []string) ([]string,
 	return missing, nil
 }
 
-func decodeNewsletter(raw []byte) (*Newsletter, error) {
-	var n Newsletter
+func decodeNewsletter(raw []byte) (*newsletter.Newsletter, error) {
+	var n newsletter.Newsletter
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return nil, fmt.Errorf("decode newsletter: %w", err)
 	}

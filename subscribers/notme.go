@@ -65,7 +65,7 @@ func (s *Service) NotMe(ctx context.Context, token string, meta RequestMeta) err
 func (s *Service) withdraw(ctx context.Context, sub *Subscriber, meta RequestMeta) error {
 	var removed []string
 	for _, sn := range sub.Subscriptions {
-		if sn.Status != StatusPending {
+		if sn.Status != newsletter.StatusPending {
 			continue
 		}
 		ok, err := s.Store.removePending(ctx, sub.ID, sn.Newsletter, time.Time{})

@@ -47,8 +47,8 @@ func TestNotMeErasesANewcomer(t *testing.T) {
 			t.Errorf("key %s is left", key)
 		}
 	}
-	MustCounts(t, e, "daily", subscribers.Counts{Pending: 1})
-	MustCounts(t, e, "weekly", subscribers.Counts{})
+	MustCounts(t, e, "daily", newsletter.Counts{Pending: 1})
+	MustCounts(t, e, "weekly", newsletter.Counts{})
 	for _, token := range []string{first.Token, second.Token} {
 		if _, err := e.svc.Confirm(ctx, token, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {
 			t.Errorf("Confirm after NotMe: %v, want invalid_token", err)
@@ -76,7 +76,7 @@ func TestNotMeKeepsConsentedSubscriptions(t *testing.T) {
 		t.Fatalf("NotMe: %v", err)
 	}
 	sub := MustLookup(t, e, "a@example.org")
-	if len(sub.Subscriptions) != 1 || sub.Subscriptions[0].Newsletter != "weekly" || sub.Subscriptions[0].Status != subscribers.StatusConfirmed {
+	if len(sub.Subscriptions) != 1 || sub.Subscriptions[0].Newsletter != "weekly" || sub.Subscriptions[0].Status != newsletter.StatusConfirmed {
 		t.Errorf("subscriptions = %+v, want weekly confirmed only", sub.Subscriptions)
 	}
 	last := sub.Consent[len(sub.Consent)-1]
@@ -90,8 +90,8 @@ func TestNotMeKeepsConsentedSubscriptions(t *testing.T) {
 	if _, err := e.svc.Confirm(ctx, c.Token, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {
 		t.Errorf("Confirm after NotMe: %v, want invalid_token", err)
 	}
-	MustCounts(t, e, "daily", subscribers.Counts{})
-	MustCounts(t, e, "weekly", subscribers.Counts{Confirmed: 1})
+	MustCounts(t, e, "daily", newsletter.Counts{})
+	MustCounts(t, e, "weekly", newsletter.Counts{Confirmed: 1})
 }
 
 func TestNotMeRefusesTokens(t *testing.T) {

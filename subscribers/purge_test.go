@@ -55,14 +55,14 @@ func TestPurgeUnconfirmed(t *testing.T) {
 	if len(mixed.Subscriptions) != 1 || mixed.Subscriptions[0].Newsletter != "weekly" {
 		t.Errorf("mixed subscriptions = %+v, want weekly only", mixed.Subscriptions)
 	}
-	if got := MustStatus(t, e, "confirmed@example.org", "daily"); got != subscribers.StatusConfirmed {
+	if got := MustStatus(t, e, "confirmed@example.org", "daily"); got != newsletter.StatusConfirmed {
 		t.Errorf("confirmed subscriber: %q", got)
 	}
-	if got := MustStatus(t, e, "recent@example.org", "daily"); got != subscribers.StatusPending {
+	if got := MustStatus(t, e, "recent@example.org", "daily"); got != newsletter.StatusPending {
 		t.Errorf("recent signup: %q, want pending", got)
 	}
-	MustCounts(t, e, "daily", subscribers.Counts{Pending: 1, Confirmed: 1})
-	MustCounts(t, e, "weekly", subscribers.Counts{Confirmed: 1})
+	MustCounts(t, e, "daily", newsletter.Counts{Pending: 1, Confirmed: 1})
+	MustCounts(t, e, "weekly", newsletter.Counts{Confirmed: 1})
 	if n := MustPurge(t, e, e.start.Add(31*day)); n != 0 {
 		t.Errorf("second purge removed %d, want 0", n)
 	}
@@ -84,7 +84,7 @@ func TestPurgeSparesLiveLinks(t *testing.T) {
 	}
 	e.SetClock(e.start.Add(35 * day))
 	MustConfirm(t, e, again.Token)
-	if got := MustStatus(t, e, "late@example.org", "daily"); got != subscribers.StatusConfirmed {
+	if got := MustStatus(t, e, "late@example.org", "daily"); got != newsletter.StatusConfirmed {
 		t.Fatalf("status = %q, want confirmed", got)
 	}
 
@@ -110,7 +110,7 @@ func TestPurgeWalksPages(t *testing.T) {
 	if got := MustPurge(t, e, e.start.Add(40*day)); got != n-1 {
 		t.Fatalf("purge removed %d, want %d", got, n-1)
 	}
-	MustCounts(t, e, "daily", subscribers.Counts{Confirmed: 1})
+	MustCounts(t, e, "daily", newsletter.Counts{Confirmed: 1})
 	if keys := MustDumpDB(t, e.rdb); len(keys) > 10 {
 		t.Errorf("%d keys left after the purge, want the newsletters, the one subscriber and the index", len(keys))
 	}

@@ -43,7 +43,7 @@ func TestSubscribe(t *testing.T) {
 			t.Errorf("confirmation = %+v, want %+v", c, want)
 		}
 		for _, nl := range []string{"daily", "weekly"} {
-			if got := MustStatus(t, e, "a@example.org", nl); got != subscribers.StatusPending {
+			if got := MustStatus(t, e, "a@example.org", nl); got != newsletter.StatusPending {
 				t.Errorf("status for %s = %q, want pending", nl, got)
 			}
 		}
@@ -63,7 +63,7 @@ func TestSubscribe(t *testing.T) {
 		if err != nil || len(e.rec.Confirmations()) != 1 {
 			t.Errorf("Subscribe = %v with %d confirmations in all, want nil and 1", err, len(e.rec.Confirmations()))
 		}
-		if got := MustStatus(t, e, "a@example.org", "daily"); got != subscribers.StatusConfirmed {
+		if got := MustStatus(t, e, "a@example.org", "daily"); got != newsletter.StatusConfirmed {
 			t.Errorf("status = %q, want confirmed", got)
 		}
 	})
@@ -178,7 +178,7 @@ func TestSubscribeConsent(t *testing.T) {
 func TestConfirm(t *testing.T) {
 	e := MustEnv(t, "daily")
 	c := MustSubscribe(t, e, "a@example.org", "daily")
-	MustCounts(t, e, "daily", subscribers.Counts{Pending: 1})
+	MustCounts(t, e, "daily", newsletter.Counts{Pending: 1})
 
 	at := e.start.Add(time.Hour)
 	e.SetClock(at)
@@ -191,7 +191,7 @@ func TestConfirm(t *testing.T) {
 	}
 
 	sub := MustLookup(t, e, "a@example.org")
-	if s := sub.Subscriptions; len(s) != 1 || s[0].Status != subscribers.StatusConfirmed ||
+	if s := sub.Subscriptions; len(s) != 1 || s[0].Status != newsletter.StatusConfirmed ||
 		s[0].ConfirmedAt == nil || !s[0].ConfirmedAt.Equal(at) || !s[0].SubscribedAt.Equal(e.start) {
 		t.Errorf("subscriptions = %+v, want daily confirmed at %v, subscribed at %v", s, at, e.start)
 	}
@@ -206,10 +206,10 @@ func TestConfirm(t *testing.T) {
 	if got := e.rec.Welcomes(); !reflect.DeepEqual(got, want) {
 		t.Errorf("welcomes = %+v, want %+v", got, want)
 	}
-	MustCounts(t, e, "daily", subscribers.Counts{Confirmed: 1})
+	MustCounts(t, e, "daily", newsletter.Counts{Confirmed: 1})
 }
 
-func MustCounts(tb testing.TB, e *env, nl string, want subscribers.Counts) {
+func MustCounts(tb testing.TB, e *env, nl string, want newsletter.Counts) {
 	tb.Helper()
 	got, err := e.svc.Store.Counts(ctx, nl)
 	if err != nil || got != want {
@@ -259,7 +259,7 @@ func TestWelcomeOnce(t *testing.T) {
 	}
 	back := MustSubscribe(t, e, "a@example.org", "daily")
 	MustConfirm(t, e, back.Token)
-	if got := MustStatus(t, e, "a@example.org", "daily"); got != subscribers.StatusConfirmed {
+	if got := MustStatus(t, e, "a@example.org", "daily"); got != newsletter.StatusConfirmed {
 		t.Errorf("status after coming back = %q, want confirmed", got)
 	}
 	MustWelcomed(t, e, "daily", "weekly", "daily")
@@ -308,13 +308,13 @@ func TestErase(t *testing.T) {
 		}
 	}
 	for _, nl := range []string{"daily", "weekly"} {
-		for _, st := range subscribers.Statuses {
+		for _, st := range newsletter.Statuses {
 			key := subscribers.KeyAudience(nl, st)
 			if bit, _ := e.rdb.GetBit(ctx, key, id).Result(); bit == 1 {
 				t.Errorf("%s still holds %d", key, id)
 			}
 		}
-		MustCounts(t, e, nl, subscribers.Counts{Pending: 1})
+		MustCounts(t, e, nl, newsletter.Counts{Pending: 1})
 	}
 	for _, token := range []string{confirmed.Token, pending.Token} {
 		if _, err := e.svc.Confirm(ctx, token, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {

@@ -130,7 +130,7 @@ func (s *Service) resolveNewsletters(ctx context.Context, ids []string) ([]strin
 		return nil, errUnknownNewsletter
 	}
 	for _, id := range ids {
-		if ValidateNewsletterID(id) != nil {
+		if newsletter.ValidateID(id) != nil {
 			return nil, errUnknownNewsletter
 		}
 	}

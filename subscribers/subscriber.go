@@ -1,21 +1,10 @@
 package subscribers
 
-import "time"
+import (
+	"time"
 
-// Status is where one subscriber stands with one newsletter.
-type Status string
-
-// The statuses of a subscription. A subscription starts pending, becomes
-// confirmed through the link in the confirmation email, and unsubscribed
-// when the reader leaves.
-const (
-	StatusPending      Status = "pending"
-	StatusConfirmed    Status = "confirmed"
-	StatusUnsubscribed Status = "unsubscribed"
+	"newsletter"
 )
-
-// Statuses lists every status, in the order a subscription goes through them.
-var Statuses = [...]Status{StatusPending, StatusConfirmed, StatusUnsubscribed}
 
 // Subscriber is one reader's address and everything held about it.
 type Subscriber struct {
@@ -29,11 +18,11 @@ type Subscriber struct {
 
 // Subscription is a subscriber's standing with one newsletter.
 type Subscription struct {
-	Newsletter     string     `json:"newsletter"`
-	Status         Status     `json:"status"`
-	SubscribedAt   time.Time  `json:"subscribed_at"`
-	ConfirmedAt    *time.Time `json:"confirmed_at"`
-	UnsubscribedAt *time.Time `json:"unsubscribed_at"`
+	Newsletter     string            `json:"newsletter"`
+	Status         newsletter.Status `json:"status"`
+	SubscribedAt   time.Time         `json:"subscribed_at"`
+	ConfirmedAt    *time.Time        `json:"confirmed_at"`
+	UnsubscribedAt *time.Time        `json:"unsubscribed_at"`
 }
 
 // Consent actions.
@@ -53,13 +42,6 @@ type Consent struct {
 	IP          string    `json:"ip,omitempty"`
 	UserAgent   string    `json:"user_agent,omitempty"`
 	Source      string    `json:"source,omitempty"`
-}
-
-// Counts tells how many subscribers a newsletter has in each status.
-type Counts struct {
-	Pending      int64 `json:"pending"`
-	Confirmed    int64 `json:"confirmed"`
-	Unsubscribed int64 `json:"unsubscribed"`
 }
 
 // RequestMeta describes the request that carried a reader's act, for the

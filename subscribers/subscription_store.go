@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"errors"
+	"newsletter"
 	"sort"
 	"strings"
 	"time"
@@ -56,23 +57,23 @@ return transition(KEYS[1], {pending = KEYS[2], confirmed = KEYS[3], unsubscribed
 
 // transition applies one transition to subscriber id's subscription to
 // newsletter nl and returns the status it had before ("" for none).
-func (s *Store) transition(ctx context.Context, id int64, nl, trans string, now time.Time) (Status, error) {
+func (s *Store) transition(ctx context.Context, id int64, nl, trans string, now time.Time) (newsletter.Status, error) {
 	keys := []string{keySubscriber(id),
-		KeyAudience(nl, StatusPending), KeyAudience(nl, StatusConfirmed), KeyAudience(nl, StatusUnsubscribed)}
+		KeyAudience(nl, newsletter.StatusPending), KeyAudience(nl, newsletter.StatusConfirmed), KeyAudience(nl, newsletter.StatusUnsubscribed)}
 	prev, err := transitionScript.Run(ctx, s.rdb, keys, nl, id, trans, now.Unix()).Text()
-	return Status(prev), err
+	return newsletter.Status(prev), err
 }
 
 // Counts returns how many subscribers newsletter nl has in each status.
-func (s *Store) Counts(ctx context.Context, nl string) (Counts, error) {
-	var cmds [len(Statuses)]*redis.IntCmd
+func (s *Store) Counts(ctx context.Context, nl string) (newsletter.Counts, error) {
+	var cmds [len(newsletter.Statuses)]*redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, st := range Statuses {
+		for i, st := range newsletter.Statuses {
 			cmds[i] = p.BitCount(ctx, KeyAudience(nl, st), nil)
 		}
 		return nil
 	})
-	return Counts{Pending: cmds[0].Val(), Confirmed: cmds[1].Val(), Unsubscribed: cmds[2].Val()}, err
+	return newsletter.Counts{Pending: cmds[0].Val(), Confirmed: cmds[1].Val(), Unsubscribed: cmds[2].Val()}, err
 }
 
 func decodeSubscription(nl, v string) Subscription {
@@ -82,7 +83,7 @@ func decodeSubscription(nl, v string) Subscription {
 	}
 	return Subscription{
 		Newsletter:     nl,
-		Status:         Status(parts[0]),
+		Status:         newsletter.Status(parts[0]),
 		SubscribedAt:   unixTime(parts[1]),
 		ConfirmedAt:    optionalTime(parts[2]),
 		UnsubscribedAt: optionalTime(parts[3]),
@@ -128,7 +129,7 @@ func (s *Store) removePending(ctx context.Context, id int64, nl string, before t
 	if !before.IsZero() {
 		cutoff = before.Unix()
 	}
-	keys := []string{keySubscriber(id), KeyAudience(nl, StatusPending)}
+	keys := []string{keySubscriber(id), KeyAudience(nl, newsletter.StatusPending)}
 	n, err := removePendingScript.Run(ctx, s.rdb, keys, nl, id, cutoff).Int()
 	return n == 1, err
 }
@@ -138,7 +139,7 @@ func (s *Store) removePending(ctx context.Context, id int64, nl string, before t
 // subscription. Paging by id is stable while members are removed behind
 // the cursor.
 func (s *Store) pendingPage(ctx context.Context, nl string, after int64, count int64) ([]int64, []time.Time, error) {
-	ids, err := s.audienceAfter(ctx, KeyAudience(nl, StatusPending), after, count)
+	ids, err := s.audienceAfter(ctx, KeyAudience(nl, newsletter.StatusPending), after, count)
 	if err != nil || len(ids) == 0 {
 		return nil, nil, err
 	}
@@ -154,7 +155,7 @@ func (s *Store) pendingPage(ctx context.Context, nl string, after int64, count i
 	}
 	since := make([]time.Time, len(ids))
 	for i, cmd := range cmds {
-		if sub := decodeSubscription(nl, cmd.Val()); sub.Status == StatusPending {
+		if sub := decodeSubscription(nl, cmd.Val()); sub.Status == newsletter.StatusPending {
 			since[i] = sub.SubscribedAt
 		}
 	}

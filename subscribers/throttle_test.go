@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"newsletter"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestBombingSendsOneConfirmation(t *testing.T) {
 	if n := MustSignup(t, e, "bystander@example.org", "198.51.100.1"); n != 1 {
 		t.Errorf("another address got %d confirmation emails, want 1: one victim's limit is not everyone's", n)
 	}
-	if got := MustStatus(t, e, victim, "daily"); got != subscribers.StatusPending {
+	if got := MustStatus(t, e, victim, "daily"); got != newsletter.StatusPending {
 		t.Errorf("victim's subscription is %q, want pending", got)
 	}
 	if n := len(MustLookup(t, e, victim).Consent); n != 1 {
@@ -108,7 +109,7 @@ func TestSiteCeiling(t *testing.T) {
 	if n := strings.Count(log.String(), "limit=site"); n != 2 {
 		t.Errorf("the log says %d times that the site's limit held an email back, want 2:\n%s", n, log.String())
 	}
-	if got := MustStatus(t, e, "reader4@example.org", "daily"); got != subscribers.StatusPending {
+	if got := MustStatus(t, e, "reader4@example.org", "daily"); got != newsletter.StatusPending {
 		t.Errorf("held-back signup: status %q, want pending", got)
 	}
 	e.SetClock(e.start.Add(time.Minute + 5*time.Second))

@@ -107,8 +107,8 @@ func TestConfirmRefusesTokens(t *testing.T) {
 				t.Errorf("Confirm(%q) changed the database:\n%s", tc.token, diff)
 			}
 			for _, email := range []string{"a@example.org", "b@example.org"} {
-				if got := MustStatus(t, e, email, "daily"); got != subscribers.StatusPending {
-					t.Errorf("status of %s = %q, want %q", email, got, subscribers.StatusPending)
+				if got := MustStatus(t, e, email, "daily"); got != newsletter.StatusPending {
+					t.Errorf("status of %s = %q, want %q", email, got, newsletter.StatusPending)
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"fmt"
+	"newsletter"
 )
 
 // Unsubscribe unsubscribes the subscriber and newsletter a token was made
@@ -22,7 +23,7 @@ func (s *Service) Unsubscribe(ctx context.Context, token string, meta RequestMet
 	if err != nil {
 		return "", fmt.Errorf("subscribers: unsubscribe: %w", err)
 	}
-	if prev == StatusPending || prev == StatusConfirmed {
+	if prev == newsletter.StatusPending || prev == newsletter.StatusConfirmed {
 		consent := Consent{Action: ActionUnsubscribe, Newsletters: []string{nl}, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
 		if err := s.Store.AddConsent(ctx, id, consent); err != nil {
 			return "", fmt.Errorf("subscribers: unsubscribe: %w", err)

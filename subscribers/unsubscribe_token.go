@@ -81,7 +81,7 @@ func unsubscribePayload(id int64, nl string) []byte {
 // newsletter have exactly one token per key.
 func parseUnsubscribePayload(p []byte) (int64, string, error) {
 	id, n := binary.Uvarint(p)
-	if n <= 0 || n != len(binary.AppendUvarint(nil, id)) || ValidateNewsletterID(string(p[n:])) != nil {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, id)) || newsletter.ValidateID(string(p[n:])) != nil {
 		return 0, "", errInvalidUnsubscribe
 	}
 	return int64(id), string(p[n:]), nil

@@ -122,7 +122,7 @@ func FuzzUnsubscribeToken(f *testing.F) {
 			}
 			return
 		}
-		if subscribers.ValidateNewsletterID(nl) != nil {
+		if newsletter.ValidateID(nl) != nil {
 			t.Fatalf("Parse(%q) = %d, %q: not a newsletter id", token, id, nl)
 		}
 		if byKey[0].UnsubscribeToken(id, nl) != token && byKey[1].UnsubscribeToken(id, nl) != token {

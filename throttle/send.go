@@ -3,13 +3,16 @@ package throttle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Keys of the send controls, shared by every worker process.
+// Keys of the send controls, shared by every worker process. Each command
+// and script here touches one key, so they may live in different hash
+// slots of a Redis Cluster.
 const (
 	keySendRate   = "nl:throttle:send"          // GCRA state of the global send rate
 	keySlowDown   = "nl:throttle:send:slowdown" // present while receivers asked to slow down
@@ -79,7 +82,11 @@ func (s *Send) currentRate(ctx context.Context) (Rate, error) {
 	if err != nil || n == 0 {
 		return s.rate, err
 	}
-	if s.paused(ctx) {
+	paused, err := s.paused(ctx)
+	if err != nil {
+		return Rate{}, err
+	}
+	if paused {
 		return Rate{}, ErrPaused
 	}
 	if s.rate.Unlimited() {
@@ -89,17 +96,23 @@ func (s *Send) currentRate(ctx context.Context) (Rate, error) {
 }
 
 // pushBack returns how many of the slow-down and pause keys exist, reading
-// Redis at most every stateTTL.
+// Redis at most every stateTTL. It asks for each key on its own (in one
+// pipeline), as one EXISTS of both would fail on a Redis Cluster when they
+// are in different slots.
 func (s *Send) pushBack(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if time.Since(s.stateAt) < stateTTL {
 		return s.stateKeys, nil
 	}
-	n, err := s.rdb.Exists(ctx, keySlowDown, keySendPaused).Result()
-	if err != nil {
+	var slow, paused *redis.IntCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		slow, paused = p.Exists(ctx, keySlowDown), p.Exists(ctx, keySendPaused)
+		return nil
+	}); err != nil {
 		return 0, err
 	}
+	n := slow.Val() + paused.Val()
 	s.stateAt, s.stateKeys = time.Now(), n
 	return n, nil
 }
@@ -111,38 +124,69 @@ func (s *Send) forget() {
 	s.mu.Unlock()
 }
 
-func (s *Send) paused(ctx context.Context) bool {
-	n, _ := s.rdb.Exists(ctx, keySendPaused).Result()
-	return n == 1
+// paused reports whether sending is paused, reading Redis now. A failure
+// to read is an error, never "not paused".
+func (s *Send) paused(ctx context.Context) (bool, error) {
+	n, err := s.rdb.Exists(ctx, keySendPaused).Result()
+	return n == 1, err
+}
+
+// errNoExpiry refuses durations that would store a key that never expires.
+func errNoExpiry(what string, d time.Duration) error {
+	return fmt.Errorf("throttle: %s %s: want at least a millisecond, or the key would never expire", what, d)
 }
 
 // SlowDown slows every worker's sending for d, because a receiver asked to
-// (SMTP 421, 454 or 4.7.x).
+// (SMTP 421, 454 or 4.7.x). The key is written with its expiry, in one SET.
 func (s *Send) SlowDown(ctx context.Context, d time.Duration) error {
+	if d < time.Millisecond {
+		return errNoExpiry("slow down for", d)
+	}
 	defer s.forget()
 	return s.rdb.Set(ctx, keySlowDown, 1, d).Err()
 }
 
+// countScript adds one to the count at KEYS[1] and makes it expire in
+// ARGV[1] milliseconds when it has no expiry: when this call created it,
+// or when an earlier version left it without one. The window runs from the
+// first refusal, as before; later ones do not extend it. It returns the
+// count. It touches KEYS[1] only.
+var countScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return n
+`)
+
 // PolicyRefusal counts one 5.7.x refusal and reports whether sending is now
-// paused because such refusals passed the limit.
+// paused because such refusals passed the limit. The count expires
+// PolicyWindow after the first refusal it holds; the pause after PauseFor.
+// A Redis error is returned as it is: the refusal may not be counted, and
+// at the limit the pause may not be set.
 func (s *Send) PolicyRefusal(ctx context.Context) (bool, error) {
-	n, err := s.rdb.Incr(ctx, keyPolicy).Result()
+	if s.PolicyWindow < time.Millisecond {
+		return false, errNoExpiry("policy window", s.PolicyWindow)
+	}
+	if s.PauseFor < time.Millisecond {
+		return false, errNoExpiry("pause for", s.PauseFor)
+	}
+	n, err := countScript.Run(ctx, s.rdb, []string{keyPolicy}, s.PolicyWindow.Milliseconds()).Int64()
 	if err != nil {
 		return false, err
-	}
-	if n == 1 {
-		s.rdb.Expire(ctx, keyPolicy, s.PolicyWindow)
 	}
 	if n < int64(s.PolicyLimit) {
 		return false, nil
 	}
 	defer s.forget()
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, keySendPaused, 1, s.PauseFor)
-		p.Del(ctx, keyPolicy)
-		return nil
-	})
-	return true, err
+	// Two single-key commands rather than one MULTI, which Redis Cluster
+	// refuses across slots: the pause first, written with its expiry in
+	// one SET, so that should the DEL fail, sending is paused all the same
+	// and the count still expires at the end of its window.
+	if err := s.rdb.Set(ctx, keySendPaused, 1, s.PauseFor).Err(); err != nil {
+		return false, err
+	}
+	return true, s.rdb.Del(ctx, keyPolicy).Err()
 }
 
 // Resume lifts a pause at once, for an operator who fixed the cause.

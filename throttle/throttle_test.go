@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"newsletter/internal/redistest"
 	"newsletter/throttle"
 )
@@ -166,6 +168,105 @@ func TestWindowsMatchChainedWindows(t *testing.T) {
 		}
 		if ttl := rdb.PTTL(ctx, prefix+"each:k").Val(); ttl <= 0 || ttl > rates[len(rates)-1].Per {
 			t.Errorf("%v: the record lives %s, want up to the longest window", rates, ttl)
+		}
+	}
+}
+
+// TestWaitFailsWhenRedisFails: a Redis that fails while receivers push back
+// must not read as "not paused". With unlimited rates, the pause check is
+// Wait's only Redis read once the push-back state is cached.
+func TestWaitFailsWhenRedisFails(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	ctx := context.Background()
+	failing := redis.NewClient(redistest.MustOptions(t, testDB)) // closed below
+	s := throttle.NewSend(failing, 0)
+	s.SlowRate = throttle.Rate{} // unlimited: no GCRA call hides the failure
+	if err := throttle.NewSend(rdb, 0).SlowDown(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(ctx); err != nil { // reads and caches the push-back state
+		t.Fatal(err)
+	}
+	_ = failing.Close() // every command fails from now on
+	if err := s.Wait(ctx); err == nil {
+		t.Fatal("Wait with a failing Redis = nil, want the error (it read the pause check's failure as not paused)")
+	}
+}
+
+// TestPolicyCountExpires: the count of policy refusals always expires
+// within PolicyWindow, even one left without expiry by an earlier version.
+func TestPolicyCountExpires(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	ctx := context.Background()
+	s := throttle.NewSend(rdb, 0)
+	s.PolicyWindow = time.Minute
+	if _, err := s.PolicyRefusal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := rdb.PTTL(ctx, "nl:throttle:send:policy").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("after the first refusal the count lives %s, want up to 1m", ttl)
+	}
+	// A count that lost its expiry (the old code dropped Expire's error).
+	if err := rdb.Persist(ctx, "nl:throttle:send:policy").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PolicyRefusal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := rdb.PTTL(ctx, "nl:throttle:send:policy").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("a count without expiry still lives %s after a refusal, want up to 1m", ttl)
+	}
+	if n := rdb.Get(ctx, "nl:throttle:send:policy").Val(); n != "2" {
+		t.Fatalf("count %s, want 2", n)
+	}
+}
+
+// TestPauseExpires: the pause lasts PauseFor and no longer.
+func TestPauseExpires(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	ctx := context.Background()
+	s := throttle.NewSend(rdb, 0)
+	s.PolicyLimit, s.PauseFor = 1, time.Minute
+	if paused, err := s.PolicyRefusal(ctx); err != nil || !paused {
+		t.Fatalf("PolicyRefusal = %v, %v; want paused", paused, err)
+	}
+	if ttl := rdb.PTTL(ctx, "nl:throttle:send:paused").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("the pause lives %s, want up to 1m", ttl)
+	}
+	if n := rdb.Exists(ctx, "nl:throttle:send:policy").Val(); n != 0 {
+		t.Fatal("the count of refusals outlived the pause it caused")
+	}
+}
+
+// TestPolicyRefusalFailsWhenRedisFails: a count that cannot be taken is an
+// error, not "not paused".
+func TestPolicyRefusalFailsWhenRedisFails(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	ctx := context.Background()
+	if err := rdb.HSet(ctx, "nl:throttle:send:policy", "f", 1).Err(); err != nil { // WRONGTYPE for INCR
+		t.Fatal(err)
+	}
+	if paused, err := throttle.NewSend(rdb, 0).PolicyRefusal(ctx); err == nil || paused {
+		t.Fatalf("PolicyRefusal on a broken count = %v, %v; want an error", paused, err)
+	}
+}
+
+// TestNoEndlessKeys: durations that would store a key without expiry are
+// refused.
+func TestNoEndlessKeys(t *testing.T) {
+	rdb := redistest.MustClient(t, testDB)
+	ctx := context.Background()
+	s := throttle.NewSend(rdb, 0)
+	if err := s.SlowDown(ctx, 0); err == nil {
+		t.Error("SlowDown(0) = nil, want an error")
+	}
+	s.PolicyLimit, s.PauseFor = 1, 0
+	if _, err := s.PolicyRefusal(ctx); err == nil {
+		t.Error("PolicyRefusal with PauseFor 0 = nil, want an error")
+	}
+	for _, key := range rdb.Keys(ctx, "*").Val() {
+		if ttl := rdb.PTTL(ctx, key).Val(); ttl < 0 {
+			t.Errorf("%s lives forever", key)
 		}
 	}
 }

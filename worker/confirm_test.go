@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"newsletter"
+	"newsletter/delivery"
 	"newsletter/internal/redistest"
 	"newsletter/mailer"
 	"newsletter/mailer/mailtest"
@@ -41,7 +42,7 @@ func MustRig(tb testing.TB) *rig {
 	rdb := redistest.MustClient(tb, testDB)
 	smtp := mailtest.MustStart(tb)
 	store := subscribers.NewStore(rdb)
-	n := &subscribers.Newsletter{ID: "daily", Name: "Daily Brief"}
+	n := &newsletter.Newsletter{ID: "daily", Name: "Daily Brief"}
 	n.Normalize()
 	if _, err := store.PutNewsletter(context.Background(), n); err != nil {
 		tb.Fatal(err)
@@ -64,12 +65,17 @@ func MustRig(tb testing.TB) *rig {
 		tb.Fatal(err)
 	}
 	sender := mailer.NewSMTP(cfg)
-	h := &worker.Handlers{Store: store, Templates: tpl, Sender: sender, BaseURL: testBaseURL,
-		From: "News <news@example.org>", ConfirmTTL: svc.ConfirmTTL, Logger: logger,
+	engine := &delivery.Engine{Store: store, Templates: tpl, Sender: sender, BaseURL: testBaseURL,
+		From: "News <news@example.org>", ConfirmTTL: svc.ConfirmTTL, Logger: logger}
+	h := &worker.Handlers{Engine: engine, Newsletters: store, Logger: logger,
 		Subscribers: svc, UnconfirmedTTL: subscribers.DefaultUnconfirmedTTL}
+	before := *h
 	srv, err := worker.NewServer(rdb, h, worker.ServerConfig{Secrets: []string{testSecret}, ShutdownTimeout: time.Second})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if *h != before {
+		tb.Fatalf("NewServer changed the Handlers it was given: %+v, was %+v", *h, before)
 	}
 	if err := srv.Start(); err != nil {
 		tb.Fatal(err)

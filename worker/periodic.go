@@ -79,8 +79,8 @@ func (s *Scheduler) Start() error { return s.mgr.Start() }
 // Shutdown stops enqueueing.
 func (s *Scheduler) Shutdown() { s.mgr.Shutdown() }
 
-func (h *Handlers) handleScheduleTick(ctx context.Context, _ *asynq.Task) error {
-	all, err := h.Store.Newsletters(ctx)
+func (h *boundHandlers) handleScheduleTick(ctx context.Context, _ *asynq.Task) error {
+	all, err := h.Newsletters.Newsletters(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,8 +94,8 @@ func (h *Handlers) handleScheduleTick(ctx context.Context, _ *asynq.Task) error 
 
 // handlePollFeeds fetches each feed once, for every newsletter that lists
 // it. A failing feed is logged and tried again at the next poll.
-func (h *Handlers) handlePollFeeds(ctx context.Context, _ *asynq.Task) error {
-	all, err := h.Store.Newsletters(ctx)
+func (h *boundHandlers) handlePollFeeds(ctx context.Context, _ *asynq.Task) error {
+	all, err := h.Newsletters.Newsletters(ctx)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ const purgeCron = "@hourly"
 
 // handlePurgeUnconfirmed removes the subscriptions still pending after the
 // configured time. A failed run is left to the next one, an hour later.
-func (h *Handlers) handlePurgeUnconfirmed(ctx context.Context, _ *asynq.Task) error {
+func (h *boundHandlers) handlePurgeUnconfirmed(ctx context.Context, _ *asynq.Task) error {
 	if h.Subscribers == nil || h.UnconfirmedTTL <= 0 {
 		return nil
 	}

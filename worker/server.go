@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"newsletter/delivery"
 	"newsletter/subscribers"
 )
 
@@ -41,13 +42,12 @@ type ServerConfig struct {
 
 // NewServer returns a Server that runs h's handlers, taking tasks from rdb.
 func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Server, error) {
-	s, err := subscribers.NewSealer(cfg.Secrets)
+	sealer, err := subscribers.NewSealer(cfg.Secrets)
 	if err != nil {
 		return nil, err
 	}
-	h.sealer = s
-	h.client = asynq.NewClientFromRedisClient(rdb)
-	h.stopping = make(chan struct{})
+	bound := &boundHandlers{Handlers: h, sealer: sealer, client: asynq.NewClientFromRedisClient(rdb),
+		stopping: make(chan struct{})}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 10
 	}
@@ -57,32 +57,32 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	if cfg.BulkConcurrency <= 0 {
 		cfg.BulkConcurrency = 8
 	}
-	small := asynqConfig(h, cfg, cfg.Concurrency, queuePriorities)
+	small := asynqConfig(h.Logger, cfg, cfg.Concurrency, queuePriorities)
 	small.TaskCheckInterval = confirmCheckInterval
 	srv := asynq.NewServerFromRedisClient(rdb, small)
-	bulk := asynq.NewServerFromRedisClient(rdb, asynqConfig(h, cfg, cfg.BulkConcurrency, map[string]int{QueueBulk: 1}))
+	bulk := asynq.NewServerFromRedisClient(rdb, asynqConfig(h.Logger, cfg, cfg.BulkConcurrency, map[string]int{QueueBulk: 1}))
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TypeConfirmationEmail, h.handleConfirmation)
-	mux.HandleFunc(TypeWelcomeEmail, h.handleWelcome)
-	mux.HandleFunc(TypeDigest, h.handleDigest)
-	mux.HandleFunc(TypeDigestBatch, h.handleDigestBatch)
-	mux.HandleFunc(TypeScheduleTick, h.handleScheduleTick)
-	mux.HandleFunc(TypePollFeeds, h.handlePollFeeds)
-	mux.HandleFunc(TypePurgeUnconfirmed, h.handlePurgeUnconfirmed)
-	return &Server{srv: srv, bulk: bulk, mux: mux, stopping: h.stopping, relay: h.Subscribers}, nil
+	mux.HandleFunc(TypeConfirmationEmail, bound.handleConfirmation)
+	mux.HandleFunc(TypeWelcomeEmail, bound.handleWelcome)
+	mux.HandleFunc(TypeDigest, bound.handleDigest)
+	mux.HandleFunc(TypeDigestBatch, bound.handleDigestBatch)
+	mux.HandleFunc(TypeScheduleTick, bound.handleScheduleTick)
+	mux.HandleFunc(TypePollFeeds, bound.handlePollFeeds)
+	mux.HandleFunc(TypePurgeUnconfirmed, bound.handlePurgeUnconfirmed)
+	return &Server{srv: srv, bulk: bulk, mux: mux, stopping: bound.stopping, relay: h.Subscribers}, nil
 }
 
-func asynqConfig(h *Handlers, cfg ServerConfig, concurrency int, queues map[string]int) asynq.Config {
+func asynqConfig(logger *slog.Logger, cfg ServerConfig, concurrency int, queues map[string]int) asynq.Config {
 	return asynq.Config{
 		Concurrency:     concurrency,
 		Queues:          queues,
 		StrictPriority:  true,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          asynqLogger{h.Logger},
+		Logger:          asynqLogger{logger},
 		LogLevel:        asynq.WarnLevel,
-		ErrorHandler:    errorLogger(h.Logger),
+		ErrorHandler:    errorLogger(logger),
 		RetryDelayFunc:  retryDelay,
-		IsFailure:       func(err error) bool { return !errors.Is(err, errStopping) },
+		IsFailure:       func(err error) bool { return !errors.Is(err, delivery.ErrStopping) },
 	}
 }
 
@@ -93,6 +93,7 @@ func (s *Server) Start() error {
 		return err
 	}
 	if err := s.bulk.Start(s.mux); err != nil {
+		s.srv.Shutdown() // the first runs already: stop it, so nothing runs half-started
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,7 +130,7 @@ const confirmCheckInterval = 100 * time.Millisecond
 // jitter so that batches refused together do not come back together. A
 // batch handed back at shutdown comes back at once.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	if errors.Is(err, errStopping) {
+	if errors.Is(err, delivery.ErrStopping) {
 		return time.Second
 	}
 	d := time.Second << min(n, 9)

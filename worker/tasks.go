@@ -1,6 +1,7 @@
-// Package worker owns the background work: task type names, payloads and
-// constructors, the handlers that load, render and send, and the asynq
-// server that runs them. Confirmation emails have a queue of their own that
+// Package worker is the asynq adapter of the background work: task type
+// names, payloads and constructors, thin handlers that decode a task and
+// call the sending engine (package delivery) or a service, the servers
+// that run them, and the scheduler of periodic tasks. Confirmation emails have a queue of their own that
 // is always served first, so a reader never waits behind a digest.
 package worker
 
@@ -47,7 +48,7 @@ type welcomePayload struct {
 	Newsletter   string `json:"newsletter"`
 }
 
-// NewConfirmationTask returns the task that sends one confirmation email.
+// newConfirmationTask returns the task that sends one confirmation email.
 func newConfirmationTask(p confirmationPayload) (*asynq.Task, error) {
 	raw, err := json.Marshal(p)
 	if err != nil {

@@ -3,13 +3,13 @@ package main
 import (
 	"io"
 	"net/http"
+	"newsletter"
 	"strconv"
 	"strings"
 	"testing"
 
 	"newsletter/internal/redistest"
 	"newsletter/mailer/mailtest"
-	"newsletter/subscribers"
 )
 
 // mustHarnessWith starts the service in mode with extra variables, on a
@@ -142,8 +142,8 @@ func TestAbuseSignupEnumeration(t *testing.T) {
 	h := mustHarnessWith(t, ModeServe, map[string]string{"NEWSLETTER_SIGNUP_RATE": "100/m"})
 	h.mustNewsletter("daily", "Daily Brief")
 	s := h.seeder()
-	pending := s.add("pending", 1, subscribers.StatusPending, "daily")[0]
-	confirmed := s.add("confirmed", 1, subscribers.StatusConfirmed, "daily")[0]
+	pending := s.add("pending", 1, newsletter.StatusPending, "daily")[0]
+	confirmed := s.add("confirmed", 1, newsletter.StatusConfirmed, "daily")[0]
 
 	kinds := []struct {
 		name, contentType string

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"newsletter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"newsletter/subscribers"
 )
 
 // artifactsDir keeps what the browser test leaves for people to look at;
@@ -95,7 +94,7 @@ func TestBrowserEditorSendsDigest(t *testing.T) {
 		fill(map[string]string{"#nl-id": "daily", "#nl-name": "Daily Brief", "#nl-from": "Daily Brief <news@example.org>"}),
 		chromedp.Click(chromedp.CSS(`form[action="/admin/newsletters"] button`)))
 
-	h.seeder().add("reader", 200, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("reader", 200, newsletter.StatusConfirmed, "daily")
 	for i, title := range []string{"Initial steps identified in Istanbul talks", "Rail strike called off after overnight deal"} {
 		browserStep(t, ctx, "add an article",
 			fill(map[string]string{"#a-url": "https://news.example/2026/story-" + string(rune('a'+i)), "#a-title": title,

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"newsletter"
 	"strconv"
 	"strings"
 	"time"
@@ -153,7 +154,7 @@ func (r *reader) list(name string) []string {
 
 func (r *reader) webURL(name, def string) string {
 	v := r.str(name, def)
-	if !subscribers.IsWebURL(v) {
+	if !newsletter.IsWebURL(v) {
 		r.fail(name, "%q is not an http or https URL", v)
 	}
 	return v

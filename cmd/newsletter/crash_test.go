@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"newsletter"
 	"os"
 	"os/exec"
 	"sort"
@@ -10,8 +11,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-
-	"newsletter/subscribers"
 )
 
 // workerEnv is the environment of a worker subprocess on the harness's
@@ -89,7 +88,7 @@ func killMidDigest(t *testing.T, recordEvery int) {
 	bin := mustBuild(t)
 	h := mustServeOnly(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	audience := h.seeder().add("reader", 5000, subscribers.StatusConfirmed, "daily")
+	audience := h.seeder().add("reader", 5000, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Crash-proof story"}, time.Hour)
 	const connections = 4
 	env := map[string]string{
@@ -125,7 +124,7 @@ func TestSIGTERMHandsBackAndExits(t *testing.T) {
 	bin := mustBuild(t)
 	h := mustServeOnly(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	audience := h.seeder().add("reader", 2000, subscribers.StatusConfirmed, "daily")
+	audience := h.seeder().add("reader", 2000, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	h.smtp.SetReply(func(string, int) *smtp.SMTPError { time.Sleep(2 * time.Millisecond); return nil })
 

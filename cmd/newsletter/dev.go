@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"newsletter"
 	"time"
 
 	"newsletter/subscribers"
@@ -27,7 +28,7 @@ func (m *Main) devDefaults() error {
 // seedDev creates a sample newsletter so the demo page has a form.
 func (m *Main) seedDev(ctx context.Context, store *subscribers.Store) error {
 	now := time.Now().UTC().Truncate(time.Second)
-	n := &subscribers.Newsletter{ID: "daily", Name: "Daily Brief",
+	n := &newsletter.Newsletter{ID: "daily", Name: "Daily Brief",
 		Description: "The day's most important stories, every morning.", CreatedAt: now, UpdatedAt: now}
 	n.Normalize()
 	_, err := store.PutNewsletter(ctx, n)

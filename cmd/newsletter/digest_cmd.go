@@ -65,7 +65,7 @@ func digestService(rdb *redis.Client, cfg Config) (*digests.Service, error) {
 		return nil, err
 	}
 	return &digests.Service{Store: digests.NewStore(rdb), Articles: articles.NewStore(rdb),
-		Subscribers: subscribers.NewStore(rdb), Dispatcher: enq, Now: time.Now}, nil
+		Readers: subscribers.NewStore(rdb), NormalizeAddress: subscribers.NormalizeAddress, Dispatcher: enq, Now: time.Now}, nil
 }
 
 // watchDigest redraws a progress bar until d finishes, then prints it. It

@@ -3,17 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"newsletter"
 	"strings"
 	"testing"
 	"time"
-
-	"newsletter/subscribers"
 )
 
 func TestDigestCommandSendsAndWaits(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	h.seeder().add("reader", 50, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("reader", 50, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"CLI story"}, time.Hour)
 	env := testEnv(h.redisURL, h.smtp.URL())
 	getenv := func(k string) string { return env[k] }

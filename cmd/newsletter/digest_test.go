@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"newsletter"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,7 +13,6 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"newsletter/mailer/mailtest"
-	"newsletter/subscribers"
 )
 
 type digestView struct {
@@ -88,9 +88,9 @@ func TestDigestReachesEachConfirmedSubscriberOnce(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	s := h.seeder()
-	confirmed := s.add("confirmed", 1000, subscribers.StatusConfirmed, "daily")
-	pending := s.add("pending", 200, subscribers.StatusPending, "daily")
-	gone := s.add("gone", 100, subscribers.StatusUnsubscribed, "daily")
+	confirmed := s.add("confirmed", 1000, newsletter.StatusConfirmed, "daily")
+	pending := s.add("pending", 200, newsletter.StatusPending, "daily")
+	gone := s.add("gone", 100, newsletter.StatusUnsubscribed, "daily")
 	h.postArticles([]string{"One", "Two", "Three"}, time.Hour)
 
 	code, d := h.createDigest("daily", `{}`)
@@ -125,8 +125,8 @@ func TestDigestMessagesAndOneClickUnsubscribe(t *testing.T) {
 	h.mustNewsletter("daily", "Daily Brief")
 	h.mustNewsletter("weekly", "Weekly")
 	s := h.seeder()
-	readers := s.add("reader", 5, subscribers.StatusConfirmed, "daily")
-	s.add("reader", 1, subscribers.StatusConfirmed, "weekly") // reader-0 reads both
+	readers := s.add("reader", 5, newsletter.StatusConfirmed, "daily")
+	s.add("reader", 1, newsletter.StatusConfirmed, "weekly") // reader-0 reads both
 	h.postArticles([]string{"Morning news"}, time.Hour)
 
 	_, d := h.createDigest("daily", `{}`)
@@ -180,7 +180,7 @@ func TestDigestMessagesAndOneClickUnsubscribe(t *testing.T) {
 func TestDigestIdempotencyKey(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	h.seeder().add("reader", 20, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("reader", 20, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Only story"}, time.Hour)
 
 	code1, d1 := h.createDigest("daily", `{}`, "Idempotency-Key", "morning-edition")
@@ -204,7 +204,7 @@ func TestDigestIdempotencyKey(t *testing.T) {
 func TestDigestSelectionAndTestRecipients(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	h.seeder().add("reader", 3, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("reader", 3, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Old story"}, 2*time.Hour)
 
 	_, first := h.createDigest("daily", `{}`)
@@ -236,7 +236,7 @@ func TestDigestSelectionAndTestRecipients(t *testing.T) {
 func TestDigestEscapesArticles(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	h.seeder().add("reader", 1, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("reader", 1, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"<script>alert(1)</script>"}, time.Hour)
 	bad := `{"articles":[{"url":"javascript:alert(1)","title":"x","published_at":"2026-01-01T00:00:00Z"}]}`
 	if code, body := h.editor("POST", "/v1/articles", bad); code != 422 || !strings.Contains(body, "invalid_article") {
@@ -261,7 +261,7 @@ func TestDigestEscapesArticles(t *testing.T) {
 func TestDigestCancel(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	h.seeder().add("reader", 600, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("reader", 600, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	h.smtp.SetReply(func(string, int) *smtp.SMTPError { time.Sleep(5 * time.Millisecond); return nil })
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"newsletter"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +12,6 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"newsletter/mailer/mailtest"
-	"newsletter/subscribers"
 )
 
 // oneIn reports whether addr falls in a 1-in-n slice of addresses, the same
@@ -25,7 +25,7 @@ func oneIn(addr string, n uint32) bool {
 func TestTemporaryRefusalsAreRetried(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	audience := h.seeder().add("reader", 500, subscribers.StatusConfirmed, "daily")
+	audience := h.seeder().add("reader", 500, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	refused := 0
 	for _, a := range audience {
@@ -53,7 +53,7 @@ func TestTemporaryRefusalsAreRetried(t *testing.T) {
 func TestHardBouncesAreSuppressed(t *testing.T) {
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	audience := h.seeder().add("reader", 200, subscribers.StatusConfirmed, "daily")
+	audience := h.seeder().add("reader", 200, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	var mu sync.Mutex
 	attempts := map[string]int{}
@@ -110,7 +110,7 @@ func TestSMTPDownThenUp(t *testing.T) {
 	}
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	audience := h.seeder().add("reader", 300, subscribers.StatusConfirmed, "daily")
+	audience := h.seeder().add("reader", 300, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	addr := h.smtp.Addr()
 	h.smtp.Close()
@@ -134,7 +134,7 @@ func TestSMTPDownThenUp(t *testing.T) {
 func TestSendRateAcrossTwoWorkers(t *testing.T) {
 	h := mustServeOnly(t)
 	h.mustNewsletter("daily", "Daily Brief")
-	h.seeder().add("reader", 1000, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("reader", 1000, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	rate := map[string]string{"NEWSLETTER_SEND_RATE": "200"}
 	h.run(ModeWorker, rate)

@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
+	"newsletter"
 	"sort"
 	"sync"
 	"testing"
 	"time"
-
-	"newsletter/subscribers"
 )
 
 // addParallel seeds n confirmed subscribers with several goroutines.
@@ -19,7 +18,7 @@ func (s *seeder) addParallel(prefix string, n, workers int, nl string) []string 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			addrs := s.add(fmt.Sprintf("%s%d", prefix, w), n/workers, subscribers.StatusConfirmed, nl)
+			addrs := s.add(fmt.Sprintf("%s%d", prefix, w), n/workers, newsletter.StatusConfirmed, nl)
 			mu.Lock()
 			all = append(all, addrs...)
 			mu.Unlock()

@@ -2,12 +2,11 @@ package main
 
 import (
 	"bufio"
+	"newsletter"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"newsletter/subscribers"
 )
 
 // scrape returns every sample of /metrics by its name and labels as written.
@@ -40,7 +39,7 @@ func TestMetricsMoveWithTheWork(t *testing.T) {
 	link := confirmLink(t, h.smtp.WaitFor(t, 1, 10*time.Second)[0])
 	h.confirm(tokenOf(t, link))
 	h.smtp.WaitFor(t, 2, 10*time.Second)
-	h.seeder().add("more", 2, subscribers.StatusConfirmed, "daily")
+	h.seeder().add("more", 2, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	_, d := h.createDigest("daily", `{}`)
 	h.waitDigest(d.ID, 30*time.Second)

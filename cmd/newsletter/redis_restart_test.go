@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"newsletter"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -11,7 +12,6 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"newsletter/mailer/mailtest"
-	"newsletter/subscribers"
 )
 
 // ownRedis is a redis-server that a test starts, stops and starts again,
@@ -77,7 +77,7 @@ func TestRedisRestartMidSend(t *testing.T) {
 	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: own.url()}
 	h.start()
 	h.mustNewsletter("daily", "Daily Brief")
-	audience := h.seeder().add("reader", 3000, subscribers.StatusConfirmed, "daily")
+	audience := h.seeder().add("reader", 3000, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Story"}, time.Hour)
 	h.smtp.SetReply(func(string, int) *smtp.SMTPError { time.Sleep(time.Millisecond); return nil })
 

@@ -18,6 +18,7 @@ import (
 
 	"newsletter/api"
 	"newsletter/articles"
+	"newsletter/delivery"
 	"newsletter/digests"
 	"newsletter/mailer"
 	"newsletter/metrics"
@@ -169,18 +170,21 @@ func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, err
 		return nil, nil, err
 	}
 	svc.Limits = subscribers.NewConfirmLimits(m.rdb, throttle.Rate(m.Config.ConfirmationRate))
-	ds := &digests.Service{Store: p.digests, Articles: p.articles, Subscribers: p.store, Dispatcher: enq, Now: time.Now}
+	ds := &digests.Service{Store: p.digests, Articles: p.articles, Readers: p.store, NormalizeAddress: subscribers.NormalizeAddress,
+		Dispatcher: enq, Now: time.Now}
 	return svc, ds, nil
 }
 
 func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	var err error
 	m.sender, m.bulk = m.newSenders()
-	h := &worker.Handlers{Metrics: m.metrics, Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate), Store: p.store, Digests: p.digests, DigestService: ds, Signer: p.signer,
-		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Templates: p.templates, Sender: m.sender,
+	engine := &delivery.Engine{Store: p.store, Digests: p.digests, Signer: p.signer, Templates: p.templates,
+		Sender: m.sender, Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate),
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
-		LogLinks: m.Config.DevMode(), Logger: m.Logger, Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL,
-		RecordEvery: m.Config.RecordEvery}
+		LogLinks: m.Config.DevMode(), Logger: m.Logger, Metrics: m.metrics, RecordEvery: m.Config.RecordEvery}
+	h := &worker.Handlers{Engine: engine, DigestService: ds, Newsletters: p.store,
+		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Logger: m.Logger,
+		Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL}
 	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets, BulkConcurrency: m.Config.SMTPConnections}); err != nil {
 		return err
 	}
@@ -202,7 +206,7 @@ const (
 
 func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	m.queueUI = worker.NewQueueUI(m.rdb.Options(), api.QueueUIPath)
-	srv := api.New(api.Config{Metrics: m.metrics, Subscribers: svc, Store: p.store, Articles: p.articles, Digests: ds, Templates: p.templates,
+	srv := api.New(api.Config{Metrics: m.metrics, Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
 		AllowedOrigins:   m.Config.AllowedOrigins,
 		SignupLimit:      throttle.NewWindow(m.rdb, "nl:throttle:signup:", throttle.Rate(m.Config.SignupRate)),

@@ -3,11 +3,10 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"newsletter"
 	"strings"
 	"testing"
 	"time"
-
-	"newsletter/subscribers"
 )
 
 var fastTicks = map[string]string{"NEWSLETTER_SCHEDULE_TICK": "1s", "NEWSLETTER_FEED_INTERVAL": "1s"}
@@ -18,7 +17,7 @@ func TestScheduleSendsOneDigestPerSlotWithTwoWorkers(t *testing.T) {
 	if code, resp := h.editor("PUT", "/v1/newsletters/daily", body); code != 201 {
 		t.Fatalf("PUT newsletter = %d %s", code, resp)
 	}
-	readers := h.seeder().add("reader", 50, subscribers.StatusConfirmed, "daily")
+	readers := h.seeder().add("reader", 50, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Scheduled story"}, time.Hour)
 
 	h.run(ModeWorker, fastTicks)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"newsletter"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func (h *harness) seeder() *seeder {
 
 // add subscribes n addresses named prefix-i@example.org to nl and leaves
 // them in status st; it returns the addresses.
-func (s *seeder) add(prefix string, n int, st subscribers.Status, nl string) []string {
+func (s *seeder) add(prefix string, n int, st newsletter.Status, nl string) []string {
 	s.t.Helper()
 	addrs := make([]string, n)
 	var csv strings.Builder

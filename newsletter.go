@@ -1,4 +1,4 @@
-package subscribers
+package newsletter
 
 import (
 	"net/mail"
@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"newsletter"
 )
 
-// Newsletter is one list that readers subscribe to and editors send.
+// Newsletter is one list that readers subscribe to and editors send: its
+// name and sender, the schedule and feeds that fill its digests, and the
+// most articles a digest carries.
 type Newsletter struct {
 	ID          string    `json:"id"`
 	Name        string    `json:"name"`
@@ -39,10 +39,12 @@ const (
 
 var validNewsletterID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
-// ValidateNewsletterID reports whether id can name a newsletter.
-func ValidateNewsletterID(id string) error {
+// ValidateID reports whether id can name a newsletter: 1 to 64 lower-case
+// letters, digits or hyphens. Every part that takes a newsletter id from
+// outside checks it with this one rule.
+func ValidateID(id string) error {
 	if !validNewsletterID.MatchString(id) {
-		return newsletter.FieldError(newsletter.EINVALIDID, "id",
+		return FieldError(EINVALIDID, "id",
 			"A newsletter id is 1 to 64 lower-case letters, digits or hyphens.")
 	}
 	return nil
@@ -63,7 +65,7 @@ func (n *Newsletter) Normalize() {
 
 // Validate reports the first field of n that is not acceptable.
 func (n *Newsletter) Validate() error {
-	if err := ValidateNewsletterID(n.ID); err != nil {
+	if err := ValidateID(n.ID); err != nil {
 		return err
 	}
 	checks := []struct {
@@ -81,7 +83,7 @@ func (n *Newsletter) Validate() error {
 	}
 	for _, c := range checks {
 		if c.fail != "" {
-			return newsletter.FieldError(newsletter.EINVALIDNEWSLETTER, c.field, c.fail)
+			return FieldError(EINVALIDNEWSLETTER, c.field, c.fail)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package worker
+package delivery
 
 import (
 	"context"
@@ -10,16 +10,12 @@ import (
 	"newsletter/internal/redistest"
 )
 
-// recordTestDB is the worker package's Redis database (testDB in its
-// external tests, which run in the same binary, one test at a time).
-const recordTestDB = 3
-
 // recordRig is a batch run of digest id with no SMTP, whose outcomes go to
-// the package's Redis database, and h with RecordEvery every.
-func recordRig(t *testing.T, id string, every int) (h *Handlers, run *batchRun, sent func() int64) {
+// the package's Redis database, and an Engine with RecordEvery every.
+func recordRig(t *testing.T, id string, every int) (e *Engine, run *batchRun, sent func() int64) {
 	t.Helper()
-	rdb := redistest.MustClient(t, recordTestDB)
-	h = &Handlers{Logger: slog.New(slog.DiscardHandler), RecordEvery: every}
+	rdb := redistest.Client(t)
+	e = &Engine{Logger: slog.New(slog.DiscardHandler), RecordEvery: every}
 	run = &batchRun{d: &digests.Digest{ID: id}, recorder: digests.NewStore(rdb).Recorder(id)}
 	t.Cleanup(run.close)
 	sent = func() int64 {
@@ -30,17 +26,17 @@ func recordRig(t *testing.T, id string, every int) (h *Handlers, run *batchRun, 
 		}
 		return n
 	}
-	return h, run, sent
+	return e, run, sent
 }
 
 func TestRecordHoldsOutcomesBriefly(t *testing.T) {
 	const every = 8
-	h, run, sent := recordRig(t, "held", every)
+	e, run, sent := recordRig(t, "held", every)
 	ctx := context.Background()
 	add := func(bit int64, at time.Time) {
 		t.Helper()
 		run.recorder.Add(bit, digests.Sent)
-		if err := h.flushIfDue(ctx, run, at); err != nil {
+		if err := e.flushIfDue(ctx, run, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,7 +61,7 @@ func TestRecordHoldsOutcomesBriefly(t *testing.T) {
 	if n := sent(); n != every+1 {
 		t.Fatalf("one outcome before recordWithin passed: %d recorded, want it held", n)
 	}
-	if err := h.flushIfDue(ctx, run, t1.Add(recordWithin)); err != nil { // before the next message
+	if err := e.flushIfDue(ctx, run, t1.Add(recordWithin)); err != nil { // before the next message
 		t.Fatal(err)
 	}
 	if n := sent(); n != every+2 {
@@ -74,9 +70,9 @@ func TestRecordHoldsOutcomesBriefly(t *testing.T) {
 }
 
 func TestRecordEachOutcomeByDefault(t *testing.T) {
-	h, run, sent := recordRig(t, "each", 0) // RecordEvery 0: each at once
+	e, run, sent := recordRig(t, "each", 0) // RecordEvery 0: each at once
 	for bit := int64(1); bit <= 3; bit++ {
-		if err := h.record(context.Background(), run, bit, digests.Sent); err != nil {
+		if err := e.record(context.Background(), run, bit, digests.Sent); err != nil {
 			t.Fatal(err)
 		}
 		if n := sent(); n != bit {

@@ -1,10 +1,10 @@
-package subscribers_test
+package newsletter_test
 
 import (
 	"slices"
 	"testing"
 
-	"newsletter/subscribers"
+	"newsletter"
 )
 
 // TestAppendIDs decodes bitmaps as Redis numbers their bits: from the most
@@ -23,7 +23,7 @@ func TestAppendIDs(t *testing.T) {
 		{"from and to", []byte{0xff, 0xff}, 0, 3, 12, []int64{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}},
 		{"sparse", []byte{0, 0, 0x10, 0, 0x01}, 0, 0, 100, []int64{19, 39}},
 	} {
-		if got := subscribers.AppendIDs(nil, c.b, c.first, c.from, c.to); !slices.Equal(got, c.want) {
+		if got := newsletter.AppendIDs(nil, c.b, c.first, c.from, c.to); !slices.Equal(got, c.want) {
 			t.Errorf("%s: AppendIDs = %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -37,6 +37,6 @@ func BenchmarkAppendIDs(b *testing.B) {
 	ids := make([]int64, 0, 512)
 	b.ReportAllocs()
 	for b.Loop() {
-		ids = subscribers.AppendIDs(ids[:0], bitmap, 0, 0, 1<<40)
+		ids = newsletter.AppendIDs(ids[:0], bitmap, 0, 0, 1<<40)
 	}
 }

@@ -1,0 +1,135 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"newsletter/mailer"
+	"newsletter/metrics"
+	"newsletter/templates"
+)
+
+// newsletterView is what templates see of a newsletter.
+type newsletterView struct {
+	ID, Name, Description string
+}
+
+// confirmData is what the confirmation email shows: the address and the
+// newsletters' names, never anything else the signer typed, so that the
+// form cannot relay anyone's text.
+type confirmData struct {
+	Email       string
+	Link        string // confirms
+	NotMeLink   string // "This wasn't me": suppresses the address
+	ValidFor    string
+	Newsletters []newsletterView
+}
+
+type welcomeData struct {
+	Email      string
+	Newsletter newsletterView
+}
+
+// Confirmation is one confirmation email to send.
+type Confirmation struct {
+	RequestID   string // the signup that asked for it, for the log
+	Email       string
+	Token       string // the confirmation token, in the clear
+	Newsletters []string
+}
+
+// SendConfirmation sends the confirmation email p: the link that confirms,
+// the "This wasn't me" link, and the newsletters' names.
+func (e *Engine) SendConfirmation(ctx context.Context, p Confirmation) error {
+	token := p.Token
+	nls, from, err := e.newsletters(ctx, p.Newsletters)
+	if err != nil {
+		return err
+	}
+	link := e.BaseURL + "/confirm?token=" + url.QueryEscape(token)
+	data := confirmData{Email: p.Email, Link: link, NotMeLink: e.BaseURL + "/not-me?token=" + url.QueryEscape(token),
+		ValidFor: templates.HumanDuration(e.ConfirmTTL), Newsletters: nls}
+	if err := e.send(ctx, "confirm", firstOf(p.Newsletters), from, p.Email, data); err != nil {
+		return err
+	}
+	if e.LogLinks {
+		e.Logger.Info("Dev mode: confirmation link", "request_id", p.RequestID, "email", p.Email, "link", link)
+	}
+	return nil
+}
+
+// Welcome is one welcome email to send, after a confirmation.
+type Welcome struct {
+	Email      string
+	Newsletter string
+}
+
+// SendWelcome sends the welcome email of newsletter p.Newsletter; a
+// newsletter that no longer exists welcomes nobody.
+func (e *Engine) SendWelcome(ctx context.Context, p Welcome) error {
+	nls, from, err := e.newsletters(ctx, []string{p.Newsletter})
+	if err != nil {
+		return err
+	}
+	if len(nls) == 0 {
+		return nil // the newsletter is gone: nobody to welcome to
+	}
+	return e.send(ctx, "welcome", p.Newsletter, from, p.Email, welcomeData{Email: p.Email, Newsletter: nls[0]})
+}
+
+// newsletters loads the named newsletters that still exist, and the sender
+// to use: the newsletter's own when there is one newsletter, else the default.
+func (e *Engine) newsletters(ctx context.Context, ids []string) ([]newsletterView, string, error) {
+	var views []newsletterView
+	from := e.From
+	for _, id := range ids {
+		n, err := e.Store.Newsletter(ctx, id)
+		if err != nil {
+			return nil, "", err
+		}
+		if n == nil {
+			continue
+		}
+		views = append(views, newsletterView{ID: n.ID, Name: n.Name, Description: n.Description})
+		if len(ids) == 1 && n.From != "" {
+			from = n.From
+		}
+	}
+	return views, from, nil
+}
+
+// kinds maps email templates to the kind label of the message metrics.
+var kinds = map[string]string{"confirm": metrics.KindConfirmation, "welcome": metrics.KindWelcome}
+
+func firstOf(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return list[0]
+}
+
+// send renders email name for one recipient and sends it. A permanent
+// refusal is marked ErrPermanent.
+func (e *Engine) send(ctx context.Context, name, nl, from, to string, data any) error {
+	if suppressed, err := e.Store.Suppressed(ctx, []string{to}); err != nil || suppressed[0] {
+		return err // never mail a suppressed address
+	}
+	r, err := e.Templates.RenderEmail(name, data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, ErrPermanent)
+	}
+	msg := &mailer.Message{From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
+	start := time.Now()
+	err = e.Sender.Send(ctx, msg)
+	e.Metrics.ObserveSend(nl, kinds[name], time.Since(start), err)
+	if err != nil {
+		if c := mailer.Classify(err); c != mailer.Temporary && c != mailer.SlowDown && c != mailer.Local {
+			return fmt.Errorf("send %s email: %w: %w", name, err, ErrPermanent)
+		}
+		return fmt.Errorf("send %s email: %w", name, err)
+	}
+	return nil
+}
