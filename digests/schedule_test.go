@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // kyiv returns the time of day h:m on March 16, 2026 in Kyiv (UTC+2).
