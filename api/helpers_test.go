@@ -33,7 +33,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	rdb := redistest.MustClient(t, 2)
+	rdb := redistest.Client(t)
 	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
 	store := subscribers.NewStore(rdb)
 	enq, err := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})

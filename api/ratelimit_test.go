@@ -27,7 +27,7 @@ import (
 // and its log written to logs. It also returns the server, for its routes.
 func newEnvWith(t *testing.T, logs io.Writer, edit func(cfg *api.Config, rdb *redis.Client)) (*env, *api.Server) {
 	t.Helper()
-	rdb := redistest.MustClient(t, 2)
+	rdb := redistest.Client(t)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	store := subscribers.NewStore(rdb)
 	enq, err := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})

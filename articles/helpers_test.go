@@ -12,9 +12,6 @@ import (
 	"newsletter/internal/redistest"
 )
 
-// testDB is the Redis database that belongs to this package's tests.
-const testDB = 5
-
 // t0 is the time the tests' articles are published around.
 var t0 = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 
@@ -22,7 +19,7 @@ var t0 = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 // under it.
 func mustStore(tb testing.TB) (*articles.Store, *redis.Client) {
 	tb.Helper()
-	rdb := redistest.MustClient(tb, testDB)
+	rdb := redistest.Client(tb)
 	return articles.NewStore(rdb), rdb
 }
 

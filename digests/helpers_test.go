@@ -19,9 +19,6 @@ import (
 	"newsletter/subscribers"
 )
 
-// testDB is the Redis database that belongs to this package's tests.
-const testDB = 6
-
 // baseURL is the public URL the tests' emails link to.
 const baseURL = "https://news.example.org"
 
@@ -119,7 +116,7 @@ var t0 = time.Date(2026, 3, 14, 22, 30, 0, 0, time.UTC)
 // MustEnv returns a fresh env whose clock reads t0.
 func MustEnv(tb testing.TB) *env {
 	tb.Helper()
-	rdb := redistest.MustClient(tb, testDB)
+	rdb := redistest.Client(tb)
 	signer := MustSigner(tb)
 	e := &env{rdb: rdb, arts: articles.NewStore(rdb), disp: &dispatcher{},
 		notes: &notifier{tokens: map[string]string{}}, clock: &clock{t: t0}, signer: signer}

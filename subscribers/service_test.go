@@ -339,7 +339,7 @@ func (nopNotifier) SendWelcome(context.Context, subscribers.WelcomeEmail) error 
 // none refuses): the client's, the address's and the site's, as the API
 // runs it. redis-µs/op is the CPU Redis spends per signup (INFO cpu).
 func BenchmarkSubscribe(b *testing.B) {
-	rdb := redistest.MustClient(b, testDB)
+	rdb := redistest.Client(b)
 	store := subscribers.NewStore(rdb)
 	MustNewsletters(b, store, "daily")
 	svc := subscribers.NewService(store, nopNotifier{}, slog.New(slog.DiscardHandler))

@@ -15,11 +15,8 @@ import (
 	"newsletter/throttle"
 )
 
-// testDB is this package's Redis database.
-const testDB = 7
-
 func TestSendRateHoldsAcrossClients(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	const perSecond, each = 100, 100
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -44,7 +41,7 @@ func TestSendRateHoldsAcrossClients(t *testing.T) {
 }
 
 func TestSendUnlimitedDoesNotWait(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	s := throttle.NewSend(rdb, 0)
 	for range 1000 {
 		if err := s.Wait(context.Background()); err != nil {
@@ -57,7 +54,7 @@ func TestSendUnlimitedDoesNotWait(t *testing.T) {
 }
 
 func TestSlowDownSlowsEveryone(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	s := throttle.NewSend(rdb, 0)
 	s.SlowRate = throttle.Rate{N: 50, Per: time.Second}
@@ -76,7 +73,7 @@ func TestSlowDownSlowsEveryone(t *testing.T) {
 }
 
 func TestPolicyRefusalsPauseSending(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	s := throttle.NewSend(rdb, 0)
 	s.PolicyLimit = 3
@@ -98,7 +95,7 @@ func TestPolicyRefusalsPauseSending(t *testing.T) {
 }
 
 func TestWindowCountsAnySpan(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	w := throttle.NewWindow(rdb, "nl:test:", throttle.Rate{N: 5, Per: 24 * time.Hour})
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -123,7 +120,7 @@ func TestWindowCountsAnySpan(t *testing.T) {
 // as one record, against the same rates as separate Windows taken in turn
 // until one refuses, over random event times.
 func TestWindowsMatchChainedWindows(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	for _, rates := range [][]throttle.Rate{
 		{{N: 1, Per: 10 * time.Minute}, {N: 5, Per: 24 * time.Hour}},
@@ -176,9 +173,9 @@ func TestWindowsMatchChainedWindows(t *testing.T) {
 // must not read as "not paused". With unlimited rates, the pause check is
 // Wait's only Redis read once the push-back state is cached.
 func TestWaitFailsWhenRedisFails(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
-	failing := redis.NewClient(redistest.MustOptions(t, testDB)) // closed below
+	failing := redis.NewClient(redistest.Options(t)) // closed below
 	s := throttle.NewSend(failing, 0)
 	s.SlowRate = throttle.Rate{} // unlimited: no GCRA call hides the failure
 	if err := throttle.NewSend(rdb, 0).SlowDown(ctx, time.Minute); err != nil {
@@ -196,7 +193,7 @@ func TestWaitFailsWhenRedisFails(t *testing.T) {
 // TestPolicyCountExpires: the count of policy refusals always expires
 // within PolicyWindow, even one left without expiry by an earlier version.
 func TestPolicyCountExpires(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	s := throttle.NewSend(rdb, 0)
 	s.PolicyWindow = time.Minute
@@ -223,7 +220,7 @@ func TestPolicyCountExpires(t *testing.T) {
 
 // TestPauseExpires: the pause lasts PauseFor and no longer.
 func TestPauseExpires(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	s := throttle.NewSend(rdb, 0)
 	s.PolicyLimit, s.PauseFor = 1, time.Minute
@@ -241,7 +238,7 @@ func TestPauseExpires(t *testing.T) {
 // TestPolicyRefusalFailsWhenRedisFails: a count that cannot be taken is an
 // error, not "not paused".
 func TestPolicyRefusalFailsWhenRedisFails(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	if err := rdb.HSet(ctx, "nl:throttle:send:policy", "f", 1).Err(); err != nil { // WRONGTYPE for INCR
 		t.Fatal(err)
@@ -254,7 +251,7 @@ func TestPolicyRefusalFailsWhenRedisFails(t *testing.T) {
 // TestNoEndlessKeys: durations that would store a key without expiry are
 // refused.
 func TestNoEndlessKeys(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	s := throttle.NewSend(rdb, 0)
 	if err := s.SlowDown(ctx, 0); err == nil {

@@ -39,7 +39,7 @@ type rig struct {
 // MustRig starts a worker on a flushed database holding newsletter daily.
 func MustRig(tb testing.TB) *rig {
 	tb.Helper()
-	rdb := redistest.MustClient(tb, testDB)
+	rdb := redistest.Client(tb)
 	smtp := mailtest.MustStart(tb)
 	store := subscribers.NewStore(rdb)
 	n := &newsletter.Newsletter{ID: "daily", Name: "Daily Brief"}

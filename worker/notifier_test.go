@@ -11,11 +11,8 @@ import (
 	"newsletter/worker"
 )
 
-// testDB is this package's Redis database.
-const testDB = 3
-
 func TestQueuedConfirmationHoldsNoToken(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	enq, err := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +48,7 @@ func TestQueuedConfirmationHoldsNoToken(t *testing.T) {
 }
 
 func TestWelcomeQueuedOnce(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	enq, _ := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
 	w := subscribers.WelcomeEmail{SubscriberID: 7, Email: "a@example.org", Newsletter: "daily"}
 	for i := 0; i < 3; i++ {
@@ -65,7 +62,7 @@ func TestWelcomeQueuedOnce(t *testing.T) {
 }
 
 func TestQueuedTasksCarryTheRequestID(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	enq, _ := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
 	ctx := newsletter.WithRequestID(context.Background(), "req-1234")
 	if err := enq.SendWelcome(ctx, subscribers.WelcomeEmail{SubscriberID: 1, Email: "a@example.org", Newsletter: "daily"}); err != nil {
@@ -89,7 +86,7 @@ func TestQueuedTasksCarryTheRequestID(t *testing.T) {
 // twice (a relay killed before it removed its batch); the second is
 // dropped while the first is queued. Another token is another email.
 func TestConfirmationQueuedOncePerToken(t *testing.T) {
-	rdb := redistest.MustClient(t, testDB)
+	rdb := redistest.Client(t)
 	enq, _ := worker.NewEnqueuer(rdb, []string{"a-test-secret-of-enough-length"})
 	ctx := context.Background()
 	for _, token := range []string{"token-one", "token-one", "token-two"} {

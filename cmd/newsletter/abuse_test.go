@@ -16,7 +16,7 @@ import (
 // fresh database.
 func mustHarnessWith(t *testing.T, mode Mode, extra map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: redistest.MustURL(t, testDB)}
+	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: redistest.URL(t)}
 	h.main = h.run(mode, extra)
 	h.url = "http://" + h.main.Addr()
 	return h

@@ -15,9 +15,6 @@ import (
 	"newsletter/mailer/mailtest"
 )
 
-// testDB is this package's Redis database; other packages use others.
-const testDB = 4
-
 const (
 	testToken   = "editor-token-for-tests"
 	testBaseURL = "http://news.example.test"
@@ -50,7 +47,7 @@ func testEnv(redisURL, smtpURL string) map[string]string {
 // mustHarness starts the whole service on a fresh database.
 func mustHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: redistest.MustURL(t, testDB)}
+	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: redistest.URL(t)}
 	h.start()
 	return h
 }
@@ -85,7 +82,7 @@ func (h *harness) run(mode Mode, extra map[string]string) *Main {
 // test starts workers.
 func mustServeOnly(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: redistest.MustURL(t, testDB)}
+	h := &harness{t: t, smtp: mailtest.MustStart(t), redisURL: redistest.URL(t)}
 	h.main = h.run(ModeServe, nil)
 	h.url = "http://" + h.main.Addr()
 	return h

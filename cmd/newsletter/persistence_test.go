@@ -13,7 +13,7 @@ import (
 )
 
 func TestWarnsWhenRedisKeepsNothing(t *testing.T) {
-	rdb := redis.NewClient(redistest.MustOptions(t, testDB))
+	rdb := redis.NewClient(redistest.Options(t))
 	defer rdb.Close()
 	ctx := context.Background()
 	cfg, err := rdb.ConfigGet(ctx, "*").Result()
