@@ -18,6 +18,7 @@ func (e *Engine) StartDigest(ctx context.Context, id string) (*digests.Digest, [
 		return d, nil, err
 	}
 	if _, err := e.body(ctx, d); err != nil {
+		e.noteProblem(ctx, id, err)
 		return d, nil, err
 	}
 	if _, err := e.Digests.StartSending(ctx, d.ID, time.Now()); err != nil {
@@ -33,6 +34,23 @@ func (e *Engine) StartDigest(ctx context.Context, id string) (*digests.Digest, [
 // and ErrStopping when stop closed before the batch was done; whatever it
 // returns, the outcomes of the messages that went out are recorded.
 func (e *Engine) SendBatch(ctx context.Context, b digests.Batch, stop <-chan struct{}) error {
+	err := e.sendDigestBatch(ctx, b, stop)
+	e.noteProblem(ctx, b.Digest, err)
+	return err
+}
+
+// noteProblem keeps err as the digest's last error, for editors to see,
+// unless it is nil or a stop.
+func (e *Engine) noteProblem(ctx context.Context, id string, err error) {
+	if err == nil || errors.Is(err, ErrStopping) {
+		return
+	}
+	if nerr := e.Digests.NoteProblem(context.WithoutCancel(ctx), id, err, time.Now()); nerr != nil {
+		e.Logger.Warn("Unable to keep a digest's last error", "digest_id", id, "error", nerr)
+	}
+}
+
+func (e *Engine) sendDigestBatch(ctx context.Context, b digests.Batch, stop <-chan struct{}) error {
 	d, err := e.loadDigest(ctx, b.Digest)
 	if err != nil || d == nil || d.Status != digests.StatusSending {
 		return err

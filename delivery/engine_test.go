@@ -175,6 +175,9 @@ func TestSendBatchOutcomes(t *testing.T) {
 	if !errors.Is(err, delivery.ErrRetryBatch) || !strings.Contains(err.Error(), "try later") {
 		t.Fatalf("SendBatch = %v, want ErrRetryBatch naming the cause", err)
 	}
+	if p := r.mustGet(t, d.ID).LastError; p == nil || !strings.Contains(p.Message, "try later") || p.At.IsZero() {
+		t.Errorf("LastError = %+v, want the temporary refusal and its time", p)
+	}
 	suppressed, err := r.store.Suppressed(context.Background(), []string{"reader1@example.org"})
 	if err != nil || !suppressed[0] {
 		t.Errorf("hard-bounced address suppressed = %v, %v; want true", suppressed, err)

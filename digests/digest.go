@@ -49,6 +49,16 @@ type Digest struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	FinishedAt     *time.Time         `json:"finished_at"`
 	Counts         Counts             `json:"counts"`
+	// LastError is why the digest's latest try to send went wrong, while
+	// it is retried or after it ended; nil when nothing went wrong.
+	LastError *Problem `json:"last_error,omitempty"`
+}
+
+// Problem is an error met while sending, as editors see it: a sentence and
+// when it happened.
+type Problem struct {
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
 }
 
 // IsTest reports whether the digest goes to test recipients only.

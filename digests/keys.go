@@ -2,7 +2,7 @@ package digests
 
 // Every Redis key this package uses is named here:
 //
-//	nl:digest:{id}                     hash   meta (JSON), status, total, failed, skipped, finished_at (sent: BITCOUNT of done - failed - skipped)
+//	nl:digest:{id}                     hash   meta (JSON), status, total, failed, skipped, finished_at, last_error, last_error_at (sent: BITCOUNT of done - failed - skipped)
 //	nl:digest:{id}:audience            bitmap subscriber ids frozen at creation (a copy of the confirmed audience)
 //	nl:digest:{id}:done                bitmap bit per subscriber id: has an outcome (sent, failed, skipped)
 //	nl:digest:{id}:body                string the shared body with placeholders (JSON: subject, html, text)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -102,8 +103,32 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 		t := time.UnixMilli(ms).UTC()
 		d.FinishedAt = &t
 	}
+	if msg := h["last_error"]; msg != "" {
+		d.LastError = &Problem{Message: msg, At: time.UnixMilli(atoi(h["last_error_at"])).UTC()}
+	}
 	return &d, nil
 }
+
+// maxProblemLen caps a stored error message: a server's reply can be long.
+const maxProblemLen = 500
+
+// NoteProblem keeps err as digest id's last error, at now, for editors to
+// see while it is retried; a digest that does not exist is left alone.
+func (s *Store) NoteProblem(ctx context.Context, id string, err error, now time.Time) error {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if len(msg) > maxProblemLen {
+		msg = strings.ToValidUTF8(msg[:maxProblemLen], "") + "…"
+	}
+	return noteProblemScript.Run(ctx, s.rdb, []string{keyDigest(id)}, msg, now.UnixMilli()).Err()
+}
+
+// noteProblemScript sets the last error of an existing digest (KEYS[1]).
+var noteProblemScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'last_error', ARGV[1], 'last_error_at', ARGV[2])
+end
+return 0
+`)
 
 // Status returns digest id's status alone, cheaply.
 func (s *Store) Status(ctx context.Context, id string) (Status, error) {
