@@ -81,6 +81,7 @@ func wantFirstAccepted(t *testing.T, statuses []int, n int) {
 }
 
 func TestAbuseSignupRateBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
 	h := mustHarnessWith(t, ModeServe, map[string]string{
 		"NEWSLETTER_TRUSTED_PROXIES": "127.0.0.0/8",
 		"NEWSLETTER_SIGNUP_RATE":     "10/m",
@@ -96,6 +97,7 @@ func TestAbuseSignupRateBehindTrustedProxy(t *testing.T) {
 }
 
 func TestAbuseSignupRateIgnoresForwardedForFromUntrustedPeers(t *testing.T) {
+	t.Parallel()
 	h := mustHarnessWith(t, ModeServe, map[string]string{"NEWSLETTER_SIGNUP_RATE": "10/m"})
 	h.mustNewsletter("daily", "Daily Brief")
 	statuses := make([]int, 0, 30)
@@ -139,6 +141,7 @@ func mergeKeys(a, b http.Header) map[string]bool {
 }
 
 func TestAbuseSignupEnumeration(t *testing.T) {
+	t.Parallel()
 	h := mustHarnessWith(t, ModeServe, map[string]string{"NEWSLETTER_SIGNUP_RATE": "100/m"})
 	h.mustNewsletter("daily", "Daily Brief")
 	s := h.seeder()

@@ -10,6 +10,7 @@ import (
 // IPs (named by X-Forwarded-For from a trusted proxy) within a minute: each
 // IP stays within its signup limit, and the victim gets one email.
 func TestBombingThroughProxies(t *testing.T) {
+	t.Parallel()
 	h := mustHarnessWith(t, ModeAll, map[string]string{
 		"NEWSLETTER_TRUSTED_PROXIES": "127.0.0.0/8", "NEWSLETTER_SIGNUP_RATE": "10/m"})
 	h.mustNewsletter("daily", "Daily Brief")

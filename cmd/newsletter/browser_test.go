@@ -83,6 +83,7 @@ func fill(fields map[string]string) chromedp.Action[chromedp.Void] {
 // 200 subscribers and watch the progress reach 200 of 200. The finished
 // page is kept as a screenshot in testdata/artifacts.
 func TestBrowserEditorSendsDigest(t *testing.T) {
+	t.Parallel()
 	ctx := mustBrowser(t)
 	h := mustHarness(t)
 
@@ -125,6 +126,7 @@ func TestBrowserEditorSendsDigest(t *testing.T) {
 // checks that its script application runs under its content policy: it
 // lists the queues that it fetched from its API.
 func TestBrowserQueueMonitor(t *testing.T) {
+	t.Parallel()
 	ctx := mustBrowser(t)
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")

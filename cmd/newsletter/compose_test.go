@@ -33,6 +33,7 @@ func loadCompose(t *testing.T) *types.Project {
 }
 
 func TestComposeRunsTheServiceAsDocumented(t *testing.T) {
+	t.Parallel()
 	p := loadCompose(t)
 	for _, name := range []string{"redis", "mailpit", "newsletter"} {
 		if _, err := p.GetService(name); err != nil {
@@ -85,6 +86,7 @@ func TestComposeRunsTheServiceAsDocumented(t *testing.T) {
 }
 
 func TestREADMEDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
 	readme := mustRead(t, "../../README.md")
 	for name := range configVariables() {
 		if !strings.Contains(readme, "`"+name+"`") {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := LoadConfig(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +24,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigRefusesBadValues(t *testing.T) {
+	t.Parallel()
 	prod := map[string]string{"NEWSLETTER_REDIS_URL": "redis://127.0.0.1:6379/0",
 		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t",
 		"NEWSLETTER_DKIM_DOMAIN": "example.org", "NEWSLETTER_DKIM_SELECTOR": "news"}
@@ -71,6 +73,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 }
 
 func TestDKIMVariablesComeTogether(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"NEWSLETTER_DKIM_DOMAIN": "example.org"}
 	_, err := LoadConfig(func(k string) string { return env[k] })
 	if err == nil || !strings.Contains(err.Error(), "NEWSLETTER_DKIM_") {
@@ -79,6 +82,7 @@ func TestDKIMVariablesComeTogether(t *testing.T) {
 }
 
 func TestRunStopsOnBadConfigWithOneLine(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"NEWSLETTER_SMTP_URL": "smtp://mail.example.org?tls=maybe"}
 	var stderr bytes.Buffer
 	code := run(nil, func(k string) string { return env[k] }, io.Discard, &stderr)
@@ -89,6 +93,7 @@ func TestRunStopsOnBadConfigWithOneLine(t *testing.T) {
 }
 
 func TestRunStopsWhenRedisDoesNotAnswer(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"NEWSLETTER_REDIS_URL": "redis://127.0.0.1:1/0",
 		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t", "NEWSLETTER_HTTP_ADDR": "127.0.0.1:0"}
 	var stderr bytes.Buffer
@@ -100,6 +105,7 @@ func TestRunStopsWhenRedisDoesNotAnswer(t *testing.T) {
 }
 
 func TestRunRefusesUnknownCommand(t *testing.T) {
+	t.Parallel()
 	var stderr bytes.Buffer
 	if code := run([]string{"launch"}, func(string) string { return "" }, io.Discard, &stderr); code != 2 {
 		t.Fatalf("exit %d, want 2", code)

@@ -70,13 +70,14 @@ func missingAndDuplicates(h *harness, audience []string) (missing []string, dupl
 }
 
 func TestKilledWorkerLosesNothing(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("crash test: runs worker processes")
 	}
 	// By default each outcome is recorded before the next message goes
 	// out; NEWSLETTER_RECORD_EVERY=8 holds up to 8 per connection.
-	t.Run("each outcome recorded", func(t *testing.T) { killMidDigest(t, 1) })
-	t.Run("outcomes held by 8", func(t *testing.T) { killMidDigest(t, 8) })
+	t.Run("each outcome recorded", func(t *testing.T) { t.Parallel(); killMidDigest(t, 1) })
+	t.Run("outcomes held by 8", func(t *testing.T) { t.Parallel(); killMidDigest(t, 8) })
 }
 
 // killMidDigest kills a worker sending a digest to 5,000 subscribers at
@@ -118,6 +119,7 @@ func killMidDigest(t *testing.T, recordEvery int) {
 func first3(s []string) []string { return s[:min(3, len(s))] }
 
 func TestSIGTERMHandsBackAndExits(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs worker processes")
 	}

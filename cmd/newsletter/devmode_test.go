@@ -10,20 +10,32 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// mustBuild builds the newsletter binary into a temporary folder.
+// mustBuild returns the newsletter binary, built once per test process
+// into binDir (made and removed by TestMain).
 func mustBuild(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "newsletter")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.path = filepath.Join(binDir, "newsletter")
+		built.out, built.err = exec.Command("go", "build", "-o", built.path, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.path
+}
+
+// built is the binary mustBuild made.
+var built struct {
+	once sync.Once
+	path string
+	out  []byte
+	err  error
 }
 
 var listenLine = regexp.MustCompile(`msg="HTTP server listening" addr=(\S+)`)
@@ -62,6 +74,7 @@ func startBinary(t *testing.T, bin, dir string, env []string) (*exec.Cmd, string
 }
 
 func TestDevModeWithNothingConfigured(t *testing.T) {
+	t.Parallel()
 	bin, dir := mustBuild(t), t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NEWSLETTER_HTTP_ADDR=127.0.0.1:0"}
 	cmd, addr := startBinary(t, bin, dir, env)

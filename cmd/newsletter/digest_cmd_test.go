@@ -10,6 +10,7 @@ import (
 )
 
 func TestDigestCommandSendsAndWaits(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.seeder().add("reader", 50, newsletter.StatusConfirmed, "daily")
@@ -50,6 +51,7 @@ func TestDigestCommandSendsAndWaits(t *testing.T) {
 }
 
 func TestProgressLine(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	p := newProgress(&buf, 1000)
 	p.first = 0

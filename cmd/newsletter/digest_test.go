@@ -85,6 +85,7 @@ func copiesByAddress(msgs []mailtest.Received) map[string]int {
 }
 
 func TestDigestReachesEachConfirmedSubscriberOnce(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	s := h.seeder()
@@ -121,6 +122,7 @@ func TestDigestReachesEachConfirmedSubscriberOnce(t *testing.T) {
 var unsubscribeHeader = regexp.MustCompile(`^<(https?://[^>]+/unsubscribe\?token=[^>]+)>$`)
 
 func TestDigestMessagesAndOneClickUnsubscribe(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.mustNewsletter("weekly", "Weekly")
@@ -178,6 +180,7 @@ func TestDigestMessagesAndOneClickUnsubscribe(t *testing.T) {
 }
 
 func TestDigestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.seeder().add("reader", 20, newsletter.StatusConfirmed, "daily")
@@ -202,6 +205,7 @@ func TestDigestIdempotencyKey(t *testing.T) {
 }
 
 func TestDigestSelectionAndTestRecipients(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.seeder().add("reader", 3, newsletter.StatusConfirmed, "daily")
@@ -234,6 +238,7 @@ func TestDigestSelectionAndTestRecipients(t *testing.T) {
 }
 
 func TestDigestEscapesArticles(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.seeder().add("reader", 1, newsletter.StatusConfirmed, "daily")
@@ -259,6 +264,7 @@ func TestDigestEscapesArticles(t *testing.T) {
 }
 
 func TestDigestCancel(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.seeder().add("reader", 600, newsletter.StatusConfirmed, "daily")

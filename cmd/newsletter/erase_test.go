@@ -11,6 +11,7 @@ import (
 )
 
 func TestEraseLeavesNoTrace(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.mustNewsletter("weekly", "Weekly")

@@ -23,6 +23,7 @@ func oneIn(addr string, n uint32) bool {
 }
 
 func TestTemporaryRefusalsAreRetried(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	audience := h.seeder().add("reader", 500, newsletter.StatusConfirmed, "daily")
@@ -51,6 +52,7 @@ func TestTemporaryRefusalsAreRetried(t *testing.T) {
 }
 
 func TestHardBouncesAreSuppressed(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	audience := h.seeder().add("reader", 200, newsletter.StatusConfirmed, "daily")
@@ -105,6 +107,7 @@ func TestHardBouncesAreSuppressed(t *testing.T) {
 }
 
 func TestSMTPDownThenUp(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits 30 s for the SMTP server")
 	}
@@ -132,6 +135,7 @@ func TestSMTPDownThenUp(t *testing.T) {
 }
 
 func TestSendRateAcrossTwoWorkers(t *testing.T) {
+	t.Parallel()
 	h := mustServeOnly(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.seeder().add("reader", 1000, newsletter.StatusConfirmed, "daily")

@@ -39,6 +39,7 @@ func (h *harness) confirm(token string) (int, string) {
 }
 
 func TestSignupConfirmWelcome(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 
@@ -87,6 +88,7 @@ func TestSignupConfirmWelcome(t *testing.T) {
 }
 
 func TestSignupAnswersAlike(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 
@@ -113,6 +115,7 @@ func TestSignupAnswersAlike(t *testing.T) {
 }
 
 func TestRestartKeepsState(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	h.mustNewsletter("weekly", "Weekly")

@@ -24,6 +24,7 @@ func jsonOf(t *testing.T, v any) string {
 }
 
 func TestInjectionRefusedInNewsletterSettings(t *testing.T) {
+	t.Parallel()
 	h := mustServeOnly(t)
 	for _, body := range []map[string]string{
 		{"name": "Daily" + injected},
@@ -43,6 +44,7 @@ func TestInjectionRefusedInNewsletterSettings(t *testing.T) {
 }
 
 func TestInjectionNoHeaderFromReaderOrEditorText(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	const reader = "ann@example.org"

@@ -32,6 +32,7 @@ func (h *harness) scrape() map[string]float64 {
 }
 
 func TestMetricsMoveWithTheWork(t *testing.T) {
+	t.Parallel()
 	h := mustHarness(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	before := h.scrape()

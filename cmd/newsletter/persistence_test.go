@@ -13,6 +13,7 @@ import (
 )
 
 func TestWarnsWhenRedisKeepsNothing(t *testing.T) {
+	t.Parallel()
 	rdb := redis.NewClient(redistest.Options(t))
 	defer rdb.Close()
 	ctx := context.Background()
@@ -29,6 +30,7 @@ func TestWarnsWhenRedisKeepsNothing(t *testing.T) {
 }
 
 func TestWarnsNotWithAppendOnly(t *testing.T) {
+	t.Parallel()
 	own := mustOwnRedis(t) // started with appendonly yes
 	opt, _ := redis.ParseURL(own.url())
 	rdb := redis.NewClient(opt)

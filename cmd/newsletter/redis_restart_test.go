@@ -70,6 +70,7 @@ func (r *ownRedis) stop() {
 }
 
 func TestRedisRestartMidSend(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("restarts a Redis")
 	}

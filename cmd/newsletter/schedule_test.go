@@ -12,6 +12,7 @@ import (
 var fastTicks = map[string]string{"NEWSLETTER_SCHEDULE_TICK": "1s", "NEWSLETTER_FEED_INTERVAL": "1s"}
 
 func TestScheduleSendsOneDigestPerSlotWithTwoWorkers(t *testing.T) {
+	t.Parallel()
 	h := mustServeOnly(t)
 	body := `{"name":"Daily Brief","schedule":"* * * * *","timezone":"Europe/Kyiv","max_lateness":"1h"}`
 	if code, resp := h.editor("PUT", "/v1/newsletters/daily", body); code != 201 {
@@ -48,6 +49,7 @@ const rssFeed = `<?xml version="1.0"?>
 </channel></rss>`
 
 func TestWorkerPollsFeeds(t *testing.T) {
+	t.Parallel()
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		w.Write([]byte(strings.Replace(rssFeed, "%s", time.Now().Add(-time.Hour).UTC().Format(time.RFC1123Z), 1)))

@@ -54,6 +54,7 @@ func slowClient(t *testing.T, addr string, stop <-chan struct{}) time.Duration {
 }
 
 func TestSlowlorisIsCutOff(t *testing.T) {
+	t.Parallel()
 	h := mustServeOnly(t)
 	const slowClients = 20
 	stop := make(chan struct{})

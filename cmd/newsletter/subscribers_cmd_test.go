@@ -10,6 +10,7 @@ import (
 )
 
 func TestSubscribersImportAndExportCommands(t *testing.T) {
+	t.Parallel()
 	h := mustServeOnly(t)
 	h.mustNewsletter("daily", "Daily Brief")
 	env := testEnv(h.redisURL, h.smtp.URL())
