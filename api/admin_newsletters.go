@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"newsletter"
 	"newsletter/digests"
+	"newsletter/templates"
 )
 
 // newsletterPage is what the page of one newsletter shows.
@@ -192,14 +194,55 @@ func (s *Server) handleAdminTestDigest(c *gin.Context) {
 }
 
 // handleAdminSendDigest sends the next digest to every confirmed
-// subscriber. The form's idempotency key makes a second submit of the same
-// form show the first digest instead of sending again.
+// subscriber, once the editor confirmed on a page that says to how many
+// (the form's confirm=yes). The form's idempotency key makes a second
+// submit of the same form show the first digest instead of sending again.
 func (s *Server) handleAdminSendDigest(c *gin.Context) {
 	req := digests.Request{Subject: c.PostForm("subject"), Intro: c.PostForm("intro")}
+	if c.PostForm("confirm") != "yes" {
+		s.confirmSend(c, pathParam(c, "id"), req, c.PostForm("key"))
+		return
+	}
 	if key := c.PostForm("key"); key != "" {
 		req.IdempotencyKey = "admin-" + key
 	}
 	s.createDigest(c, pathParam(c, "id"), req)
+}
+
+// sendPage is what the page that asks to confirm sending a digest shows.
+type sendPage struct {
+	Newsletter *newsletter.Newsletter
+	Readers    string // how many confirmed readers, for people: "1,234 confirmed readers"
+	Subject    string // the subject the digest will have
+	Articles   int
+	Form       digests.Request // what the editor filled in, carried to the next step
+	Key        string
+}
+
+// confirmSend asks the editor to confirm sending the next digest of
+// newsletter id to its whole audience, naming how many readers that is.
+func (s *Server) confirmSend(c *gin.Context, id string, req digests.Request, key string) {
+	back := adminPath("newsletters", id)
+	n, err := s.loadNewsletter(c, id)
+	var next *digests.Digest
+	if err == nil {
+		next, _, err = s.cfg.Digests.Preview(c, id)
+	}
+	var counts newsletter.Counts
+	if err == nil {
+		counts, err = s.cfg.Newsletters.Counts(c, id)
+	}
+	if err != nil {
+		s.adminFail(c, err, back)
+		return
+	}
+	readers := templates.Count(counts.Confirmed) + " confirmed reader"
+	if counts.Confirmed != 1 {
+		readers += "s"
+	}
+	p := sendPage{Newsletter: n, Readers: readers, Subject: cmp.Or(strings.TrimSpace(req.Subject), next.Subject),
+		Articles: len(next.Articles), Form: req, Key: key}
+	s.adminPage(c, http.StatusOK, "send", adminView{Title: "Send to " + readers + "?", Data: p})
 }
 
 // createDigest creates a digest of newsletter id and shows its progress.

@@ -57,7 +57,9 @@ func TestAdminNewsletterAndDigest(t *testing.T) {
 	wantHTML(t, b.get(test), http.StatusOK, "test to editor@example.org", "<strong>0 of 1</strong>")
 
 	key := keyOf(t, b.get("/admin/newsletters/daily"))
-	send := url.Values{"key": {key}, "subject": {"Morning"}}
+	ask := b.do("POST", "/admin/newsletters/daily/digests", url.Values{"csrf": {csrf}, "key": {key}, "subject": {"Morning"}})
+	wantHTML(t, ask, http.StatusOK, "<h1>Send to 3 confirmed readers?</h1>", `name="confirm" value="yes"`)
+	send := url.Values{"key": {key}, "subject": {"Morning"}, "confirm": {"yes"}}
 	digest := b.post("/admin/newsletters/daily/digests", csrf, send, "/admin/digests/")
 	if again := b.post("/admin/newsletters/daily/digests", csrf, send, "/admin/digests/"); again != digest {
 		t.Fatalf("a second submit of the same form made digest %s, want %s again", again, digest)

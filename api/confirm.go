@@ -8,25 +8,45 @@ import (
 	"newsletter/subscribers"
 )
 
-// handleConfirmPage shows a button that confirms. It changes nothing, so a
-// mail scanner that fetches the link confirms nobody.
+// handleConfirmPage shows what the confirmation link is for: a button that
+// confirms while there is something to confirm, else where the reader
+// stands (unsubscribed since, say) and a way to subscribe again. It changes
+// nothing, so a mail scanner that fetches the link confirms nobody.
 func (s *Server) handleConfirmPage(c *gin.Context) {
-	s.page(c, http.StatusOK, "confirm", pageData{Title: "Confirm your subscription", Token: c.Query("token")})
-}
-
-func (s *Server) handleConfirm(c *gin.Context) {
-	token, meta := tokenRequest(c)
-	nls, err := s.cfg.Subscribers.Confirm(c, token, meta)
+	token := c.Query("token")
+	conf, err := s.cfg.Subscribers.Confirmation(c, token)
 	if err != nil {
 		s.failPage(c, err)
 		return
 	}
-	s.cfg.Metrics.CountConfirmation()
-	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"status": "confirmed", "newsletters": nls})
+	v := s.confirmView(c, conf)
+	heading := v.heading()
+	s.page(c, http.StatusOK, "confirm", pageData{Title: heading, Heading: heading, Token: token, Confirm: v, Form: s.resubscribeForm(v)})
+}
+
+// handleConfirm confirms and tells what is true afterwards: a link used
+// again after the reader unsubscribed says so, and confirms nothing.
+func (s *Server) handleConfirm(c *gin.Context) {
+	token, meta := tokenRequest(c)
+	conf, err := s.cfg.Subscribers.ConfirmToken(c, token, meta)
+	if err != nil {
+		s.failPage(c, err)
 		return
 	}
-	s.page(c, http.StatusOK, "confirmed", pageData{Title: "Subscription confirmed", Newsletters: s.newsletterChoices(c, nls)})
+	answer := confirmAnswerOf(conf)
+	if answer.Status == statusConfirmed {
+		s.cfg.Metrics.CountConfirmation()
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, answer)
+		return
+	}
+	v := s.confirmView(c, conf)
+	heading := v.heading()
+	if len(v.Confirmed) > 0 {
+		heading = "Subscription confirmed"
+	}
+	s.page(c, http.StatusOK, "confirmed", pageData{Title: heading, Heading: heading, Confirm: v, Form: s.resubscribeForm(v)})
 }
 
 // tokenRequest reads the token of a POST from a reader's link (the form

@@ -11,15 +11,14 @@ import (
 
 func TestConfirmPageChangesNothing(t *testing.T) {
 	e := newEnv(t)
-	e.putNewsletter("daily", "Daily")
-	if r := e.postJSON(`{"email":"reader@example.org","newsletters":["daily"]}`); r.Status != http.StatusAccepted {
-		t.Fatalf("signup: %d %s", r.Status, r.Body)
-	}
+	e.putNewsletter("daily", "Daily Brief")
+	token, _ := e.signedUp("reader@example.org", "daily")
 	before := e.subscriber("reader@example.org")
 
-	r := e.do("GET", "/confirm?token=anything", nil)
-	wantHTML(t, r, http.StatusOK, `<form method="post" action="/confirm">`,
-		`name="token" value="anything"`, `<button type="submit">Confirm subscription</button>`)
+	r := e.do("GET", "/confirm?token="+url.QueryEscape(token), nil)
+	wantHTML(t, r, http.StatusOK, "<h1>Confirm your subscription</h1>", `<form method="post" action="/confirm">`,
+		`name="token" value="`+token+`"`, `<button type="submit">Confirm subscription</button>`,
+		"receive <strong>Daily Brief</strong> at <strong>reader@example.org</strong>")
 
 	after := e.subscriber("reader@example.org")
 	if after.Subscriptions[0].Status != "pending" || len(after.Consent) != len(before.Consent) {
@@ -30,12 +29,31 @@ func TestConfirmPageChangesNothing(t *testing.T) {
 	}
 }
 
-func TestConfirmPageEscapesToken(t *testing.T) {
+// TestConfirmPageNamesEveryNewsletter checks that the page says what the
+// button confirms when the link is for several newsletters.
+func TestConfirmPageNamesEveryNewsletter(t *testing.T) {
 	e := newEnv(t)
-	r := e.do("GET", "/confirm?token="+url.QueryEscape(`"><script>alert(1)</script>`), nil)
-	wantHTML(t, r, http.StatusOK)
-	if strings.Contains(r.Body, "<script>") {
-		t.Errorf("token reached the page unescaped:\n%s", r.Body)
+	e.putNewsletter("daily", "Daily Brief")
+	e.putNewsletter("weekly", "The Week")
+	e.putNewsletter("extra", "Extra")
+	token, _ := e.signedUp("reader@example.org", "daily", "weekly", "extra")
+	wantHTML(t, e.do("GET", "/confirm?token="+url.QueryEscape(token), nil), http.StatusOK,
+		"receive <strong>Daily Brief</strong>, <strong>The Week</strong> and <strong>Extra</strong> at")
+}
+
+// TestConfirmPageRefusesBadToken checks that a link that cannot confirm
+// says so at once, with a way to ask for a new one, rather than offering a
+// button that fails; and that nothing the link carries reaches the page
+// unescaped.
+func TestConfirmPageRefusesBadToken(t *testing.T) {
+	e := newEnv(t)
+	e.putNewsletter("daily", "Daily")
+	for _, token := range []string{"anything", `"><script>alert(1)</script>`} {
+		r := e.do("GET", "/confirm?token="+url.QueryEscape(token), nil)
+		wantHTML(t, r, http.StatusBadRequest, "This link does not work", `action="/v1/subscriptions"`, "Send me a new link")
+		if strings.Contains(r.Body, "<script>") || strings.Contains(r.Body, "Confirm subscription") {
+			t.Errorf("GET /confirm?token=%s shows a confirm button or the token unescaped:\n%s", token, r.Body)
+		}
 	}
 }
 

@@ -231,6 +231,10 @@ func referenceMultipart(t *testing.T, body []byte) subscribers.SignupRequest {
 }
 
 func fromValues(q url.Values) subscribers.SignupRequest {
-	return subscribers.SignupRequest{Email: q.Get("email"), Newsletters: slices.Concat(q["newsletter"], q["newsletters"]),
+	var email string
+	if vs := q["email"]; len(vs) > 0 {
+		email = vs[len(vs)-1] // the last: a suggested address's button follows the field
+	}
+	return subscribers.SignupRequest{Email: email, Newsletters: slices.Concat(q["newsletter"], q["newsletters"]),
 		Name: q.Get("name"), Honeypot: q.Get("website"), Meta: subscribers.RequestMeta{Source: q.Get("source")}}
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
+	"newsletter/articles"
 	"newsletter/digests"
+	"newsletter/templates"
 )
 
 // digestJSON is the body of POST /v1/newsletters/{id}/digests; all optional.
@@ -79,7 +81,10 @@ func (s *Server) handlePreviewDigest(c *gin.Context) {
 	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(body.Public(s.cfg.BaseURL)))
 }
 
-// handleWebView shows a digest that went out, without anything personal.
+// handleWebView shows a digest that went out as a page of the site: the
+// newsletter's name, the issue's articles and a form to sign up for the
+// newsletter; nothing personal, and none of the email's greeting, "view in
+// browser" link or unsubscribe footer.
 func (s *Server) handleWebView(c *gin.Context) {
 	id := pathParam(c, "id")
 	d, err := s.cfg.Digests.Get(c, id)
@@ -93,10 +98,30 @@ func (s *Server) handleWebView(c *gin.Context) {
 	if err == nil && body == nil {
 		err = newsletter.Errorf(newsletter.ENOTFOUND, "This digest is not ready yet.")
 	}
+	var n *newsletter.Newsletter
+	if err == nil {
+		n, err = s.loadNewsletter(c, d.Newsletter)
+	}
 	if err != nil {
 		s.failPage(c, err)
 		return
 	}
-	c.Header("Cache-Control", "public, max-age=300")
-	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(body.Public(s.cfg.BaseURL)))
+	data := pageData{Title: d.Subject + " · " + n.Name, Digest: webView(d, n), Form: &signupForm{ID: "signup",
+		Heading: "Get " + n.Name + " by email", Newsletters: []choice{{ID: n.ID, Name: n.Name, Checked: true}},
+		Source: s.cfg.BaseURL + "/digests/" + d.ID, Label: "Enter your email to subscribe", Button: "Subscribe"}}
+	s.renderPage(c, http.StatusOK, "digest", data, "public, max-age=300")
+}
+
+// digestView is a digest as its web view shows it.
+type digestView struct {
+	Newsletter string // its name
+	Subject    string
+	Intro      string
+	Date       string
+	Articles   []articles.Article
+}
+
+func webView(d *digests.Digest, n *newsletter.Newsletter) *digestView {
+	return &digestView{Newsletter: n.Name, Subject: d.Subject, Intro: d.Intro,
+		Date: templates.HumanDate(d.CreatedAt, location(n)), Articles: d.Articles}
 }

@@ -2,23 +2,57 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
+// readyTimeout bounds a readiness check.
+const readyTimeout = time.Second
+
+// ReadinessError is what a Config.Ready check returns when the service
+// cannot write: Reason, a sentence that names no host, user or secret, is
+// answered to whoever asks /readyz; Err, which may, is only logged.
+type ReadinessError struct {
+	Reason string
+	Err    error
+}
+
+func (e *ReadinessError) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+func (e *ReadinessError) Unwrap() error { return e.Err }
+
+// notAnswering is the reason given for a failed check that gives none.
+const notAnswering = "Redis does not answer."
+
 func (s *Server) handleHealthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// handleReadyz answers 200 while Redis answers within a second.
+// handleReadyz answers 200 when Config.Ready says the service can write
+// (without it, when Redis answers a PING), within a second; else 503 with
+// the reason.
 func (s *Server) handleReadyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, time.Second)
+	ctx, cancel := context.WithTimeout(c, readyTimeout)
 	defer cancel()
-	if err := s.cfg.Subscribers.Ping(ctx); err != nil {
-		s.logger(c).Warn("Redis does not answer", "error", err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+	ready := s.cfg.Ready
+	if ready == nil {
+		ready = s.cfg.Subscribers.Ping
+	}
+	if err := ready(ctx); err != nil {
+		reason := notAnswering
+		if rerr := (*ReadinessError)(nil); errors.As(err, &rerr) {
+			reason = rerr.Reason
+		}
+		s.logger(c).Warn("Not ready: "+reason, "error", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": reason})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})

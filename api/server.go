@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -55,6 +56,10 @@ type Config struct {
 	// QueueUI is the queue monitor, served under QueueUIPath to signed-in
 	// editors; nil: none.
 	QueueUI http.Handler
+	// Ready reports whether the service can write to Redis now, for
+	// /readyz; a *ReadinessError gives the reason answered. nil: whether
+	// Redis answers a PING.
+	Ready func(context.Context) error
 }
 
 // Server serves the public pages, the subscribe API and the editor API.

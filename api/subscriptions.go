@@ -55,7 +55,7 @@ func (s *Server) handleSubscribe(c *gin.Context) {
 	}
 	s.cfg.Metrics.CountSignup()
 	if wantsHTML(c) {
-		s.page(c, http.StatusOK, "subscribed", pageData{Title: "Successfully subscribed", Message: ThankYou, ValidFor: templates.HumanDuration(s.cfg.ConfirmTTL)})
+		s.page(c, http.StatusOK, "subscribed", pageData{Title: "Check your inbox to confirm", Message: ThankYou, ValidFor: templates.HumanDuration(s.cfg.ConfirmTTL)})
 		return
 	}
 	c.Data(http.StatusAccepted, "application/json; charset=utf-8", subscribedBody)
@@ -106,8 +106,18 @@ func decodeSignupForm(c *gin.Context) (subscribers.SignupRequest, error) {
 	}
 	f := c.Request.PostForm
 	nls := slices.Concat(f["newsletter"], f["newsletters"])
-	return subscribers.SignupRequest{Email: f.Get("email"), Newsletters: nls, Name: f.Get("name"),
+	return subscribers.SignupRequest{Email: lastValue(f["email"]), Newsletters: nls, Name: f.Get("name"),
 		Honeypot: f.Get("website"), Meta: subscribers.RequestMeta{Source: f.Get("source")}}, nil
+}
+
+// lastValue returns the last of a form field's values: the sign-up form
+// offers a corrected address as a button named "email" after the address
+// field, so the button's value, when it is pressed, comes last.
+func lastValue(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[len(vs)-1]
 }
 
 var (

@@ -8,26 +8,45 @@ import (
 	"time"
 )
 
-// Confirm confirms the subscriptions a confirmation token was made for and
-// returns their newsletters. A token used again within its lifetime answers
-// the same; each newly confirmed subscription gets one welcome email.
+// Confirm confirms as ConfirmToken does and returns the newsletters the
+// address is confirmed for now: not one the reader unsubscribed from since
+// the token was used.
 func (s *Service) Confirm(ctx context.Context, token string, meta RequestMeta) ([]string, error) {
+	c, err := s.ConfirmToken(ctx, token, meta)
+	if err != nil {
+		return nil, err
+	}
+	return c.Newsletters(newsletter.StatusConfirmed), nil
+}
+
+// ConfirmToken confirms the pending subscriptions a confirmation token was
+// made for and returns where the address stands afterwards with each
+// newsletter of the token. The token confirms once: used again within its
+// lifetime it changes nothing, so a subscription the reader ended since
+// stays unsubscribed, and the answer says so. Each newly confirmed
+// subscription gets one welcome email.
+func (s *Service) ConfirmToken(ctx context.Context, token string, meta RequestMeta) (*Confirmation, error) {
 	rec, hash, err := s.liveToken(ctx, token)
 	if err != nil {
 		return nil, fmt.Errorf("subscribers: confirm: %w", err)
 	}
-	now := s.Now()
 	if rec.UsedAt.IsZero() {
 		// Do the work, then mark the token used: a confirmation that failed
 		// half-way is completed by the reader's next click.
 		if err := s.confirm(ctx, rec, meta); err != nil {
 			return nil, fmt.Errorf("subscribers: confirm: %w", err)
 		}
+		now := s.Now()
 		if _, err := s.Store.markTokenUsed(ctx, hash, now); err != nil {
 			return nil, fmt.Errorf("subscribers: confirm: %w", err)
 		}
+		rec.UsedAt = now
 	}
-	return rec.Newsletters, nil
+	c, err := s.standing(ctx, rec)
+	if err != nil {
+		return nil, fmt.Errorf("subscribers: confirm: %w", err)
+	}
+	return c, nil
 }
 
 // liveToken returns the record of a confirmation token and the hash it is

@@ -33,12 +33,16 @@ var adminFS embed.FS
 var Emails = []string{"confirm", "welcome", "digest"}
 
 // Pages lists the pages under pages/, each rendered inside pages/layout.html.tmpl.
-var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed", "notme", "notme_done"}
+var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed", "notme", "notme_done", "digest"}
+
+// PageParts lists the files under pages/ that every page may use: the
+// sign-up form and the other pieces that several pages show.
+var PageParts = []string{"parts"}
 
 // AdminPages lists the editor pages under admin/: each file defines a
 // template of its name, framed by admin_top and admin_bottom from
 // admin/layout.html.tmpl.
-var AdminPages = []string{"login", "index", "newsletter", "digest", "subscribers", "suppressions", "error"}
+var AdminPages = []string{"login", "index", "newsletter", "send", "digest", "subscribers", "suppressions", "error"}
 
 // Set is every template, parsed.
 type Set struct {
@@ -62,8 +66,12 @@ func Load(dir string) (*Set, error) {
 		afs = overlay{top: os.DirFS(dir), base: adminFS}
 	}
 	set := &Set{pages: map[string]*htmltemplate.Template{}, emails: map[string]*email{}}
+	common := []string{"pages/layout.html.tmpl"}
+	for _, part := range PageParts {
+		common = append(common, "pages/"+part+".html.tmpl")
+	}
 	for _, name := range Pages {
-		t, err := htmltemplate.New("layout.html.tmpl").ParseFS(fsys, "pages/layout.html.tmpl", "pages/"+name+".html.tmpl")
+		t, err := htmltemplate.New("layout.html.tmpl").ParseFS(fsys, append(common, "pages/"+name+".html.tmpl")...)
 		if err != nil {
 			return nil, fmt.Errorf("templates: page %s: %w", name, err)
 		}

@@ -23,13 +23,26 @@ var samples = map[string]any{
 		"Articles": []map[string]any{{"Title": "<b>Daily</b>", "URL": "https://news.example/a", "Summary": "<m>", "Section": "World", "Author": "A", "ImageURL": ""}}},
 }
 
-var pageSample = map[string]any{"Title": "<t>", "Heading": "<h>", "Message": "<m>", "Suggestion": "<s>",
-	"Email": "<e>", "Token": "<tok>", "ValidFor": "7 days", "AskNewLink": true,
-	"Newsletters": []map[string]any{{"ID": "daily", "Name": "<b>Daily</b>", "Description": "<i>d</i>", "Checked": true}}}
+var pageSample = map[string]any{"Title": "<t>", "Heading": "<h>", "Message": "<m>",
+	"Token": "<tok>", "ValidFor": "7 days",
+	"Newsletters": sampleChoices,
+	"Form": map[string]any{"ID": "f", "Heading": "<h>", "Newsletters": sampleChoices, "Email": "<e>", "Name": "<m>",
+		"Source": "<m>", "Label": "<m>", "Button": "<m>", "Hint": "<m>", "Error": "<m>", "Suggestion": "<m>", "NewsletterError": "<m>"},
+	"Confirm": map[string]any{"Email": "<m>", "ToConfirm": sampleStanding, "Confirmed": sampleStanding,
+		"Waiting": sampleStanding, "Unsubscribed": sampleStanding},
+	"Digest": map[string]any{"Newsletter": "<b>Daily</b>", "Subject": "<m>", "Intro": "<m>", "Date": "<m>",
+		"Articles": []map[string]any{{"Title": "<b>Daily</b>", "URL": "https://news.example/a", "Summary": "<m>",
+			"Section": "<m>", "Author": "<m>", "ImageURL": "https://news.example/a.png"}}}}
+
+var sampleChoices = []map[string]any{{"ID": "daily", "Name": "<b>Daily</b>", "Description": "<i>d</i>", "Checked": true},
+	{"ID": "weekly", "Name": "<b>Daily</b>", "Description": "<m>", "Checked": false}}
+
+var sampleStanding = []map[string]any{{"ID": "daily", "Name": "<b>Daily</b>", "Date": "<m>", "Sep": ""},
+	{"ID": "weekly", "Name": "<b>Daily</b>", "Date": "", "Sep": " and "}}
 
 func TestEveryFileIsUsed(t *testing.T) {
 	used := map[string]bool{"pages/layout.html.tmpl": true}
-	for _, p := range Pages {
+	for _, p := range append(Pages, PageParts...) {
 		used["pages/"+p+".html.tmpl"] = true
 	}
 	for _, e := range Emails {

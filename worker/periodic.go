@@ -2,7 +2,9 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -34,9 +36,10 @@ type periodicTasks []*asynq.PeriodicTaskConfig
 
 func (p periodicTasks) GetConfigs() ([]*asynq.PeriodicTaskConfig, error) { return p, nil }
 
-// NewScheduler returns a Scheduler on the Redis that opt names. It opens its
-// own connection, which asynq closes at shutdown.
-func NewScheduler(opt *redis.Options, cfg SchedulerConfig, logger *slog.Logger) (*Scheduler, error) {
+// NewScheduler returns a Scheduler that enqueues on rdb (a plain, failover
+// or cluster client), which it never closes: shut the Scheduler down before
+// closing rdb.
+func NewScheduler(rdb redis.UniversalClient, cfg SchedulerConfig, logger *slog.Logger) (*Scheduler, error) {
 	if cfg.Tick <= 0 {
 		cfg.Tick = time.Minute
 	}
@@ -52,14 +55,24 @@ func NewScheduler(opt *redis.Options, cfg SchedulerConfig, logger *slog.Logger) 
 	}
 	mgr, err := asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
 		PeriodicTaskConfigProvider: tasks,
-		RedisConnOpt: asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password,
-			DB: opt.DB, TLSConfig: opt.TLSConfig},
-		SchedulerOpts: &asynq.SchedulerOpts{Logger: asynqLogger{logger}, LogLevel: asynq.WarnLevel},
+		RedisUniversalClient:       rdb,
+		SchedulerOpts:              &asynq.SchedulerOpts{Logger: schedulerLogger{asynqLogger{logger}}, LogLevel: asynq.WarnLevel},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Scheduler{mgr: mgr}, nil
+}
+
+// schedulerLogger is asynqLogger without the error that asynq's scheduler
+// logs at every shutdown on a shared client: it tries to close the client
+// and is refused ("redis connection is shared ..."), as it should be.
+type schedulerLogger struct{ asynqLogger }
+
+func (l schedulerLogger) Error(args ...any) {
+	if msg := fmt.Sprint(args...); !strings.Contains(msg, "redis connection is shared") {
+		l.asynqLogger.Error(msg)
+	}
 }
 
 // periodic returns a task run every d, unique for most of d so that many

@@ -109,6 +109,8 @@ func TestBrowserEditorSendsDigest(t *testing.T) {
 	browserStep(t, ctx, "send the digest",
 		fill(map[string]string{"#d-intro": "Good morning."}),
 		chromedp.Click(chromedp.CSS(`form[action="/admin/newsletters/daily/digests"] button`)))
+	browserStep(t, ctx, "confirm sending to the whole audience",
+		chromedp.Click(chromedp.CSS(`form[action="/admin/newsletters/daily/digests"] button`)))
 
 	progress := waitProgress(t, ctx, "200 of 200", 60*time.Second)
 	t.Logf("digest page: %s", progress)

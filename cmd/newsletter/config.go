@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/netip"
@@ -10,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"newsletter/mailer"
 	"newsletter/subscribers"
 )
@@ -20,9 +19,9 @@ import (
 type Config struct {
 	HTTPAddr         string
 	BaseURL          string
-	RedisURL         string // empty: dev mode on an embedded Redis
-	Redis            *redis.Options
-	SMTPURL          string // empty: write mail to OutboxDir
+	RedisURL         string       // empty: dev mode on an embedded Redis
+	Redis            *RedisTarget // parsed RedisURL; nil in dev mode
+	SMTPURL          string       // empty: write mail to OutboxDir
 	SMTP             mailer.SMTPConfig
 	SMTPConnections  int          // persistent connections per worker for digests
 	RecordEvery      int          // digest outcomes a batch holds before recording them
@@ -62,6 +61,8 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
 
 // LoadConfig reads the configuration through getenv and checks every value.
+// Its error names every variable that is wrong, one *ConfigError a line
+// (errors.Join), in the order it reads them.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
@@ -87,52 +88,58 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ScheduleTick:     r.duration("NEWSLETTER_SCHEDULE_TICK", time.Minute),
 		FeedInterval:     r.duration("NEWSLETTER_FEED_INTERVAL", 10*time.Minute),
 	}
-	c.Redis = r.redisOptions("NEWSLETTER_REDIS_URL", c.RedisURL)
+	c.Redis = r.redisTarget("NEWSLETTER_REDIS_URL", c.RedisURL)
 	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)
 	c.DKIM = r.dkim()
 	c.SMTP.DKIM = c.DKIM
-	if r.err == nil {
-		r.err = c.validate()
-	}
-	return c, r.err
+	c.validate(&r)
+	return c, errors.Join(r.errs...)
 }
 
-// validate checks what spans several variables.
-func (c *Config) validate() error {
+// validate checks what spans several variables, or what a value read well
+// may still get wrong.
+func (c *Config) validate(r *reader) {
 	if !c.DevMode() && len(c.Secrets) == 0 {
-		return &ConfigError{"NEWSLETTER_SECRET", "required when NEWSLETTER_REDIS_URL is set (comma-separated keys, the first signs)"}
+		r.fail("NEWSLETTER_SECRET", "required when NEWSLETTER_REDIS_URL is set (comma-separated keys, the first signs)")
 	}
 	for _, s := range c.Secrets {
 		if len(s) < 16 {
-			return &ConfigError{"NEWSLETTER_SECRET", "each key must be at least 16 characters long"}
+			r.fail("NEWSLETTER_SECRET", "each key must be at least 16 characters long")
 		}
 	}
 	if c.SMTPConnections < 1 || c.SMTPConnections > 100 {
-		return &ConfigError{"NEWSLETTER_SMTP_CONNECTIONS", "must be from 1 to 100"}
+		r.fail("NEWSLETTER_SMTP_CONNECTIONS", "must be from 1 to 100")
 	}
 	if c.RecordEvery < 1 || c.RecordEvery > 100 {
-		return &ConfigError{"NEWSLETTER_RECORD_EVERY", "must be from 1 to 100"}
+		r.fail("NEWSLETTER_RECORD_EVERY", "must be from 1 to 100")
 	}
 	if c.UnconfirmedTTL < c.ConfirmTTL {
-		return &ConfigError{"NEWSLETTER_UNCONFIRMED_TTL", "must be at least NEWSLETTER_CONFIRM_TTL, or links would confirm purged sign-ups"}
+		r.fail("NEWSLETTER_UNCONFIRMED_TTL", "must be at least NEWSLETTER_CONFIRM_TTL, or links would confirm purged sign-ups")
 	}
 	if !c.DevMode() && len(c.APITokens) == 0 {
-		return &ConfigError{"NEWSLETTER_API_TOKENS", "required when NEWSLETTER_REDIS_URL is set"}
+		r.fail("NEWSLETTER_API_TOKENS", "required when NEWSLETTER_REDIS_URL is set")
 	}
-	return nil
 }
 
-// reader reads variables, keeping the first error so LoadConfig reads like
-// a table.
+// reader reads variables, collecting one error per wrong variable so that
+// LoadConfig reads like a table and names every mistake at once.
 type reader struct {
 	getenv func(string) string
-	err    error
+	errs   []error
+	failed map[string]bool
 }
 
+// fail notes what is wrong with variable name, unless it already has an
+// error: a value that could not be read is not judged again.
 func (r *reader) fail(name, format string, args ...any) {
-	if r.err == nil {
-		r.err = &ConfigError{Var: name, Msg: fmt.Sprintf(format, args...)}
+	if r.failed[name] {
+		return
 	}
+	if r.failed == nil {
+		r.failed = map[string]bool{}
+	}
+	r.failed[name] = true
+	r.errs = append(r.errs, &ConfigError{Var: name, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (r *reader) str(name, def string) string {
@@ -233,22 +240,16 @@ func (r *reader) rate(name, def string) Rate {
 	return Rate{N: count, Per: ratePeriods[per]}
 }
 
-func (r *reader) redisOptions(name, raw string) *redis.Options {
+func (r *reader) redisTarget(name, raw string) *RedisTarget {
 	if raw == "" {
 		return nil
 	}
-	opt, err := redis.ParseURL(raw)
+	t, err := ParseRedisURL(raw)
 	if err != nil {
 		r.fail(name, "%v", err)
 		return nil
 	}
-	if !strings.Contains(raw, "protocol=") {
-		// RESP2 unless the URL asks otherwise: the service uses no push
-		// notifications, and with RESP3 go-redis looks for them before
-		// every command.
-		opt.Protocol = 2
-	}
-	return opt
+	return t
 }
 
 // dkim loads the DKIM key when the three DKIM variables are set; setting
@@ -258,11 +259,15 @@ func (r *reader) dkim() *mailer.DKIM {
 	if domain == "" && selector == "" && keyFile == "" {
 		return nil
 	}
-	for name, v := range map[string]string{"NEWSLETTER_DKIM_DOMAIN": domain, "NEWSLETTER_DKIM_SELECTOR": selector, "NEWSLETTER_DKIM_KEY_FILE": keyFile} {
-		if v == "" {
-			r.fail(name, "set it too, or none of the NEWSLETTER_DKIM_* variables")
-			return nil
+	missing := false
+	for _, v := range [][2]string{{"NEWSLETTER_DKIM_DOMAIN", domain}, {"NEWSLETTER_DKIM_SELECTOR", selector}, {"NEWSLETTER_DKIM_KEY_FILE", keyFile}} {
+		if v[1] == "" {
+			r.fail(v[0], "set it too, or none of the NEWSLETTER_DKIM_* variables")
+			missing = true
 		}
+	}
+	if missing {
+		return nil
 	}
 	d, err := mailer.LoadDKIM(domain, selector, keyFile)
 	if err != nil {
@@ -275,9 +280,60 @@ func (r *reader) smtp(name, raw string) mailer.SMTPConfig {
 	if raw == "" {
 		return mailer.SMTPConfig{}
 	}
+	raw, msg := smtpURL(raw)
+	if msg != "" {
+		r.fail(name, "%s", msg)
+		return mailer.SMTPConfig{}
+	}
 	cfg, err := mailer.ParseSMTPURL(raw)
 	if err != nil {
 		r.fail(name, "%v", err)
 	}
 	return cfg
+}
+
+// smtpURL returns raw as mailer.ParseSMTPURL reads it: smtps://... becomes
+// smtp://...?tls=tls (implicit TLS, port 465 unless the URL names one).
+// msg says what is wrong when raw has no scheme or one of neither.
+func smtpURL(raw string) (out, msg string) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		hint := "smtp://"
+		if strings.HasSuffix(raw, ":465") {
+			hint = "smtps://"
+		}
+		return "", noScheme(raw, hint)
+	}
+	switch strings.ToLower(scheme) {
+	case "smtp":
+		return raw, ""
+	case "smtps":
+	default:
+		return "", fmt.Sprintf("unknown scheme %q (want smtp:// or smtps://)", scheme)
+	}
+	out = "smtp://" + rest
+	_, query, _ := strings.Cut(rest, "?")
+	q, err := url.ParseQuery(query)
+	switch {
+	case err != nil || q.Get("tls") == "tls":
+		return out, "" // ParseSMTPURL says what is wrong, without the password
+	case q.Has("tls"):
+		return "", fmt.Sprintf("smtps:// means tls=tls, not tls=%s: write smtp://...?tls=%s, or leave tls out", q.Get("tls"), q.Get("tls"))
+	case query == "" && !strings.Contains(rest, "?"):
+		return out + "?tls=tls", ""
+	}
+	return out + "&tls=tls", ""
+}
+
+// noScheme says that raw, an address written without its scheme, needs
+// one, and shows it with scheme in front, its user and password left out.
+func noScheme(raw, scheme string) string {
+	shown := raw
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
+		shown = "USER:PASSWORD" + raw[i:]
+	}
+	if scheme == "redis://" && strings.HasPrefix(raw, "/") {
+		scheme = "unix://"
+	}
+	return fmt.Sprintf("%q has no scheme; write %s%s", shown, scheme, shown)
 }

@@ -11,7 +11,10 @@ import (
 
 // runHealthcheck asks the local server's /healthz, for container health
 // checks in images without curl. It exits 0 when the server answers 200.
-func runHealthcheck(ctx context.Context, _ []string, cfg Config, _, stderr io.Writer) int {
+func runHealthcheck(ctx context.Context, args []string, cfg Config, _, stderr io.Writer) int {
+	if len(args) > 0 {
+		return usageError(stderr, "healthcheck", "healthcheck takes no arguments, got %q", args)
+	}
 	_, port, err := net.SplitHostPort(cfg.HTTPAddr)
 	if err != nil {
 		fmt.Fprintf(stderr, "newsletter: NEWSLETTER_HTTP_ADDR: %v\n", err)

@@ -9,6 +9,7 @@
 //	newsletter subscribers import FILE.csv [--newsletter ID] [--confirmed]
 //	newsletter subscribers export [--newsletter ID] [--format csv|json]
 //	newsletter healthcheck                       exit 0 if the local server is healthy
+//	newsletter help [COMMAND]                    usage; so do -h and --help after any command
 //
 // Configuration comes from NEWSLETTER_* environment variables; see README.md.
 package main
@@ -21,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata"
 
@@ -34,42 +36,61 @@ func main() {
 
 // run is main with its inputs as arguments, returning the exit code.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "digest" {
+	if topic, ok := helpTopic(args); ok {
+		return help(topic, stdout, stderr)
+	}
+	name := string(ModeAll)
+	if len(args) > 0 {
+		name = args[0]
+	}
+	switch name {
+	case "digest":
 		return runCommand(args[1:], getenv, stdout, stderr, runDigest)
-	}
-	if len(args) > 0 && args[0] == "subscribers" {
+	case "subscribers":
 		return runCommand(args[1:], getenv, stdout, stderr, runSubscribers)
-	}
-	if len(args) > 0 && args[0] == "healthcheck" {
+	case "healthcheck":
 		return runCommand(args[1:], getenv, stdout, stderr, runHealthcheck)
 	}
-	mode := ModeAll
-	if len(args) > 0 {
-		mode = Mode(args[0])
-	}
+	mode := Mode(name)
 	if !mode.Valid() {
-		fmt.Fprintf(stderr, "newsletter: unknown command %q (want run, serve, worker, digest, subscribers or healthcheck)\n", args[0])
-		return 2
+		return unknownCommand(name, stderr)
 	}
+	if len(args) > 1 {
+		return usageError(stderr, name, "%s takes no arguments, got %q", name, args[1:])
+	}
+	return runService(mode, getenv, stderr)
+}
+
+// runService runs the parts of the service that mode names until SIGINT
+// or SIGTERM, returning the exit code.
+func runService(mode Mode, getenv func(string) string, stderr io.Writer) int {
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "newsletter: %v\n", err)
+		printError(stderr, err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(cfg, newLogger(cfg.LogFormat, stderr))
 	if err := m.Run(ctx, mode); err != nil {
-		fmt.Fprintf(stderr, "newsletter: %v\n", err)
+		printError(stderr, err)
 		m.Close()
 		return 1
 	}
 	<-ctx.Done()
 	if err := m.Close(); err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "newsletter: %v\n", err)
+		printError(stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// printError prints err on stderr, each of its lines after "newsletter: ",
+// so that a configuration error names one variable a line.
+func printError(stderr io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "newsletter: %s\n", line)
+	}
 }
 
 // runCommand runs a one-shot subcommand with the configuration, stopping
@@ -78,7 +99,7 @@ func runCommand(args []string, getenv func(string) string, stdout, stderr io.Wri
 	cmd func(context.Context, []string, Config, io.Writer, io.Writer) int) int {
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "newsletter: %v\n", err)
+		printError(stderr, err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

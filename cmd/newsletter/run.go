@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -50,7 +51,8 @@ type Main struct {
 	Logger *slog.Logger
 
 	mini      *miniredis.Miniredis
-	rdb       *redis.Client
+	rdb       redis.UniversalClient
+	ready     func(context.Context) error // the /readyz check; nil: a PING
 	sender    mailer.Sender
 	bulk      mailer.BulkSender
 	enqueuer  *worker.Enqueuer
@@ -124,22 +126,23 @@ type parts struct {
 
 // connect opens Redis: the configured one, or in dev mode an embedded one.
 func (m *Main) connect(ctx context.Context) error {
-	opt := m.Config.Redis
+	target := m.Config.Redis
 	if m.Config.DevMode() {
 		m.mini = miniredis.NewMiniRedis()
 		if err := m.mini.Start(); err != nil {
 			return fmt.Errorf("start embedded Redis: %w", err)
 		}
 		m.Logger.Warn("Dev mode, nothing is kept: running on an embedded in-memory Redis; set NEWSLETTER_REDIS_URL to keep data")
-		opt = &redis.Options{Addr: m.mini.Addr()}
+		target = nodeTarget(&redis.Options{Addr: m.mini.Addr()})
 	}
-	m.rdb = redis.NewClient(opt)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := m.rdb.Ping(pctx).Err(); err != nil {
-		return &ConfigError{"NEWSLETTER_REDIS_URL", fmt.Sprintf("Redis at %s does not answer: %v", opt.Addr, err)}
+	m.rdb = target.NewClient()
+	if err := pingRedis(ctx, m.rdb, target); err != nil {
+		return err
 	}
 	if !m.Config.DevMode() {
+		m.ready = readiness(m.rdb)
+		pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+		defer cancel()
 		warnIfVolatile(pctx, m.rdb, m.Logger)
 	}
 	return nil
@@ -152,10 +155,24 @@ func (m *Main) newSenders() (transactional mailer.Sender, bulk mailer.BulkSender
 	if m.Config.SMTPURL != "" {
 		return mailer.NewSMTP(m.Config.SMTP), mailer.NewPool(m.Config.SMTP, m.Config.SMTPConnections)
 	}
-	m.Logger.Info("No NEWSLETTER_SMTP_URL: writing mail to the outbox folder", "dir", m.Config.OutboxDir)
+	m.logOutbox()
 	outbox := mailer.NewOutbox(m.Config.OutboxDir)
 	outbox.DKIM = m.Config.DKIM
 	return outbox, outbox
+}
+
+// logOutbox says where mail goes without NEWSLETTER_SMTP_URL: a warning
+// outside dev mode, where nobody reads an outbox folder by chance.
+func (m *Main) logOutbox() {
+	dir, err := filepath.Abs(m.Config.OutboxDir)
+	if err != nil {
+		dir = m.Config.OutboxDir
+	}
+	if m.Config.DevMode() {
+		m.Logger.Info("No NEWSLETTER_SMTP_URL: writing mail to the outbox folder", "dir", dir)
+		return
+	}
+	m.Logger.Warn("NEWSLETTER_SMTP_URL is unset: mail is written as .eml files to the folder "+dir+" (NEWSLETTER_OUTBOX_DIR) and not sent", "dir", dir)
 }
 
 func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, error) {
@@ -192,7 +209,7 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 		return err
 	}
 	sched := worker.SchedulerConfig{Tick: m.Config.ScheduleTick, FeedEvery: m.Config.FeedInterval}
-	if m.scheduler, err = worker.NewScheduler(m.rdb.Options(), sched, m.Logger); err != nil {
+	if m.scheduler, err = worker.NewScheduler(m.rdb, sched, m.Logger); err != nil {
 		return err
 	}
 	return m.scheduler.Start()
@@ -205,7 +222,7 @@ const (
 )
 
 func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
-	m.queueUI = worker.NewQueueUI(m.rdb.Options(), api.QueueUIPath)
+	m.queueUI = worker.NewQueueUI(m.rdb, api.QueueUIPath)
 	srv := api.New(api.Config{Metrics: m.metrics, Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
 		AllowedOrigins:   m.Config.AllowedOrigins,
@@ -213,7 +230,8 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 		AuthFailureLimit: throttle.NewWindow(m.rdb, "nl:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
 		RequestTimeout:   requestTimeout,
 		SessionKey:       sessionKey(m.Config.Secrets),
-		QueueUI:          m.queueUI})
+		QueueUI:          m.queueUI,
+		Ready:            m.ready})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}
@@ -268,6 +286,8 @@ func (m *Main) close() error {
 	if m.bulk != nil && m.bulk != m.sender {
 		errs = append(errs, m.bulk.Close())
 	}
+	// Last: the stores, the asynq servers, the scheduler and the queue
+	// monitor all share this one client, and none of them closes it.
 	if m.rdb != nil {
 		errs = append(errs, m.rdb.Close())
 	}

@@ -28,8 +28,10 @@
 // Later calls in the same test return the same database, so that a test
 // that passes [URL] to the code under test and checks the result with
 // [Client] sees one set of data. Subtests (t.Run) and each iteration of a
-// fuzz target are tests of their own and get databases of their own; a
-// *testing.F or *testing.B may lease one too, held until its cleanup.
+// fuzz target are tests of their own and get databases of their own. A
+// *testing.F may lease one too, held until the fuzz target ends (each -fuzz
+// worker process leases its own); a *testing.B runs its cleanup after each
+// round of b.N, so each round leases afresh.
 //
 // The lease's cleanup is registered by the first call, so cleanups the
 // test registers later (closing clients, stopping servers on the URL) run
@@ -100,8 +102,9 @@ func Options(tb testing.TB) *redis.Options {
 	return opt
 }
 
-// URL returns a URL (redis://host:port/N, or the scheme and parameters of
-// NEWSLETTER_TEST_REDIS_URL) for the test's own database.
+// URL returns a URL for the test's own database: NEWSLETTER_TEST_REDIS_URL
+// with the database number replaced (in the path, or in db= for a unix
+// socket), or redis://host:port/1 for an embedded server.
 func URL(tb testing.TB) string {
 	tb.Helper()
 	return get(tb, leaseConfig{}).url
@@ -376,6 +379,9 @@ func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) 
 
 	dataOpt := *base
 	dataOpt.DB = db
+	// A FLUSHDB of many keys may outlast the default 3 s; the lease has a
+	// full TTL left when it runs.
+	dataOpt.ReadTimeout = max(dataOpt.ReadTimeout, ttl/2)
 	l := &lease{
 		admin: admin,
 		data:  redis.NewClient(&dataOpt),

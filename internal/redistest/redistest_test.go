@@ -188,10 +188,11 @@ func TestOneDatabasePerTest(t *testing.T) {
 		t.Errorf("MustURL = %q, want %q", got, u)
 	}
 	if realServer() {
-		if db < 1 || db > 15 {
-			t.Errorf("DB = %d, want 1 to 15", db)
+		admin := rawClient(t, 0)
+		if n := databases(t, admin); db < 1 || db >= n {
+			t.Errorf("DB = %d, want 1 to %d", db, n-1)
 		}
-		owner, err := rawClient(t, 0).Get(ctx, redistest.LeaseKey(db)).Result()
+		owner, err := admin.Get(ctx, redistest.LeaseKey(db)).Result()
 		if err != nil || !strings.Contains(owner, t.Name()) {
 			t.Errorf("lease key of db %d = %q, %v; want an owner naming %s", db, owner, err, t.Name())
 		}
@@ -211,16 +212,17 @@ func TestOneDatabasePerTest(t *testing.T) {
 
 func TestParallelTestsGetTheirOwnDatabases(t *testing.T) {
 	t.Parallel()
-	type seen struct {
-		name, addr string
-		db         int
+	names := []string{"a", "b"}
+	var where [2]string // addr/db of each subtest
+	var arrived, checked, left [2]chan struct{}
+	for i := range names {
+		arrived[i], checked[i], left[i] = make(chan struct{}), make(chan struct{}), make(chan struct{})
 	}
-	var mu sync.Mutex
-	var all []seen
-	arrived := make(chan struct{}, 2)
-	for _, name := range []string{"a", "b"} {
+	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			defer close(left[i])
+			other := 1 - i
 			c := redistest.Client(t)
 			if ks := keys(t, c); len(ks) != 0 {
 				t.Fatalf("new database holds %q", ks)
@@ -228,32 +230,36 @@ func TestParallelTestsGetTheirOwnDatabases(t *testing.T) {
 			if err := c.Set(ctx, "who", name, 0).Err(); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			all = append(all, seen{name, c.Options().Addr, c.Options().DB})
-			mu.Unlock()
-			arrived <- struct{}{}
-			// Wait for the other test, so that both hold their databases.
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-				mu.Lock()
-				n := len(all)
-				mu.Unlock()
-				if n == 2 {
-					break
+			where[i] = c.Options().Addr + "/" + strconv.Itoa(c.Options().DB)
+			close(arrived[i])
+			// Both must hold their databases at once: each keeps its own
+			// until the other has checked.
+			select {
+			case <-arrived[other]:
+			case <-time.After(10 * time.Second):
+				t.Skip("the other subtest did not run alongside (-parallel 1?)")
+			}
+			select {
+			case <-left[other]:
+				t.Skip("the other subtest ended before this one ran (-parallel 1?)")
+			default:
+			}
+			defer func() {
+				close(checked[i])
+				select {
+				case <-checked[other]:
+				case <-left[other]:
+				case <-time.After(10 * time.Second):
 				}
-				if time.Now().After(deadline) {
-					t.Skip("the other subtest did not run alongside (-parallel 1?)")
-				}
+			}()
+			if where[0] == where[1] {
+				t.Fatalf("both tests got %s at once", where[i])
 			}
 			if ks := keys(t, c); !slices.Equal(ks, []string{"who"}) {
 				t.Fatalf("keys = %q, want only who", ks)
 			}
 			if got, _ := c.Get(ctx, "who").Result(); got != name {
 				t.Fatalf("who = %q, want %q: the other test wrote here", got, name)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if all[0] == all[1] || all[0].addr == all[1].addr && all[0].db == all[1].db {
-				t.Fatalf("both tests got %s db %d", all[0].addr, all[0].db)
 			}
 		})
 	}
@@ -487,5 +493,25 @@ func TestUnreachableServerFails(t *testing.T) {
 	errs := newFake(t, t.Name()+"/x").run(func(f *fakeTB) { redistest.Client(f) })
 	if len(errs) != 1 || !strings.Contains(errs[0], "127.0.0.1:1") {
 		t.Fatalf("errors = %q, want one naming the address", errs)
+	}
+}
+
+// TestMustURLThenClient is how cmd/newsletter's tests use the package: the
+// service gets MustURL, the test checks through a client.
+func TestMustURLThenClient(t *testing.T) {
+	t.Parallel()
+	u := redistest.MustURL(t, 4)
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := redis.NewClient(opt)
+	defer service.Close()
+	if err := service.Set(ctx, "from-service", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := redistest.Client(t)
+	if ks := keys(t, c); !slices.Equal(ks, []string{"from-service"}) {
+		t.Fatalf("Client after MustURL(%q) sees %q (db %d), want the service's key", u, ks, c.Options().DB)
 	}
 }
