@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"newsletter/internal/redistest"
 	"strings"
 	"testing"
 	"time"
@@ -43,9 +44,7 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 	if c := h.counts("daily"); c["confirmed"]+c["pending"]+c["unsubscribed"] != 1 {
 		t.Fatalf("daily counts after erase %v, want only the other subscriber", c)
 	}
-	opt, _ := redis.ParseURL(h.redisURL)
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := redistest.ClientFor(t, h.redisURL)
 	for key, text := range dumpAll(t, rdb) {
 		if strings.Contains(strings.ToLower(key+" "+text), "erase.me") {
 			t.Errorf("key %s still mentions the erased address: %.200s", key, text)

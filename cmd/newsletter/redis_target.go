@@ -24,9 +24,11 @@ const (
 
 // clusterReloadInterval is how stale a cluster client's slot map may grow
 // before the next command reloads it in the background (go-redis's
-// default is 60 s): after a failover, commands reach the new master
-// within about a second.
-const clusterReloadInterval = time.Second
+// default is 60 s, and a MOVED reply reloads it too). At half a second,
+// commands reach the new master within a second of a failover, or two
+// when the first reload still asked a node that had not heard of it: a
+// CLUSTER SLOTS twice a second while commands flow.
+const clusterReloadInterval = 500 * time.Millisecond
 
 // RedisTarget is the Redis that NEWSLETTER_REDIS_URL names, parsed.
 type RedisTarget struct {

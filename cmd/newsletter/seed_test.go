@@ -6,10 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"newsletter"
+	"newsletter/internal/redistest"
 	"strings"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"newsletter/subscribers"
 )
@@ -24,12 +23,7 @@ type seeder struct {
 
 func (h *harness) seeder() *seeder {
 	h.t.Helper()
-	opt, err := redis.ParseURL(h.redisURL)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	h.t.Cleanup(func() { rdb.Close() })
+	rdb := redistest.ClientFor(h.t, h.redisURL)
 	svc := subscribers.NewService(subscribers.NewStore(rdb), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &seeder{t: h.t, svc: svc}
 }

@@ -39,9 +39,18 @@
 // database after the test's cleanup: the next test to lease it would see
 // that data.
 //
-// Only the numbered databases of a standalone server are supported: a
-// Redis Cluster has only database 0 and needs key prefixes instead, which
-// this package does not provide.
+// The server may be one node (redis://, rediss://, unix://) or the master
+// behind Sentinel: with redis+sentinel://host:port,host:port/MASTER in the
+// variable, the leases and the test's databases are on the master of the
+// moment, [URL] keeps that form (redis+sentinel://.../MASTER/N), [Client]
+// is a failover client, and [Options] name the master's address. Only
+// numbered databases are supported: a Redis Cluster has only database 0
+// and needs key prefixes instead, which this package does not provide yet.
+//
+// [StartCluster] and [StartSentinel] start real topologies from
+// redis-server on loopback for a test of its own (a Redis Cluster of three
+// masters and three replicas; a master, two replicas and three
+// sentinels), killed at its cleanup, with ways to fail them over.
 //
 // With the variable unset, each test gets an embedded server (miniredis)
 // of its own, closed at cleanup; [DB] reports 1 there.
@@ -82,20 +91,20 @@ const (
 	miniredisDB = 1
 )
 
-// Client returns a client on the test's own database, closed at cleanup.
+// Client returns a client on the test's own database, closed at cleanup
+// (behind Sentinel, a failover client that follows the master).
 func Client(tb testing.TB) *redis.Client {
 	tb.Helper()
-	c := redis.NewClient(Options(tb))
-	tb.Cleanup(func() { c.Close() })
-	return c
+	return ClientFor(tb, URL(tb))
 }
 
 // Options returns connection options for the test's own database (in
 // opt.DB); each call returns a new *redis.Options the caller may change.
+// Behind Sentinel they name the master of the moment.
 func Options(tb testing.TB) *redis.Options {
 	tb.Helper()
 	e := get(tb, leaseConfig{})
-	opt, err := redis.ParseURL(e.url)
+	opt, err := optionsFor(e.url)
 	if err != nil {
 		tb.Fatalf("redistest: %v", err)
 	}
@@ -224,15 +233,15 @@ func open(tb testing.TB, cfg leaseConfig) (rawURL string, db int, release func()
 		}
 		return "redis://" + m.Addr() + "/" + strconv.Itoa(miniredisDB), miniredisDB, m.Close, nil
 	}
-	base, err := redis.ParseURL(raw)
+	srv, err := serverOf(raw)
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("%s: %w", URLVar, err)
 	}
-	l, err := claim(tb, base, cfg)
+	l, err := claim(tb, srv, cfg)
 	if err != nil {
 		return "", 0, nil, err
 	}
-	rawURL, err = withDB(raw, l.db)
+	rawURL, err = srv.url(l.db)
 	if err != nil {
 		l.release(tb)
 		return "", 0, nil, err
@@ -302,9 +311,9 @@ type lease struct {
 	lost  atomic.Bool   // the refresher found the lease someone else's
 }
 
-// claim leases a free database of the server base names, flushes it, and
-// starts refreshing the lease.
-func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) {
+// claim leases a free database of srv, flushes it, and starts refreshing
+// the lease.
+func claim(tb testing.TB, srv *server, cfg leaseConfig) (*lease, error) {
 	ttl, wait, refresh := cfg.ttl, cfg.wait, cfg.refresh
 	if ttl <= 0 {
 		ttl = leaseTTL
@@ -316,9 +325,7 @@ func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) 
 		refresh = refreshEach
 	}
 	ctx := context.Background()
-	adminOpt := *base
-	adminOpt.DB = 0
-	admin := redis.NewClient(&adminOpt)
+	admin := srv.client(0, 0)
 	ok := false
 	defer func() {
 		if !ok {
@@ -326,13 +333,13 @@ func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) 
 		}
 	}()
 	if err := admin.Ping(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", URLVar, base.Addr, err)
+		return nil, fmt.Errorf("%s (%s): %w", URLVar, srv.addr, err)
 	}
 	candidates := cfg.candidates
 	if candidates == nil {
-		n := databases(ctx, admin)
+		n := databases(ctx, srv.addr, admin)
 		if n < 2 {
-			return nil, fmt.Errorf("%s (%s) has %d database(s): need database 0 for leases and at least one more", URLVar, base.Addr, n)
+			return nil, fmt.Errorf("%s (%s) has %d database(s): need database 0 for leases and at least one more", URLVar, srv.addr, n)
 		}
 		for db := 1; db < n; db++ {
 			candidates = append(candidates, db)
@@ -358,7 +365,7 @@ func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) 
 		}
 		i, err := claimScript.Run(ctx, admin, keys, owner, ttl.Milliseconds()).Int()
 		if err != nil {
-			return nil, fmt.Errorf("lease a database on %s: %w", base.Addr, err)
+			return nil, fmt.Errorf("lease a database on %s: %w", srv.addr, err)
 		}
 		if i > 0 {
 			db = order[i-1]
@@ -368,23 +375,20 @@ func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) 
 		if waited >= wait {
 			return nil, fmt.Errorf("all %d databases of %s stayed leased to other tests for %v (%s); "+
 				"run fewer tests at once (-p, -parallel) or give the server more databases (--databases)",
-				len(candidates), base.Addr, waited.Round(time.Millisecond), holders(ctx, admin, candidates))
+				len(candidates), srv.addr, waited.Round(time.Millisecond), holders(ctx, admin, candidates))
 		}
 		if !logged && waited >= 5*time.Second {
-			tb.Logf("redistest: waiting for one of the %d databases of %s to be free", len(candidates), base.Addr)
+			tb.Logf("redistest: waiting for one of the %d databases of %s to be free", len(candidates), srv.addr)
 			logged = true
 		}
 		time.Sleep(50*time.Millisecond + mrand.N(50*time.Millisecond))
 	}
 
-	dataOpt := *base
-	dataOpt.DB = db
-	// A FLUSHDB of many keys may outlast the default 3 s; the lease has a
-	// full TTL left when it runs.
-	dataOpt.ReadTimeout = max(dataOpt.ReadTimeout, ttl/2)
 	l := &lease{
 		admin: admin,
-		data:  redis.NewClient(&dataOpt),
+		// A FLUSHDB of many keys may outlast the default 3 s; the lease
+		// has a full TTL left when it runs.
+		data:  srv.client(db, ttl/2),
 		db:    db,
 		key:   leaseKey(db),
 		owner: owner,
@@ -397,7 +401,7 @@ func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) 
 		if strings.Contains(strings.ToLower(err.Error()), "cluster") {
 			err = fmt.Errorf("%w (a Redis Cluster, which has only database 0, is not supported)", err)
 		}
-		return nil, fmt.Errorf("flush database %d of %s: %w", db, base.Addr, err)
+		return nil, fmt.Errorf("flush database %d of %s: %w", db, srv.addr, err)
 	}
 	var rctx context.Context
 	rctx, l.stop = context.WithCancel(ctx)
@@ -409,10 +413,10 @@ func claim(tb testing.TB, base *redis.Options, cfg leaseConfig) (*lease, error) 
 // databaseCounts caches the number of databases by server address.
 var databaseCounts sync.Map
 
-// databases returns how many databases the server of c has: its
-// "databases" setting, or Redis's default of 16 where CONFIG is refused.
-func databases(ctx context.Context, c *redis.Client) int {
-	addr := c.Options().Addr
+// databases returns how many databases the server addr, reached by c,
+// has: its "databases" setting, or Redis's default of 16 where CONFIG is
+// refused.
+func databases(ctx context.Context, addr string, c *redis.Client) int {
 	if n, ok := databaseCounts.Load(addr); ok {
 		return n.(int)
 	}
