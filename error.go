@@ -29,6 +29,7 @@ const (
 	ENOARTICLES        = "no_articles"
 	EINVALIDDIGEST     = "invalid_digest"
 	EBADCSV            = "invalid_csv" // an import whose CSV cannot be read
+	EUNAVAILABLE       = "unavailable" // the write may not survive a failover yet; retrying is safe
 
 	// Codes of the HTTP edge: a request the api package refuses before any
 	// domain code sees it.
@@ -46,7 +47,7 @@ const (
 var Codes = []string{
 	EINVALID, ENOTFOUND, ECONFLICT, ERATELIMITED, EINTERNAL,
 	EINVALIDEMAIL, EUNKNOWNNEWSLETTER, EINVALIDID, EINVALIDTOKEN, EEXPIREDTOKEN,
-	EINVALIDNEWSLETTER, EINVALIDARTICLE, ENOARTICLES, EINVALIDDIGEST, EBADCSV,
+	EINVALIDNEWSLETTER, EINVALIDARTICLE, ENOARTICLES, EINVALIDDIGEST, EBADCSV, EUNAVAILABLE,
 	EBADREQUEST, EBODYTOOLARGE, EUNSUPPORTEDMEDIA, EUNAUTHORIZED, EFORBIDDEN,
 	EMETHODNOTALLOWED, ETIMEOUT,
 }

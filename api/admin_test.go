@@ -164,7 +164,7 @@ func TestAdminFormsNeedTheCSRFToken(t *testing.T) {
 
 func TestAdminLoginFailuresAreLimited(t *testing.T) {
 	e, _ := newAdminEnv(t, func(cfg *api.Config, rdb *redis.Client) {
-		cfg.AuthFailureLimit = throttle.NewWindow(rdb, "nl:throttle:authfail:", throttle.Rate{N: 3, Per: time.Minute})
+		cfg.AuthFailureLimit = throttle.NewWindow(rdb, "nl:{nl}:throttle:authfail:", throttle.Rate{N: 3, Per: time.Minute})
 	})
 	b := newBrowser(t, e)
 	for i := range 3 {

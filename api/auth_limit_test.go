@@ -115,7 +115,7 @@ func TestAuthFailuresAreLimited(t *testing.T) {
 	e, _ := newEnvWith(t, logs, func(cfg *api.Config, rdb *redis.Client) {
 		rightTokenOnly(cfg, rdb)
 		behindProxy(cfg)
-		cfg.AuthFailureLimit = throttle.NewWindow(rdb, "nl:throttle:authfail:", throttle.Rate{N: 10, Per: time.Minute})
+		cfg.AuthFailureLimit = throttle.NewWindow(rdb, "nl:{nl}:throttle:authfail:", throttle.Rate{N: 10, Per: time.Minute})
 	})
 	get := func(ip, auth string) response {
 		hdr := []string{"X-Forwarded-For", ip}

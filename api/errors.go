@@ -26,6 +26,7 @@ var statusOf = map[string]int{
 	newsletter.ECONFLICT:          http.StatusConflict,
 	newsletter.ERATELIMITED:       http.StatusTooManyRequests,
 	newsletter.EINTERNAL:          http.StatusInternalServerError,
+	newsletter.EUNAVAILABLE:       http.StatusServiceUnavailable,
 	newsletter.EBADREQUEST:        http.StatusBadRequest,
 	newsletter.EBODYTOOLARGE:      http.StatusRequestEntityTooLarge,
 	newsletter.EUNSUPPORTEDMEDIA:  http.StatusUnsupportedMediaType,

@@ -141,7 +141,7 @@ func (e *env) assertNoSignupState() {
 	e.t.Helper()
 	e.relay()
 	ctx := context.Background()
-	keys, err := e.rdb.Keys(ctx, "nl:subscriber:*").Result()
+	keys, err := e.rdb.Keys(ctx, "nl:{r*}:sub:*").Result()
 	if err != nil {
 		e.t.Fatalf("KEYS: %v", err)
 	}

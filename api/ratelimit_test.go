@@ -75,7 +75,7 @@ func behindProxy(cfg *api.Config) {
 // signupLimit sets a signup limit of n a minute.
 func signupLimit(n int) func(*api.Config, *redis.Client) {
 	return func(cfg *api.Config, rdb *redis.Client) {
-		cfg.SignupLimit = throttle.NewWindow(rdb, "nl:throttle:signup:", throttle.Rate{N: n, Per: time.Minute})
+		cfg.SignupLimit = throttle.NewWindow(rdb, "nl:{nl}:throttle:signup:", throttle.Rate{N: n, Per: time.Minute})
 	}
 }
 

@@ -96,11 +96,11 @@ func TestDeleteSubscriber(t *testing.T) {
 	wantJSONError(t, e.editor("GET", "/v1/subscribers/reader@example.org", ""), http.StatusNotFound, "not_found")
 	keys, _ := e.rdb.Keys(context.Background(), "nl:*").Result()
 	for _, k := range keys {
-		if k == "nl:confirm:outbox" { // its confirmation email, blanked until a relay removes it
+		if strings.HasSuffix(k, ":outbox") { // its confirmation email, blanked until a relay removes it
 			if held, _ := e.rdb.LRange(context.Background(), k, 0, -1).Result(); strings.Contains(strings.Join(held, ""), "reader@") {
 				t.Errorf("the outbox still holds the address: %q", held)
 			}
-		} else if k != "nl:newsletters" && k != "nl:subscriber:next" {
+		} else if k != "nl:{nl}:newsletters" && !strings.HasSuffix(k, ":next") { // ids are never reused
 			t.Errorf("key %s left after erasure", k)
 		}
 	}

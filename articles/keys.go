@@ -3,27 +3,35 @@ package articles
 import (
 	"crypto/sha256"
 	"encoding/hex"
+
+	"newsletter"
 )
 
 // Every Redis key this package uses is named here, so the layout can be read
 // in one place ({h} is urlHash of the article's or feed's URL):
 //
-//	nl:article:{h}              string  the article, compact JSON (see record)
-//	nl:articles:{newsletter}    zset    article hashes {h}, scored by
-//	                                    published_at in Unix milliseconds
-//	nl:feed:{h}                 hash    etag, last_modified of the feed's
-//	                                    last 200 answer; expires when the
-//	                                    feed has not been polled for 30 days
+//	nl:{nl}:article:{h}              string  the article, compact JSON (see record)
+//	nl:{nl}:articles:{newsletter}    zset    article hashes {h}, scored by
+//	                                         published_at in Unix milliseconds
+//	nl:{nl}:feed:{h}                 hash    etag, last_modified of the feed's
+//	                                         last 200 answer; expires when the
+//	                                         feed has not been polled for 30 days
+//
+// Articles are global state: every key carries newsletter.GlobalTag, so on
+// a Redis Cluster they share one slot, and a write of articles with their
+// sorted-set entries stays one transaction.
 //
 // An article's key holds its newsletter ids too, so an update knows which
 // sorted sets to leave. Articles are written together with their sorted-set
 // entries in one MULTI/EXEC, so the two never disagree.
 
-func keyArticle(h string) string { return "nl:article:" + h }
+const global = "nl:" + newsletter.GlobalTag + ":"
 
-func keyNewsletterArticles(newsletter string) string { return "nl:articles:" + newsletter }
+func keyArticle(h string) string { return global + "article:" + h }
 
-func keyFeed(h string) string { return "nl:feed:" + h }
+func keyNewsletterArticles(nl string) string { return global + "articles:" + nl }
+
+func keyFeed(h string) string { return global + "feed:" + h }
 
 // Fields of the feed hash.
 const (

@@ -40,7 +40,7 @@ func TestMemoryPerArticle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("MEMORY USAGE: %v", err)
 	}
-	zset, err := rdb.MemoryUsage(ctx, "nl:articles:daily").Result()
+	zset, err := rdb.MemoryUsage(ctx, "nl:{nl}:articles:daily").Result()
 	if err != nil {
 		t.Fatalf("MEMORY USAGE: %v", err)
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"newsletter"
+	"newsletter/subscribers"
 	"strconv"
 	"strings"
 
@@ -53,21 +56,24 @@ func redisCPU(ctx context.Context, rdb *redis.Client) (float64, error) {
 // from MEMORY USAGE, which other databases do not blur: the index hash and
 // the audience set in full, plus the subscriber hashes (and consent lists,
 // with consent) of a sample of ids scaled up to n.
-func sampledBytesPerSubscriber(ctx context.Context, rdb *redis.Client, audience string, n int, consent bool) (float64, error) {
+func sampledBytesPerSubscriber(ctx context.Context, rdb *redis.Client, nl string, n int, consent bool) (float64, error) {
 	var total float64
-	for _, key := range []string{seedKeySubscriberIndex, audience} {
-		b, err := rdb.MemoryUsage(ctx, key, 0).Result()
-		if err != nil {
-			return 0, err
+	for _, p := range newsletter.AllPartitions() {
+		for _, key := range []string{seedKeyIndex(p), subscribers.KeyAudience(nl, newsletter.StatusConfirmed, p)} {
+			b, err := rdb.MemoryUsage(ctx, key, 0).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return 0, err
+			}
+			total += float64(b)
 		}
-		total += float64(b)
 	}
 	const samples = 200
 	step := max(n/samples, 1)
 	var sum float64
 	var taken int
-	for id := 1; id <= n; id += step {
-		keys := []string{seedKeySubscriber + strconv.Itoa(id)}
+	ids := seedIDs(n)
+	for i := 0; i < n; i += step {
+		keys := []string{seedKeySubscriber(ids[i])}
 		if consent {
 			keys = append(keys, keys[0]+seedConsentSuffix)
 		}

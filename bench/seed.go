@@ -24,47 +24,67 @@ const seedChunk = 1000
 
 // The key names and fields below MIRROR subscribers/keys.go, which keeps
 // them unexported; there is no public bulk import yet. Change them together.
-const (
-	seedKeySubscriberNext  = "nl:subscriber:next"
-	seedKeySubscriberIndex = "nl:subscriber:index"
-	seedKeySubscriber      = "nl:subscriber:" // + id: hash
-	seedConsentSuffix      = ":consent"       // nl:subscriber:{id}:consent: list of JSON
-)
+func seedKeyNext(p newsletter.Partition) string  { return "nl:" + p.Tag() + ":next" }
+func seedKeyIndex(p newsletter.Partition) string { return "nl:" + p.Tag() + ":index" }
+func seedKeySubscriber(id int64) string {
+	return "nl:" + newsletter.PartitionOf(id).Tag() + ":sub:" + strconv.FormatInt(id, 10)
+}
 
-func subscriberEmail(id int) string { return "sub-" + strconv.Itoa(id) + "@bench.example" }
+const seedConsentSuffix = ":consent" // nl:{rNN}:sub:{id}:consent: list of JSON
 
-// seedSubscribers writes n subscribers, ids 1 to n, confirmed to newsletter
-// nl, straight into Redis in pipelines, as the subscribe and confirm flow
-// would have left them (without name, consent and token records):
+func subscriberEmail(i int) string { return "sub-" + strconv.Itoa(i) + "@bench.example" }
+
+// seedIDs returns the ids that the n subscribers subscriberEmail(1..n)
+// get, in order: each address's partition hands out its next id.
+func seedIDs(n int) []int64 {
+	var next [newsletter.Partitions]int64
+	ids := make([]int64, n)
+	for i := range ids {
+		p := subscribers.PartitionOf(subscriberEmail(i + 1))
+		next[p]++
+		ids[i] = newsletter.SubscriberID(p, next[p])
+	}
+	return ids
+}
+
+// seedSubscribers writes n subscribers, subscriberEmail(1..n), confirmed
+// to newsletter nl, straight into Redis in pipelines, as the subscribe and
+// confirm flow would have left them (without name, consent and token
+// records), each in its address's partition:
 //
-//	nl:subscriber:{id}                    e (email), c (created_at), s:{nl} = "confirmed|ts|ts|0", w:{nl} = 1
-//	nl:subscriber:index                   address -> id
-//	nl:audience:{nl}:confirmed            bitmap, bit {id} set
-//	nl:subscriber:next                    n
+//	nl:{rNN}:sub:{id}                    e (email), c (created_at), s:{nl} = "confirmed|ts|ts|0", w:{nl} = 1
+//	nl:{rNN}:index                       address -> id
+//	nl:{rNN}:audience:{nl}:confirmed     bitmap, bit {id/64} set
+//	nl:{rNN}:next                        the partition's last n
 func seedSubscribers(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	status := string(newsletter.StatusConfirmed) + "|" + ts + "|" + ts + "|0"
-	audience := subscribers.KeyAudience(nl, newsletter.StatusConfirmed)
-	for start := 1; start <= n; start += seedChunk {
-		stop := min(start+seedChunk-1, n)
-		index := make([]any, 0, 2*(stop-start+1))
+	ids := seedIDs(n)
+	var last [newsletter.Partitions]int64
+	for start := 0; start < n; start += seedChunk {
+		stop := min(start+seedChunk, n)
 		pipe := rdb.Pipeline()
-		for id := start; id <= stop; id++ {
-			email := subscriberEmail(id)
-			pipe.HSet(ctx, seedKeySubscriber+strconv.Itoa(id),
-				"e", email, "c", ts, "s:"+nl, status, "w:"+nl, "1")
-			index = append(index, subscribers.AddressKey(email), id)
-			pipe.SetBit(ctx, audience, int64(id), 1)
+		for i := start; i < stop; i++ {
+			email, id := subscriberEmail(i+1), ids[i]
+			p := newsletter.PartitionOf(id)
+			pipe.HSet(ctx, seedKeySubscriber(id), "e", email, "c", ts, "s:"+nl, status, "w:"+nl, "1")
+			pipe.HSet(ctx, seedKeyIndex(p), subscribers.AddressKey(email), id)
+			pipe.SetBit(ctx, subscribers.KeyAudience(nl, newsletter.StatusConfirmed, p), newsletter.BitOf(id), 1)
+			last[p] = max(last[p], newsletter.BitOf(id))
 		}
-		pipe.HSet(ctx, seedKeySubscriberIndex, index...)
 		if _, err := pipe.Exec(ctx); err != nil {
-			return fmt.Errorf("seed subscribers %d to %d: %w", start, stop, err)
+			return fmt.Errorf("seed subscribers %d to %d: %w", start+1, stop, err)
 		}
 	}
-	return rdb.Set(ctx, seedKeySubscriberNext, n, 0).Err()
+	pipe := rdb.Pipeline()
+	for p, n := range last {
+		pipe.Set(ctx, seedKeyNext(newsletter.Partition(p)), n, 0)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
 }
 
-// seedConsent gives subscribers 1 to n the two consent records that the
+// seedConsent gives subscribers subscriberEmail(1..n) the two consent records that the
 // signup and the confirmation leave, as subscribers.Store.AddConsent writes
 // them, with a typical IP, browser and page.
 func seedConsent(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
@@ -78,11 +98,12 @@ func seedConsent(ctx context.Context, rdb *redis.Client, nl string, n int, now t
 		}
 		records = append(records, raw)
 	}
-	for start := 1; start <= n; start += seedChunk {
-		stop := min(start+seedChunk-1, n)
+	ids := seedIDs(n)
+	for start := 0; start < n; start += seedChunk {
+		stop := min(start+seedChunk, n)
 		pipe := rdb.Pipeline()
-		for id := start; id <= stop; id++ {
-			pipe.RPush(ctx, seedKeySubscriber+strconv.Itoa(id)+seedConsentSuffix, records...)
+		for _, id := range ids[start:stop] {
+			pipe.RPush(ctx, seedKeySubscriber(id)+seedConsentSuffix, records...)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("seed consent %d to %d: %w", start, stop, err)

@@ -72,7 +72,7 @@ func (e *Engine) sendDigestBatch(ctx context.Context, b digests.Batch, stop <-ch
 	if err != nil {
 		return fmt.Errorf("digest %s: %v: %w", d.ID, err, ErrPermanent)
 	}
-	run := &batchRun{d: d, env: env, tpl: tpl, recorder: e.Digests.Recorder(d.ID), stop: stop}
+	run := &batchRun{d: d, env: env, tpl: tpl, recorder: e.Digests.Recorder(d.ID, b.Partition), stop: stop}
 	defer run.close()
 	err = e.sendBatch(ctx, run, recipients)
 	if ferr := e.flush(ctx, run, time.Now()); ferr != nil { // whatever stopped the run, what it holds went out

@@ -82,23 +82,30 @@ func mustRig(t *testing.T) *rig {
 	return r
 }
 
-// mustReaders imports n confirmed readers of daily and returns their
-// addresses.
+// mustReaders imports n confirmed readers of daily, all in one partition
+// (so one batch sends to them all), and returns their addresses.
 func (r *rig) mustReaders(t *testing.T, n int) []string {
 	t.Helper()
-	var csv strings.Builder
-	csv.WriteString("email\n")
-	addrs := make([]string, n)
-	for i := range addrs {
-		addrs[i] = fmt.Sprintf("reader%d@example.org", i)
-		csv.WriteString(addrs[i] + "\n")
+	var addrs []string
+	for i := 0; len(addrs) < n; i++ {
+		addr := fmt.Sprintf("reader%d@example.org", i)
+		if len(addrs) == 0 || subscribers.PartitionOf(addr) == subscribers.PartitionOf(addrs[0]) {
+			addrs = append(addrs, addr)
+		}
 	}
+	r.mustImport(t, addrs)
+	return addrs
+}
+
+// mustImport imports addrs as confirmed readers of daily.
+func (r *rig) mustImport(t *testing.T, addrs []string) {
+	t.Helper()
+	csv := "email\n" + strings.Join(addrs, "\n") + "\n"
 	svc := subscribers.NewService(r.store, nil, slog.New(slog.DiscardHandler))
-	if _, err := svc.Import(context.Background(), strings.NewReader(csv.String()),
+	if _, err := svc.Import(context.Background(), strings.NewReader(csv),
 		subscribers.ImportOptions{Newsletter: "daily", Confirmed: true}); err != nil {
 		t.Fatal(err)
 	}
-	return addrs
 }
 
 // mustStart creates a digest of daily and starts it through the engine.
@@ -125,18 +132,21 @@ func (r *rig) mustGet(t *testing.T, id string) *digests.Digest {
 	return d
 }
 
-// TestSendBatchWithoutQueue sends a whole digest by calling the engine:
-// every reader gets one message, and the digest ends sent with its counts.
+// TestSendBatchWithoutQueue sends a whole digest by calling the engine,
+// batch by batch: every reader gets one message, and the digest ends sent
+// with its counts.
 func TestSendBatchWithoutQueue(t *testing.T) {
 	r := mustRig(t)
-	addrs := r.mustReaders(t, 7)
+	var addrs []string // in many partitions, so the plan has many batches
+	for i := range 40 {
+		addrs = append(addrs, fmt.Sprintf("reader%d@example.org", i))
+	}
+	r.mustImport(t, addrs)
 	d, plan := r.mustStart(t)
-	if len(plan) != 1 {
-		t.Fatalf("plan has %d batches, want 1", len(plan))
+	if len(plan) < 2 {
+		t.Fatalf("plan has %d batches, want one per partition with readers", len(plan))
 	}
-	if err := r.engine.SendBatch(context.Background(), plan[0], nil); err != nil {
-		t.Fatalf("SendBatch: %v", err)
-	}
+	r.mustSendAll(t, plan)
 	var got []string
 	for _, m := range r.smtp.Messages() {
 		got = append(got, m.To...)
@@ -146,12 +156,23 @@ func TestSendBatchWithoutQueue(t *testing.T) {
 	if !slices.Equal(got, addrs) {
 		t.Errorf("messages went to %q, want %q", got, addrs)
 	}
-	if d = r.mustGet(t, d.ID); d.Status != digests.StatusSent || d.Counts.Sent != 7 {
-		t.Errorf("digest %s with %+v, want sent with 7 sent", d.Status, d.Counts)
+	if d = r.mustGet(t, d.ID); d.Status != digests.StatusSent || d.Counts.Sent != 40 {
+		t.Errorf("digest %s with %+v, want sent with 40 sent", d.Status, d.Counts)
 	}
-	// A second run of the same batch (a retry) sends nothing again.
-	if err := r.engine.SendBatch(context.Background(), plan[0], nil); err != nil || r.smtp.Count() != 7 {
-		t.Errorf("second SendBatch = %v with %d messages in all, want nil and 7", err, r.smtp.Count())
+	// A second run of the batches (a retry) sends nothing again.
+	r.mustSendAll(t, plan)
+	if n := r.smtp.Count(); n != 40 {
+		t.Errorf("after sending every batch twice: %d messages in all, want 40", n)
+	}
+}
+
+// mustSendAll sends every batch of plan, each once.
+func (r *rig) mustSendAll(t *testing.T, plan []digests.Batch) {
+	t.Helper()
+	for _, b := range plan {
+		if err := r.engine.SendBatch(context.Background(), b, nil); err != nil {
+			t.Fatalf("SendBatch(%+v): %v", b, err)
+		}
 	}
 }
 
@@ -160,12 +181,12 @@ func TestSendBatchWithoutQueue(t *testing.T) {
 // with its cause, and the retry sends to that recipient only.
 func TestSendBatchOutcomes(t *testing.T) {
 	r := mustRig(t)
-	r.mustReaders(t, 3)
+	addrs := r.mustReaders(t, 3)
 	r.smtp.SetReply(func(rcpt string, attempt int) *smtp.SMTPError {
 		switch {
-		case rcpt == "reader1@example.org":
+		case rcpt == addrs[1]:
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-		case rcpt == "reader2@example.org" && attempt == 1:
+		case rcpt == addrs[2] && attempt == 1:
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
 		}
 		return nil
@@ -178,7 +199,7 @@ func TestSendBatchOutcomes(t *testing.T) {
 	if p := r.mustGet(t, d.ID).LastError; p == nil || !strings.Contains(p.Message, "try later") || p.At.IsZero() {
 		t.Errorf("LastError = %+v, want the temporary refusal and its time", p)
 	}
-	suppressed, err := r.store.Suppressed(context.Background(), []string{"reader1@example.org"})
+	suppressed, err := r.store.Suppressed(context.Background(), []string{addrs[1]})
 	if err != nil || !suppressed[0] {
 		t.Errorf("hard-bounced address suppressed = %v, %v; want true", suppressed, err)
 	}

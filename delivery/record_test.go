@@ -16,11 +16,11 @@ func recordRig(t *testing.T, id string, every int) (e *Engine, run *batchRun, se
 	t.Helper()
 	rdb := redistest.Client(t)
 	e = &Engine{Logger: slog.New(slog.DiscardHandler), RecordEvery: every}
-	run = &batchRun{d: &digests.Digest{ID: id}, recorder: digests.NewStore(rdb).Recorder(id)}
+	run = &batchRun{d: &digests.Digest{ID: id}, recorder: digests.NewStore(rdb).Recorder(id, 0)}
 	t.Cleanup(run.close)
 	sent = func() int64 {
 		t.Helper()
-		n, err := rdb.BitCount(context.Background(), "nl:digest:"+id+":done", nil).Result() // all outcomes here are sent
+		n, err := rdb.BitCount(context.Background(), "nl:{r00}:digest:"+id+":done", nil).Result() // all outcomes here are sent
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -231,20 +231,20 @@ func (e *env) MustRecipients(tb testing.TB, d *digests.Digest) []digests.Recipie
 	return all
 }
 
-// MustRecord records outcome o for bit as a batch run of one message
-// would (Add, Flush, Finish), and reports whether it was new.
-func (e *env) MustRecord(tb testing.TB, id string, bit int64, o digests.Outcome) bool {
+// MustRecord records outcome o for subscriber who as a batch run of one
+// message would (Add, Flush, Finish), and reports whether it was new.
+func (e *env) MustRecord(tb testing.TB, id string, who int64, o digests.Outcome) bool {
 	tb.Helper()
 	ctx, now := context.Background(), e.clock.Now()
-	r := e.svc.Store.Recorder(id)
+	r := e.svc.Store.Recorder(id, newsletter.PartitionOf(who))
 	defer r.Close()
-	r.Add(bit, o)
+	r.Add(newsletter.BitOf(who), o)
 	n, err := r.Flush(ctx, now)
 	if err == nil {
 		err = r.Finish(ctx, now)
 	}
 	if err != nil {
-		tb.Fatalf("record %s for %d of %s: %v", o, bit, id, err)
+		tb.Fatalf("record %s for %d of %s: %v", o, who, id, err)
 	}
 	return n == 1
 }
@@ -252,7 +252,7 @@ func (e *env) MustRecord(tb testing.TB, id string, bit int64, o digests.Outcome)
 // MustDigestCount returns how many digests newsletter nl has.
 func (e *env) MustDigestCount(tb testing.TB, nl string) int64 {
 	tb.Helper()
-	n, err := e.rdb.ZCard(context.Background(), "nl:digests:"+nl).Result()
+	n, err := e.rdb.ZCard(context.Background(), "nl:{nl}:digests:"+nl).Result()
 	if err != nil {
 		tb.Fatalf("ZCARD: %v", err)
 	}
@@ -279,4 +279,17 @@ func wantCode(tb testing.TB, err error, code, field string) {
 	if field != "" && (!errors.As(err, &e) || e.Field != field) {
 		tb.Fatalf("error %v: field, want %q", err, field)
 	}
+}
+
+// addrsInOnePartition returns n addresses "{prefix}{i}@example.org" that
+// share a partition, for a test that records them through one Recorder.
+func addrsInOnePartition(prefix string, n int) []string {
+	var out []string
+	for i := 0; len(out) < n; i++ {
+		addr := fmt.Sprintf("%s%d@example.org", prefix, i)
+		if len(out) == 0 || subscribers.PartitionOf(addr) == subscribers.PartitionOf(out[0]) {
+			out = append(out, addr)
+		}
+	}
+	return out
 }

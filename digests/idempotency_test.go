@@ -141,7 +141,7 @@ func TestCreateDispatchFailureLosesNothing(t *testing.T) {
 // it is never sent.
 func mustNewestFailed(tb testing.TB, e *env) {
 	tb.Helper()
-	ids, err := e.rdb.ZRange(context.Background(), "nl:digests:daily", -1, -1).Result()
+	ids, err := e.rdb.ZRange(context.Background(), "nl:{nl}:digests:daily", -1, -1).Result()
 	if err != nil || len(ids) != 1 {
 		tb.Fatalf("newest digest = %v, %v", ids, err)
 	}

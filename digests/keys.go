@@ -1,31 +1,48 @@
 package digests
 
-// Every Redis key this package uses is named here:
+import "newsletter"
+
+// Every Redis key this package uses is named here. A digest's metadata is
+// global ({nl}); its per-recipient data is split by the readers' partitions
+// ({rNN}), so a batch reads and records within one partition. A test
+// digest's recipients (its test addresses, by position) are partition 0's.
 //
-//	nl:digest:{id}                     hash   meta (JSON), status, total, failed, skipped, finished_at, last_error, last_error_at (sent: BITCOUNT of done - failed - skipped)
-//	nl:digest:{id}:audience            bitmap subscriber ids frozen at creation (a copy of the confirmed audience)
-//	nl:digest:{id}:done                bitmap bit per subscriber id: has an outcome (sent, failed, skipped)
-//	nl:digest:{id}:body                string the shared body with placeholders (JSON: subject, html, text)
-//	nl:digests:{newsletter}            zset   digest ids by creation time (ms)
-//	nl:cutoff:{newsletter}             string unix ms up to which articles went out
-//	nl:idempotency:{newsletter}:{key}  string digest id, for 24 h
-//	nl:slot:{newsletter}:{unix}        string set once a scheduled slot is handled
+//	nl:{nl}:digest:{id}                      hash   meta (JSON), status, total, finished_at, last_error, last_error_at
+//	nl:{nl}:digest:{id}:body                 string the shared body with placeholders (JSON: subject, html, text)
+//	nl:{nl}:digests:{newsletter}             zset   digest ids by creation time (ms)
+//	nl:{nl}:cutoff:{newsletter}              string unix ms up to which articles went out
+//	nl:{nl}:idempotency:{newsletter}:{key}   string digest id, for 24 h
+//	nl:{nl}:slot:{newsletter}:{unix}         string set once a scheduled slot is handled
+//	nl:{rNN}:digest:{id}:audience            bitmap the partition's confirmed audience, frozen at creation
+//	nl:{rNN}:digest:{id}:done                bitmap bit per recipient of the partition: has an outcome (sent, failed, skipped)
+//	nl:{rNN}:digest:{id}:counts              hash   the partition's total, failed and skipped (sent: BITCOUNT of done - failed - skipped)
+//
+// The partitions' keys expire with the digest's retention; the global ones
+// stay (the counts are copied into the digest's hash when it finishes).
 const idempotencyTTLHours = 24
 
-func keyDigest(id string) string { return "nl:digest:" + id }
+const global = "nl:" + newsletter.GlobalTag + ":"
 
-func keyAudience(id string) string { return keyDigest(id) + ":audience" }
-
-func keyDone(id string) string { return keyDigest(id) + ":done" }
+func keyDigest(id string) string { return global + "digest:" + id }
 
 func keyBody(id string) string { return keyDigest(id) + ":body" }
 
-func keyDigests(nl string) string { return "nl:digests:" + nl }
+func keyDigests(nl string) string { return global + "digests:" + nl }
 
-func keyCutoff(nl string) string { return "nl:cutoff:" + nl }
+func keyCutoff(nl string) string { return global + "cutoff:" + nl }
 
-func keyIdempotency(nl, key string) string { return "nl:idempotency:" + nl + ":" + key }
+func keyIdempotency(nl, key string) string { return global + "idempotency:" + nl + ":" + key }
 
-func keySlot(nl string, unix int64) string {
-	return "nl:slot:" + nl + ":" + itoa(unix)
+func keySlot(nl string, unix int64) string { return global + "slot:" + nl + ":" + itoa(unix) }
+
+func partitionDigestKey(p newsletter.Partition, id, rest string) string {
+	return "nl:" + p.Tag() + ":digest:" + id + ":" + rest
 }
+
+func keyAudience(p newsletter.Partition, id string) string {
+	return partitionDigestKey(p, id, "audience")
+}
+
+func keyDone(p newsletter.Partition, id string) string { return partitionDigestKey(p, id, "done") }
+
+func keyCounts(p newsletter.Partition, id string) string { return partitionDigestKey(p, id, "counts") }

@@ -96,5 +96,9 @@ func (e *Envelope) unsubscribeURL(d *Digest, r Recipient) string {
 }
 
 func (e *Envelope) messageID(d *Digest, r Recipient) string {
-	return "<" + d.ID + "." + strconv.FormatInt(r.Bit, 10) + "@" + e.Domain + ">"
+	who := r.SubscriberID // unique across partitions; a test recipient's position otherwise
+	if who == 0 {
+		who = r.Bit
+	}
+	return "<" + d.ID + "." + strconv.FormatInt(who, 10) + "@" + e.Domain + ">"
 }

@@ -2,6 +2,8 @@ package digests
 
 import (
 	"context"
+	"errors"
+	"newsletter"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,26 +19,22 @@ const (
 	Skipped Outcome = "skipped"
 )
 
-// How outcomes are counted: each recipient with an outcome has its bit set
-// in the done bitmap, so a repeat is a no-op and a retried batch never
-// counts twice. The hash counts failed and skipped outcomes (each when its
-// bit is newly set); sent is the rest, BITCOUNT(done) - failed - skipped,
-// so recording a sent message, nearly every outcome, is one plain SETBIT.
-// A digest has every outcome in once BITCOUNT(done) reaches its total.
-
-// luaAllIn is true when digest KEYS[1] has every outcome in (bitmap KEYS[2]).
-const luaAllIn = `
-local function all_in()
-  return redis.call('BITCOUNT', KEYS[2]) >= tonumber(redis.call('HGET', KEYS[1], 'total') or 0)
-end
-`
+// How outcomes are counted, in each partition: each recipient with an
+// outcome has its bit set in the partition's done bitmap, so a repeat is a
+// no-op and a retried batch never counts twice. The partition's counts hash
+// counts failed and skipped outcomes (each when its bit is newly set); sent
+// is the rest, BITCOUNT(done) - failed - skipped, so recording a sent
+// message, nearly every outcome, is one plain SETBIT. A digest has every
+// outcome in once the partitions' BITCOUNTs reach its total; the partitions'
+// counts are then copied into the digest's hash, which outlives them.
 
 // countAllScript records many outcomes without looking at the others; a
 // batch run finishes the digest once, at its end (see Recorder.Finish).
 // It counts each recipient once, sent ones by their bit alone, and returns
 // how many outcomes were new.
 //
-// KEYS: digest hash, done bitmap. ARGV: bit, outcome, bit, outcome...
+// KEYS: the partition's counts hash, done bitmap. ARGV: bit, outcome, bit,
+// outcome...
 var countAllScript = redis.NewScript(`
 local new, counts = 0, {}
 for i = 1, #ARGV, 2 do
@@ -49,23 +47,26 @@ for o, n in pairs(counts) do redis.call('HINCRBY', KEYS[1], o, n) end
 return new
 `)
 
-// finishScript makes a sending digest whose every outcome is in sent,
-// finished at ARGV[1].
+// finishScript makes a sending digest sent, finished at ARGV[1], with the
+// counts in ARGV[2..4], once its every outcome is in (the caller checked).
 //
-// KEYS: digest hash, done bitmap. ARGV: now ms.
-var finishScript = redis.NewScript(luaAllIn + `
-if redis.call('HGET', KEYS[1], 'status') == 'sending' and all_in() then
-  redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[1])
+// KEYS: digest hash. ARGV: now ms, sent, failed, skipped.
+var finishScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'status') == 'sending' then
+  redis.call('HSET', KEYS[1], 'status', 'sent', 'finished_at', ARGV[1], 'sent', ARGV[2], 'failed', ARGV[3], 'skipped', ARGV[4])
 end
 return 0
 `)
 
-// Recorder records the outcomes of one batch run of digest id. It holds
-// the outcomes added to it until Flush records them all in one call, over
-// a Redis connection of its own, which spares the pool's checks on every
-// call. It leaves finishing the digest to Finish, once per run.
+// Recorder records the outcomes of one batch run of digest id, within one
+// partition. It holds the outcomes added to it until Flush records them
+// all in one call, over a Redis connection of its own, which spares the
+// pool's checks on every call. It leaves finishing the digest to Finish,
+// once per run.
 type Recorder struct {
-	keys    []string  // digest hash, done bitmap
+	store   *Store
+	id      string
+	keys    []string  // the partition's counts hash, done bitmap
 	held    []any     // bit, outcome, bit, outcome...
 	flushed time.Time // when Flush last recorded something
 	rdb     redis.Cmdable
@@ -73,10 +74,10 @@ type Recorder struct {
 	conn    *redis.Conn
 }
 
-// Recorder returns a Recorder for digest id; Close gives its connection
-// back.
-func (s *Store) Recorder(id string) *Recorder {
-	r := &Recorder{keys: []string{keyDigest(id), keyDone(id)}, rdb: s.rdb}
+// Recorder returns a Recorder for digest id's recipients in partition p;
+// Close gives its connection back.
+func (s *Store) Recorder(id string, p newsletter.Partition) *Recorder {
+	r := &Recorder{store: s, id: id, keys: []string{keyCounts(p, id), keyDone(p, id)}, rdb: s.rdb}
 	if c, ok := s.rdb.(*redis.Client); ok {
 		r.client, r.conn = c, c.Conn()
 		r.rdb = r.conn
@@ -129,9 +130,24 @@ func (r *Recorder) Flush(ctx context.Context, now time.Time) (int, error) {
 // whatever else it did, so that a run that stopped between its last
 // outcome and Finish is finished by its retry.
 func (r *Recorder) Finish(ctx context.Context, now time.Time) error {
-	err := finishScript.Run(ctx, r.rdb, r.keys, now.UnixMilli()).Err()
-	r.renewAfter(err)
-	return err
+	return r.store.finish(ctx, r.id, now)
+}
+
+// finish marks digest id sent if it is sending and every outcome is in,
+// keeping its counts. Every batch run records its outcomes before it
+// looks, so the last of runs ending together sees every outcome.
+func (s *Store) finish(ctx context.Context, id string, now time.Time) error {
+	total, err := s.rdb.HGet(ctx, keyDigest(id), "total").Int64()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	c, err := s.progress(ctx, id)
+	if err != nil || c.Done() < total {
+		return err
+	}
+	return finishScript.Run(ctx, s.rdb, []string{keyDigest(id)}, now.UnixMilli(), c.Sent, c.Failed, c.Skipped).Err()
 }
 
 // renewAfter takes a new connection after a failure: the old one may be
@@ -153,20 +169,22 @@ func (r *Recorder) Close() error {
 }
 
 // transitionScript moves a digest to ARGV[1] if its status is one of the
-// rest of ARGV, setting finished_at for final statuses and, for sending,
-// finishing at once a digest whose every outcome is in. It returns the
-// status before.
+// rest of ARGV, setting finished_at and the counts for final statuses and,
+// for sending, finishing at once a digest whose every outcome is in
+// (ARGV[3] is "1"). It returns the status before.
 //
-// KEYS: digest hash, done bitmap. ARGV: to, now ms, from...
-var transitionScript = redis.NewScript(luaAllIn + `
+// KEYS: digest hash. ARGV: to, now ms, all in, sent, failed, skipped, from...
+var transitionScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return '' end
-for i = 3, #ARGV do
+for i = 7, #ARGV do
   if cur == ARGV[i] then
     local to = ARGV[1]
-    if to == 'sending' and all_in() then to = 'sent' end
+    if to == 'sending' and ARGV[3] == '1' then to = 'sent' end
     redis.call('HSET', KEYS[1], 'status', to)
-    if to ~= 'sending' and to ~= 'queued' then redis.call('HSET', KEYS[1], 'finished_at', ARGV[2]) end
+    if to ~= 'sending' and to ~= 'queued' then
+      redis.call('HSET', KEYS[1], 'finished_at', ARGV[2], 'sent', ARGV[4], 'failed', ARGV[5], 'skipped', ARGV[6])
+    end
     return cur
   end
 end
@@ -176,11 +194,25 @@ return cur
 // transition moves digest id to status to when it is in one of from, and
 // returns the status it had.
 func (s *Store) transition(ctx context.Context, id string, to Status, now time.Time, from ...Status) (Status, error) {
-	args := []any{string(to), now.UnixMilli()}
+	total, err := s.rdb.HGet(ctx, keyDigest(id), "total").Int64()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	c, err := s.progress(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	allIn := "0"
+	if c.Done() >= total {
+		allIn = "1"
+	}
+	args := []any{string(to), now.UnixMilli(), allIn, c.Sent, c.Failed, c.Skipped}
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	prev, err := transitionScript.Run(ctx, s.rdb, []string{keyDigest(id), keyDone(id)}, args...).Text()
+	prev, err := transitionScript.Run(ctx, s.rdb, []string{keyDigest(id)}, args...).Text()
 	return Status(prev), err
 }
 

@@ -25,11 +25,19 @@ func TestPlanCoversAudienceOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sorted := slices.Sorted(slices.Values(ids))
-	want := []digests.Batch{ // 500 subscribers each, by id
-		{Digest: d.ID, Start: sorted[0], Stop: sorted[499]},
-		{Digest: d.ID, Start: sorted[500], Stop: sorted[999]},
-		{Digest: d.ID, Start: sorted[1000], Stop: sorted[1233]},
+	// Each partition's subscribers, by bit, in batches of up to 500 of
+	// one partition.
+	bits := map[newsletter.Partition][]int64{}
+	for _, id := range ids {
+		bits[newsletter.PartitionOf(id)] = append(bits[newsletter.PartitionOf(id)], newsletter.BitOf(id))
+	}
+	var want []digests.Batch
+	for _, p := range newsletter.AllPartitions() {
+		sorted := slices.Sorted(slices.Values(bits[p]))
+		for i := 0; i < len(sorted); i += digests.BatchSize {
+			last := min(i+digests.BatchSize, len(sorted)) - 1
+			want = append(want, digests.Batch{Digest: d.ID, Partition: p, Start: sorted[i], Stop: sorted[last]})
+		}
 	}
 	if diff := cmp.Diff(want, plan); diff != "" {
 		t.Fatalf("plan (-want +got):\n%s", diff)
@@ -37,8 +45,8 @@ func TestPlanCoversAudienceOnce(t *testing.T) {
 	seen := map[int64]int{}
 	for _, r := range e.MustRecipients(t, d) {
 		seen[r.SubscriberID]++
-		if r.Done || r.Gone || r.Bit != r.SubscriberID {
-			t.Fatalf("fresh recipient %+v: want not done, not gone, bit = id", r)
+		if r.Done || r.Gone || r.Bit != newsletter.BitOf(r.SubscriberID) {
+			t.Fatalf("fresh recipient %+v: want not done, not gone, bit = the id's bit", r)
 		}
 	}
 	for _, id := range ids {
@@ -55,7 +63,7 @@ func TestRecipientsMarksGoneAndDone(t *testing.T) {
 	e := MustEnv(t)
 	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily"})
 	e.MustArticles(t, "daily", -time.Hour)
-	emails := addrs("reader", 4)
+	emails := addrsInOnePartition("reader", 4) // one batch, in the order of their ids
 	ids := e.MustConfirmed(t, "daily", emails...)
 	d := e.MustCreate(t, "daily", digests.Request{})
 
@@ -71,10 +79,10 @@ func TestRecipientsMarksGoneAndDone(t *testing.T) {
 	}
 
 	want := []digests.Recipient{
-		{Bit: ids[0], SubscriberID: ids[0], Email: emails[0], Name: "Reader " + emails[0]},
-		{Bit: ids[1], SubscriberID: ids[1], Email: emails[1], Name: "Reader " + emails[1], Gone: true},
-		{Bit: ids[2], SubscriberID: ids[2], Gone: true},
-		{Bit: ids[3], SubscriberID: ids[3], Email: emails[3], Name: "Reader " + emails[3], Done: true},
+		{Bit: newsletter.BitOf(ids[0]), SubscriberID: ids[0], Email: emails[0], Name: "Reader " + emails[0]},
+		{Bit: newsletter.BitOf(ids[1]), SubscriberID: ids[1], Email: emails[1], Name: "Reader " + emails[1], Gone: true},
+		{Bit: newsletter.BitOf(ids[2]), SubscriberID: ids[2], Gone: true},
+		{Bit: newsletter.BitOf(ids[3]), SubscriberID: ids[3], Email: emails[3], Name: "Reader " + emails[3], Done: true},
 	}
 	if diff := cmp.Diff(want, e.MustRecipients(t, d)); diff != "" {
 		t.Fatalf("recipients (-want +got):\n%s", diff)

@@ -12,8 +12,8 @@ import (
 type Readers interface {
 	newsletter.NewsletterReader
 	// AudienceKey names the Redis key of newsletter nl's audience in status
-	// st, which a new digest copies as it stands.
-	AudienceKey(nl string, st newsletter.Status) string
+	// st in partition p, which a new digest copies as it stands.
+	AudienceKey(nl string, st newsletter.Status, p newsletter.Partition) string
 	// Contacts loads the address, name and status for newsletter nl of
 	// each of ids, in that order.
 	Contacts(ctx context.Context, nl string, ids []int64) ([]newsletter.Contact, error)

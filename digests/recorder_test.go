@@ -3,21 +3,30 @@ package digests_test
 import (
 	"context"
 	"fmt"
+	"newsletter"
+	"newsletter/subscribers"
 	"testing"
 	"time"
 
 	"newsletter/digests"
 )
 
-// mustRecorder returns a sending digest to n subscribers, their ids, and a
-// Recorder for it, closed at cleanup.
+// mustRecorder returns a sending digest of n recipients in one partition,
+// their bits in it, and a Recorder of that partition, closed at cleanup.
 func mustRecorder(tb testing.TB, e *env, n int) (*digests.Digest, []int64, *digests.Recorder) {
 	tb.Helper()
-	d, ids := MustQueued(tb, e, n)
+	e.MustNewsletter(tb, newsletter.Newsletter{ID: "daily", Name: "Daily"})
+	e.MustArticles(tb, "daily", -time.Hour)
+	ids := e.MustConfirmed(tb, "daily", addrsInOnePartition("reader", n)...)
+	d := e.MustCreate(tb, "daily", digests.Request{})
 	mustStartSending(tb, e, d.ID, digests.StatusQueued)
-	r := e.svc.Store.Recorder(d.ID)
+	r := e.svc.Store.Recorder(d.ID, newsletter.PartitionOf(ids[0]))
 	tb.Cleanup(func() { r.Close() })
-	return d, ids, r
+	bits := make([]int64, len(ids))
+	for i, id := range ids {
+		bits[i] = newsletter.BitOf(id)
+	}
+	return d, bits, r
 }
 
 func TestRecorderHoldsUntilFlush(t *testing.T) {
@@ -72,7 +81,10 @@ func TestRecorderKeepsOutcomesWhenFlushFails(t *testing.T) {
 	d, ids, r := mustRecorder(t, e, 2)
 	ctx, now := context.Background(), e.clock.Now()
 
-	done := "nl:digest:" + d.ID + ":done"
+	done := digests.KeyDone(subscribers.PartitionOf("reader0@example.org"), d.ID) // mustRecorder's partition
+	if err := e.rdb.Del(ctx, done).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.rdb.LPush(ctx, done, "not a bitmap").Err(); err != nil { // SETBIT fails on a list
 		t.Fatal(err)
 	}
@@ -111,7 +123,7 @@ func TestRecorderOneSentOutcome(t *testing.T) {
 	if got := e.MustGet(t, d.ID).Counts; got != (digests.Counts{Total: 2, Sent: 1}) {
 		t.Fatalf("Counts = %+v, want 1 sent of 2", got)
 	}
-	done := "nl:digest:" + d.ID + ":done"
+	done := digests.KeyDone(subscribers.PartitionOf("reader0@example.org"), d.ID) // mustRecorder's partition
 	raw, err := e.rdb.Get(ctx, done).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -136,7 +136,7 @@ func (e *env) mustDigestHashes(tb testing.TB) int {
 	tb.Helper()
 	ctx := context.Background()
 	n := 0
-	it := e.rdb.ScanType(ctx, 0, "nl:digest:*", 100, "hash").Iterator()
+	it := e.rdb.ScanType(ctx, 0, "nl:{nl}:digest:*", 100, "hash").Iterator()
 	for it.Next(ctx) {
 		n++
 	}

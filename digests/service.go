@@ -111,7 +111,10 @@ func (s *Service) draft(ctx context.Context, n *newsletter.Newsletter, req Reque
 
 // start stores d, freezing its audience, and hands it to the dispatcher.
 func (s *Service) start(ctx context.Context, d *Digest) error {
-	total, prevCutoff, err := s.Store.create(ctx, d, s.Readers.AudienceKey(d.Newsletter, newsletter.StatusConfirmed))
+	confirmed := func(p newsletter.Partition) string {
+		return s.Readers.AudienceKey(d.Newsletter, newsletter.StatusConfirmed, p)
+	}
+	total, prevCutoff, err := s.Store.create(ctx, d, confirmed)
 	if err != nil {
 		return err
 	}

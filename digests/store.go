@@ -2,9 +2,11 @@ package digests
 
 import (
 	"context"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"newsletter"
 	"strconv"
 	"strings"
 	"time"
@@ -15,36 +17,70 @@ import (
 // Store keeps digests, their frozen audiences and their progress in Redis.
 type Store struct {
 	rdb redis.UniversalClient
+	// Retention is how long a digest's per-recipient data (its audience
+	// copy and outcome bits) is kept; its counts, articles and body stay.
+	Retention time.Duration
 }
 
-// NewStore returns a Store on the given Redis client.
-func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+// DefaultRetention is how long a digest's per-recipient data is kept
+// unless the Store says otherwise.
+const DefaultRetention = 720 * time.Hour
 
-// createScript stores a new digest, freezing its audience from the
-// newsletter's confirmed set and moving the newsletter's cutoff, unless it
-// is a test digest. It returns the number of recipients and the cutoff it
-// replaced (empty for none, and for a test digest).
+// NewStore returns a Store on the given Redis client.
+func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, Retention: DefaultRetention} }
+
+// createPartScript freezes one partition's part of a new digest's audience
+// and starts its progress: the audience copy (from the newsletter's
+// confirmed audience, unless it is a test digest, whose ARGV[2] recipients
+// are partition 0's), the counts and an empty done bitmap, all expiring
+// after ARGV[1] ms. It returns the partition's number of recipients, and
+// stores nothing for a partition with none.
 //
-// KEYS: digest hash, audience, confirmed audience (bitmaps), cutoff, digests index.
-// ARGV: meta JSON, "1" for a test digest, test recipient count, cutoff ms, created ms, id.
-var createScript = redis.NewScript(`
-local total, prev
-if ARGV[2] == '1' then
-  total, prev = tonumber(ARGV[3]), ''
-else
-  redis.call('BITOP', 'OR', KEYS[2], KEYS[3])
+// KEYS: audience copy, confirmed audience, counts, done bitmap.
+// ARGV: retention ms, test recipient count or -1.
+var createPartScript = redis.NewScript(`
+local total = tonumber(ARGV[2])
+if total < 0 then
   total = redis.call('BITCOUNT', KEYS[2])
-  prev = redis.call('GET', KEYS[4]) or ''
-  redis.call('SET', KEYS[4], ARGV[4])
+  if total == 0 then return 0 end
+  redis.call('BITOP', 'OR', KEYS[1], KEYS[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
-redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', total, 'failed', 0, 'skipped', 0)
-redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
-return {total, prev}
+redis.call('HSET', KEYS[3], 'total', total, 'failed', 0, 'skipped', 0)
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[4], '', 'PX', ARGV[1])
+return total
 `)
 
-// create stores d and returns its number of recipients and the cutoff, in
-// unix ms, that it replaced ("" for none).
-func (s *Store) create(ctx context.Context, d *Digest, confirmedKey string) (total int64, prevCutoff string, err error) {
+// createScript stores a new digest with its number of recipients and moves
+// the newsletter's cutoff, unless it is a test digest. It returns the
+// cutoff it replaced (empty for none, and for a test digest).
+//
+// KEYS: digest hash, cutoff, digests index.
+// ARGV: meta JSON, "1" for a test digest, total, cutoff ms, created ms, id.
+var createScript = redis.NewScript(`
+local prev = ''
+if ARGV[2] ~= '1' then
+  prev = redis.call('GET', KEYS[2]) or ''
+  redis.call('SET', KEYS[2], ARGV[4])
+end
+redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
+return prev
+`)
+
+// AudienceKeyFunc names the confirmed audience of a newsletter in one
+// partition (Readers.AudienceKey, with the status fixed).
+type AudienceKeyFunc func(p newsletter.Partition) string
+
+// create stores d: first each partition's part of its audience, then the
+// digest itself. It returns the number of recipients and the cutoff, in
+// unix ms, that it replaced ("" for none). A failure between the two
+// leaves partition data that no digest names, and that expires.
+func (s *Store) create(ctx context.Context, d *Digest, confirmed AudienceKeyFunc) (total int64, prevCutoff string, err error) {
+	if total, err = s.createParts(ctx, d, confirmed); err != nil {
+		return 0, "", err
+	}
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return 0, "", err
@@ -53,15 +89,47 @@ func (s *Store) create(ctx context.Context, d *Digest, confirmedKey string) (tot
 	if d.IsTest() {
 		test = "1"
 	}
-	keys := []string{keyDigest(d.ID), keyAudience(d.ID), confirmedKey, keyCutoff(d.Newsletter), keyDigests(d.Newsletter)}
-	res, err := createScript.Run(ctx, s.rdb, keys, raw, test, len(d.TestRecipients),
-		d.Cutoff.UnixMilli(), d.CreatedAt.UnixMilli(), d.ID).Slice()
-	if err != nil {
-		return 0, "", err
+	keys := []string{keyDigest(d.ID), keyCutoff(d.Newsletter), keyDigests(d.Newsletter)}
+	prevCutoff, err = createScript.Run(ctx, s.rdb, keys, raw, test, total,
+		d.Cutoff.UnixMilli(), d.CreatedAt.UnixMilli(), d.ID).Text()
+	return total, prevCutoff, err
+}
+
+// createParts runs createPartScript in every partition (partition 0 only
+// for a test digest), in one pipeline, and returns the total.
+func (s *Store) createParts(ctx context.Context, d *Digest, confirmed AudienceKeyFunc) (int64, error) {
+	parts, test := newsletter.AllPartitions(), -1
+	if d.IsTest() {
+		parts, test = parts[:1], len(d.TestRecipients)
 	}
-	total, _ = res[0].(int64)
-	prevCutoff, _ = res[1].(string)
-	return total, prevCutoff, nil
+	if err := loadScript(ctx, s.rdb, createPartScript); err != nil {
+		return 0, err
+	}
+	cmds := make([]*redis.Cmd, len(parts))
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for i, p := range parts {
+			keys := []string{keyAudience(p, d.ID), confirmed(p), keyCounts(p, d.ID), keyDone(p, d.ID)}
+			cmds[i] = createPartScript.EvalSha(ctx, pl, keys, s.Retention.Milliseconds(), test)
+		}
+		return nil
+	})
+	var total int64
+	for _, c := range cmds {
+		n, _ := c.Int64()
+		total += n
+	}
+	return total, err
+}
+
+// loadScript loads sc on every node that may run it: every master of a
+// cluster (EvalSha in a pipeline does not fall back to EVAL).
+func loadScript(ctx context.Context, rdb redis.UniversalClient, sc *redis.Script) error {
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		return c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			return sc.Load(ctx, node).Err()
+		})
+	}
+	return sc.Load(ctx, rdb).Err()
 }
 
 // restoreCutoffScript puts a newsletter's cutoff back to ARGV[2] (removes
@@ -82,13 +150,7 @@ func (s *Store) restoreCutoff(ctx context.Context, nl string, cut time.Time, pre
 
 // Get returns digest id with its current status and counts, or nil.
 func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
-	var hash *redis.MapStringStringCmd
-	var done *redis.IntCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error { // one moment for both
-		hash, done = p.HGetAll(ctx, keyDigest(id)), p.BitCount(ctx, keyDone(id), nil)
-		return nil
-	})
-	h := hash.Val()
+	h, err := s.rdb.HGetAll(ctx, keyDigest(id)).Result()
 	if err != nil || len(h) == 0 {
 		return nil, err
 	}
@@ -97,8 +159,13 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 		return nil, fmt.Errorf("digests: decode %s: %w", id, err)
 	}
 	d.Status = Status(h["status"])
-	d.Counts = Counts{Total: atoi(h["total"]), Failed: atoi(h["failed"]), Skipped: atoi(h["skipped"])}
-	d.Counts.Sent = done.Val() - d.Counts.Failed - d.Counts.Skipped
+	if d.Counts, err = s.progress(ctx, id); err != nil {
+		return nil, err
+	}
+	if _, kept := h["sent"]; kept && d.Counts.Total == 0 { // finished, and its partitions' data expired
+		d.Counts = Counts{Sent: atoi(h["sent"]), Failed: atoi(h["failed"]), Skipped: atoi(h["skipped"])}
+	}
+	d.Counts.Total = atoi(h["total"])
 	if ms := atoi(h["finished_at"]); ms > 0 {
 		t := time.UnixMilli(ms).UTC()
 		d.FinishedAt = &t
@@ -107,6 +174,45 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 		d.LastError = &Problem{Message: msg, At: time.UnixMilli(atoi(h["last_error_at"])).UTC()}
 	}
 	return &d, nil
+}
+
+// partProgressScript reads one partition's counts and the BITCOUNT of its
+// done bitmap in one step, so that its sent count never goes negative.
+//
+// KEYS: counts, done bitmap. It returns {total, failed, skipped, done}.
+var partProgressScript = redis.NewScript(`
+local c = redis.call('HMGET', KEYS[1], 'total', 'failed', 'skipped')
+return {tonumber(c[1] or 0), tonumber(c[2] or 0), tonumber(c[3] or 0), redis.call('BITCOUNT', KEYS[2])}
+`)
+
+// progress sums digest id's counts over the partitions, in one pipeline.
+func (s *Store) progress(ctx context.Context, id string) (Counts, error) {
+	parts := newsletter.AllPartitions()
+	cmds := make([]*redis.Cmd, len(parts))
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for i, p := range parts {
+			cmds[i] = partProgressScript.Eval(ctx, pl, []string{keyCounts(p, id), keyDone(p, id)})
+		}
+		return nil
+	})
+	if err != nil {
+		return Counts{}, err
+	}
+	var c Counts
+	for _, cmd := range cmds {
+		v, err := cmd.Int64Slice()
+		if err != nil || len(v) < 4 {
+			return Counts{}, fmt.Errorf("digests: progress: %v", err)
+		}
+		c.Total, c.Failed, c.Skipped = c.Total+v[0], c.Failed+v[1], c.Skipped+v[2]
+		c.Sent += v[3] - v[1] - v[2]
+	}
+	return c, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 // maxProblemLen caps a stored error message: a server's reply can be long.

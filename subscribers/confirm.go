@@ -37,10 +37,13 @@ func (s *Service) ConfirmToken(ctx context.Context, token string, meta RequestMe
 			return nil, fmt.Errorf("subscribers: confirm: %w", err)
 		}
 		now := s.Now()
-		if _, err := s.Store.markTokenUsed(ctx, hash, now); err != nil {
+		if _, err := s.Store.markTokenUsed(ctx, newsletter.PartitionOf(rec.SubscriberID), hash, now); err != nil {
 			return nil, fmt.Errorf("subscribers: confirm: %w", err)
 		}
 		rec.UsedAt = now
+		if err := s.Store.durable(ctx, newsletter.PartitionOf(rec.SubscriberID)); err != nil {
+			return nil, err
+		}
 	}
 	c, err := s.standing(ctx, rec)
 	if err != nil {
@@ -57,7 +60,7 @@ func (s *Service) liveToken(ctx context.Context, token string) (*tokenRecord, st
 	if err != nil {
 		return nil, "", err
 	}
-	rec, err := s.Store.loadToken(ctx, hash)
+	rec, err := s.Store.loadToken(ctx, newsletter.PartitionOf(id), hash)
 	if err != nil {
 		return nil, "", err
 	}

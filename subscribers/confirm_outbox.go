@@ -23,12 +23,10 @@ import (
 //
 // An entry is the subscriber id, a newline, the newsletters to confirm
 // (comma separated), a newline, and the outboxPayload as JSON. The token's
-// random part waits sealed (Sealer), as it does in the queue.
-const (
-	keyConfirmOutbox    = "nl:confirm:outbox"
-	keyConfirmRelayLock = "nl:confirm:outbox:relay" // held by the one relay at work
-	keyConfirmDead      = "nl:confirm:outbox:dead"  // entries the relay could not read, kept for an operator
-)
+// random part waits sealed (Sealer), as it does in the queue. Each
+// partition has an outbox of its own (keyOutbox), with its dead list
+// (keyOutboxDead: entries the relay could not read, kept for an operator)
+// and the lease of the relay at work on it (keyOutboxRelay).
 
 // RelayBatch is how many confirmation emails one RelayConfirmations call
 // hands on at most.
@@ -92,9 +90,49 @@ var errLeaseLost = errors.New("the relay's lease ran out before it finished; its
 // lease anyway: the Notifier gets it again, and the worker's Notifier
 // drops a repeat while the first is still queued.
 func (s *Service) RelayConfirmations(ctx context.Context) (int, error) {
+	full, err := s.Store.fullOutboxes(ctx)
+	if err != nil {
+		return 0, relayError(err)
+	}
+	total := 0
+	for _, p := range full {
+		n, err := s.relayPartition(ctx, p, RelayBatch-total)
+		total += n
+		if err != nil || total >= RelayBatch {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// fullOutboxes returns the partitions whose outbox holds emails, in one
+// round trip (one per node on a cluster).
+func (s *Store) fullOutboxes(ctx context.Context) ([]newsletter.Partition, error) {
+	lens := make([]*redis.IntCmd, newsletter.Partitions)
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for _, p := range newsletter.AllPartitions() {
+			lens[p] = pl.LLen(ctx, keyOutbox(p))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var full []newsletter.Partition
+	for p, n := range lens {
+		if n.Val() > 0 {
+			full = append(full, newsletter.Partition(p))
+		}
+	}
+	return full, nil
+}
+
+// relayPartition relays up to max emails of partition p's outbox, as
+// RelayConfirmations describes.
+func (s *Service) relayPartition(ctx context.Context, p newsletter.Partition, max int) (int, error) {
 	owner, start := throttle.Member(), time.Now()
-	keys := []string{keyConfirmOutbox, keyConfirmRelayLock, keyConfirmDead}
-	entries, err := takeOutboxScript.Run(ctx, s.Store.rdb, keys[:2], owner, relayLease.Milliseconds(), RelayBatch).StringSlice()
+	keys := []string{keyOutbox(p), keyOutboxRelay(p), keyOutboxDead(p)}
+	entries, err := takeOutboxScript.Run(ctx, s.Store.rdb, keys[:2], owner, relayLease.Milliseconds(), max).StringSlice()
 	if err != nil || len(entries) == 0 {
 		return 0, relayError(err)
 	}
@@ -104,7 +142,7 @@ func (s *Service) RelayConfirmations(ctx context.Context) (int, error) {
 			break
 		}
 		var unreadable bool
-		if unreadable, err = s.relay(ctx, e); err != nil {
+		if unreadable, err = s.relay(ctx, e, p); err != nil {
 			break
 		}
 		if unreadable {
@@ -134,13 +172,13 @@ func relayError(err error) error {
 // erased) is skipped; one that cannot be read (sealed with a secret this
 // process does not have, say) is logged and reported dead, to be moved
 // aside: it would block every email after it.
-func (s *Service) relay(ctx context.Context, entry string) (dead bool, err error) {
+func (s *Service) relay(ctx context.Context, entry string, p newsletter.Partition) (dead bool, err error) {
 	if entry == "" {
 		return false, nil
 	}
 	c, requestID, err := s.readOutboxEntry(entry)
 	if err != nil {
-		s.Logger.Error("Confirmation email moved to the outbox's dead list", "key", keyConfirmDead, "subscriber_id", c.SubscriberID, "error", err)
+		s.Logger.Error("Confirmation email moved to the outbox's dead list", "key", keyOutboxDead(p), "subscriber_id", c.SubscriberID, "error", err)
 		return true, nil
 	}
 	if requestID != "" {
@@ -183,21 +221,27 @@ func (s *Service) readOutboxEntry(entry string) (ConfirmationEmail, string, erro
 // (erased subscribers' blanked ones included until the relay removes them),
 // and how many the relay could not read and moved to the dead list.
 func (s *Store) PendingConfirmations(ctx context.Context) (waiting, dead int64, err error) {
-	var w, d *redis.IntCmd
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		w, d = p.LLen(ctx, keyConfirmOutbox), p.LLen(ctx, keyConfirmDead)
+	w := make([]*redis.IntCmd, newsletter.Partitions)
+	d := make([]*redis.IntCmd, newsletter.Partitions)
+	_, err = s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for _, p := range newsletter.AllPartitions() {
+			w[p], d[p] = pl.LLen(ctx, keyOutbox(p)), pl.LLen(ctx, keyOutboxDead(p))
+		}
 		return nil
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("subscribers: pending confirmations: %w", err)
 	}
-	return w.Val(), d.Val(), nil
+	for p := range w {
+		waiting, dead = waiting+w[p].Val(), dead+d[p].Val()
+	}
+	return waiting, dead, nil
 }
 
 // relayIdle is how long RunConfirmationRelay waits after finding the outbox
 // empty, and relayRetry after a failure.
 const (
-	relayIdle  = 20 * time.Millisecond
+	relayIdle  = 50 * time.Millisecond
 	relayRetry = time.Second
 )
 

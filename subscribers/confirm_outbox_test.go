@@ -93,7 +93,8 @@ func TestSignupKeepsItsEmailWhileTheQueueIsDown(t *testing.T) {
 	if n, err := e.svc.RelayConfirmations(ctx); n != 0 || !errors.Is(err, errGateClosed) {
 		t.Fatalf("relay with the queue down = %d, %v; want 0 and the Notifier's error", n, err)
 	}
-	entries, err := e.rdb.LRange(ctx, "nl:confirm:outbox", 0, -1).Result()
+	outbox, _, _ := subscribers.OutboxKeys("reader@example.org")
+	entries, err := e.rdb.LRange(ctx, outbox, 0, -1).Result()
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("outbox after a failed relay = %q, %v; want one entry", entries, err)
 	}
@@ -154,21 +155,24 @@ func TestRelayKeepsOrderAndRemovesOnlyWhatItHandedOn(t *testing.T) {
 func TestRelayLease(t *testing.T) {
 	e, g := gatedEnv(t)
 	ctx := context.Background()
-	signup(t, e, ctx, "a@example.org")
-	signup(t, e, ctx, "b@example.org")
+	addrs := subscribers.AddressesInOnePartition("reader", 2) // one outbox, one lease
+	_, _, lease := subscribers.OutboxKeys(addrs[0])
+	for _, addr := range addrs {
+		signup(t, e, ctx, addr)
+	}
 	g.open = true
-	if err := e.rdb.Set(ctx, "nl:confirm:outbox:relay", "another", time.Minute).Err(); err != nil {
+	if err := e.rdb.Set(ctx, lease, "another", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := e.svc.RelayConfirmations(ctx); n != 0 || err != nil || len(g.emails()) != 0 {
 		t.Fatalf("relay while leased = %d, %v, handed %v; want nothing", n, err, g.emails())
 	}
-	if err := e.rdb.Del(ctx, "nl:confirm:outbox:relay").Err(); err != nil {
+	if err := e.rdb.Del(ctx, lease).Err(); err != nil {
 		t.Fatal(err)
 	}
 	for _, lose := range []func(){
-		func() { e.rdb.Set(ctx, "nl:confirm:outbox:relay", "took-over", time.Minute) }, // taken over
-		func() { e.rdb.Del(ctx, "nl:confirm:outbox:relay") },                           // ran out
+		func() { e.rdb.Set(ctx, lease, "took-over", time.Minute) }, // taken over
+		func() { e.rdb.Del(ctx, lease) },                           // ran out
 	} {
 		g.hook = lose
 		if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err == nil || !strings.Contains(err.Error(), "lease") {
@@ -177,13 +181,13 @@ func TestRelayLease(t *testing.T) {
 		if n := outboxLen(t, e); n != 2 {
 			t.Fatalf("a relay that lost its lease removed entries: outbox holds %d, want 2", n)
 		}
-		e.rdb.Del(ctx, "nl:confirm:outbox:relay")
+		e.rdb.Del(ctx, lease)
 	}
 	g.hook = nil
 	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil || outboxLen(t, e) != 0 {
 		t.Fatalf("relay after the lease ended = %d, %v", n, err)
 	}
-	if got := strings.Join(g.emails(), " "); got != strings.Repeat("a@example.org b@example.org ", 3)[:len("a@example.org b@example.org ")*3-1] {
+	if got, both := strings.Join(g.emails(), " "), addrs[0]+" "+addrs[1]; got != both+" "+both+" "+both {
 		t.Fatalf("handed on %s, want a and b three times", got)
 	}
 }
@@ -217,14 +221,15 @@ func TestRelayMovesAsideWhatItCannotOpen(t *testing.T) {
 	if err != nil || waiting != 0 || dead != 1 {
 		t.Fatalf("PendingConfirmations = %d waiting, %d dead, %v; want 0 and 1", waiting, dead, err)
 	}
-	held, _ := e.rdb.LRange(ctx, "nl:confirm:outbox:dead", 0, -1).Result()
+	_, deadKey, _ := subscribers.OutboxKeys("old@example.org")
+	held, _ := e.rdb.LRange(ctx, deadKey, 0, -1).Result()
 	if len(held) != 1 || !strings.Contains(held[0], "old@example.org") {
 		t.Fatalf("dead list = %q, want old@example.org's email", held)
 	}
 	if err := e.svc.Erase(ctx, "old@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	if held, _ := e.rdb.LRange(ctx, "nl:confirm:outbox:dead", 0, -1).Result(); strings.Contains(strings.Join(held, ""), "old@") {
+	if held, _ := e.rdb.LRange(ctx, deadKey, 0, -1).Result(); strings.Contains(strings.Join(held, ""), "old@") {
 		t.Fatalf("erasure left the address in the dead list: %q", held)
 	}
 }
@@ -274,45 +279,51 @@ func TestRunConfirmationRelay(t *testing.T) {
 func TestEraseBlanksTheOutbox(t *testing.T) {
 	e, g := gatedEnv(t)
 	ctx := context.Background()
-	for i := range 10 { // ids 1 to 10, so that a, gone and b are 11 to 13: erasing id 1 must not blank 11 or 13
-		signup(t, e, ctx, fmt.Sprintf("early-%d@example.org", i))
+	// One partition, whose outbox keeps their order: the early ones get
+	// its first ten ids, a, gone and b the next; erasing the first must
+	// blank none of the others, though their ids may start alike.
+	addrs := subscribers.AddressesInOnePartition("reader", 16)
+	a, gone, b, c, goneLater, d := addrs[10], addrs[11], addrs[12], addrs[13], addrs[14], addrs[15]
+	for _, early := range addrs[:10] {
+		signup(t, e, ctx, early)
 	}
 	e.svc.Notifier = &gate{open: true}
 	if n, err := e.svc.RelayConfirmations(ctx); n != 10 || err != nil {
 		t.Fatalf("relay = %d, %v; want 10", n, err)
 	}
 	e.svc.Notifier = g
-	for _, addr := range []string{"a@example.org", "gone@example.org", "b@example.org"} {
+	for _, addr := range []string{a, gone, b} {
 		signup(t, e, ctx, addr)
 	}
-	if err := e.svc.Erase(ctx, "early-0@example.org"); err != nil { // id 1, its email gone already
+	if err := e.svc.Erase(ctx, addrs[0]); err != nil { // the first id, its email gone already
 		t.Fatal(err)
 	}
-	if err := e.svc.Erase(ctx, "gone@example.org"); err != nil {
+	if err := e.svc.Erase(ctx, gone); err != nil {
 		t.Fatal(err)
 	}
 	g.open = true
 	if n, err := e.svc.RelayConfirmations(ctx); n != 3 || err != nil {
 		t.Fatalf("relay = %d, %v; want 3", n, err)
 	}
-	if got := strings.Join(g.emails(), " "); got != "a@example.org b@example.org" {
+	if got := strings.Join(g.emails(), " "); got != a+" "+b {
 		t.Fatalf("handed on %s, want a and b", got)
 	}
 
-	signup(t, e, ctx, "c@example.org")
-	signup(t, e, ctx, "gone-later@example.org")
+	signup(t, e, ctx, c)
+	signup(t, e, ctx, goneLater)
 	g.hook = func() {
 		g.hook = nil
-		if err := e.svc.Erase(ctx, "gone-later@example.org"); err != nil {
+		if err := e.svc.Erase(ctx, goneLater); err != nil {
 			t.Error(err)
 		}
-		signup(t, e, ctx, "d@example.org")
+		signup(t, e, ctx, d)
 	}
 	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil {
 		t.Fatalf("relay = %d, %v; want 2", n, err)
 	}
-	left, err := e.rdb.LRange(ctx, "nl:confirm:outbox", 0, -1).Result()
-	if err != nil || len(left) != 1 || !strings.Contains(left[0], "d@example.org") {
+	outbox, _, _ := subscribers.OutboxKeys(d)
+	left, err := e.rdb.LRange(ctx, outbox, 0, -1).Result()
+	if err != nil || len(left) != 1 || !strings.Contains(left[0], d) {
 		t.Fatalf("outbox after the relay = %q, %v; want d's email only", left, err)
 	}
 }

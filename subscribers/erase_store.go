@@ -89,22 +89,21 @@ return 0
 
 // queueErase queues the commands that remove subscriber id, with address
 // addr, hash fields fields and confirmation token hashes tokens.
+// Every key is in the subscriber's partition, so the whole is one
+// transaction on one slot.
 func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, fields, tokens []string) {
+	part := newsletter.PartitionOf(id)
 	for _, f := range fields {
 		if nl, ok := strings.CutPrefix(f, prefixSubscription); ok {
-			keys := make([]string, len(newsletter.Statuses))
-			for i, st := range newsletter.Statuses {
-				keys[i] = KeyAudience(nl, st)
-			}
-			clearBitScript.Eval(ctx, p, keys, id)
+			clearBitScript.Eval(ctx, p, audienceKeys(nl, part), newsletter.BitOf(id))
 		}
 	}
 	for _, h := range tokens {
-		p.Del(ctx, keyConfirmToken(h))
+		p.Del(ctx, keyConfirmToken(part, h))
 	}
-	blankOutboxScript.Eval(ctx, p, []string{keyConfirmOutbox, keyConfirmDead}, id)
+	blankOutboxScript.Eval(ctx, p, []string{keyOutbox(part), keyOutboxDead(part)}, id)
 	p.Del(ctx, keySubscriber(id), keyConsent(id), keyTokens(id))
 	if addr != "" {
-		p.HDel(ctx, keySubscriberIndex, AddressKey(addr))
+		p.HDel(ctx, keyIndex(part), AddressKey(addr))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"newsletter"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,43 +29,60 @@ const exportChunk = 500
 // newsletter nl when it is not empty, to w. Progress, when set, is called
 // with the number of subscribers looked at so far and the total.
 func (s *Service) Export(ctx context.Context, w io.Writer, nl string, f ExportFormat, progress func(done, total int64)) error {
-	last, err := s.Store.lastID(ctx)
+	lasts, total, err := s.Store.lastNs(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("subscribers: export: %w", err)
 	}
-	out := newExportWriter(w, f)
-	for from := int64(1); from <= last; from += exportChunk {
-		subs, err := s.Store.subscribersRange(ctx, from, min(from+exportChunk-1, last))
-		if err != nil {
-			return fmt.Errorf("subscribers: export: %w", err)
-		}
-		for _, sub := range subs {
-			if err := out.write(sub, nl); err != nil {
-				return err
+	out, done := newExportWriter(w, f), int64(0)
+	for p, last := range lasts {
+		for from := int64(1); from <= last; from += exportChunk {
+			to := min(from+exportChunk-1, last)
+			subs, err := s.Store.subscribersRange(ctx, newsletter.Partition(p), from, to)
+			if err != nil {
+				return fmt.Errorf("subscribers: export: %w", err)
 			}
-		}
-		if progress != nil {
-			progress(min(from+exportChunk-1, last), last)
+			for _, sub := range subs {
+				if err := out.write(sub, nl); err != nil {
+					return err
+				}
+			}
+			if done += to - from + 1; progress != nil {
+				progress(done, total)
+			}
 		}
 	}
 	return out.flush()
 }
 
-// lastID returns the highest subscriber id handed out.
-func (s *Store) lastID(ctx context.Context) (int64, error) {
-	n, err := s.rdb.Get(ctx, keySubscriberNext).Int64()
-	if err == redis.Nil {
-		return 0, nil
+// lastNs returns, per partition, the last n handed out (ids are
+// n*Partitions+p), and their sum.
+func (s *Store) lastNs(ctx context.Context) ([]int64, int64, error) {
+	cmds := make([]*redis.StringCmd, newsletter.Partitions)
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for _, p := range newsletter.AllPartitions() {
+			cmds[p] = pl.Get(ctx, keyNext(p))
+		}
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return nil, 0, err
 	}
-	return n, err
+	lasts, total := make([]int64, len(cmds)), int64(0)
+	for p, cmd := range cmds {
+		lasts[p], _ = cmd.Int64()
+		total += lasts[p]
+	}
+	return lasts, total, nil
 }
 
-// subscribersRange loads the subscribers with ids from..to that exist.
-func (s *Store) subscribersRange(ctx context.Context, from, to int64) ([]*Subscriber, error) {
+// subscribersRange loads the subscribers of partition part, the from-th
+// to the to-th, that exist.
+func (s *Store) subscribersRange(ctx context.Context, part newsletter.Partition, from, to int64) ([]*Subscriber, error) {
 	hashes := make([]*redis.MapStringStringCmd, 0, to-from+1)
 	consents := make([]*redis.StringSliceCmd, 0, to-from+1)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for id := from; id <= to; id++ {
+		for n := from; n <= to; n++ {
+			id := newsletter.SubscriberID(part, n)
 			hashes = append(hashes, p.HGetAll(ctx, keySubscriber(id)))
 			consents = append(consents, p.LRange(ctx, keyConsent(id), 0, -1))
 		}
@@ -78,7 +96,7 @@ func (s *Store) subscribersRange(ctx context.Context, from, to int64) ([]*Subscr
 		if len(h.Val()) == 0 {
 			continue
 		}
-		sub := decodeSubscriber(from+int64(i), h.Val())
+		sub := decodeSubscriber(newsletter.SubscriberID(part, from+int64(i)), h.Val())
 		for _, raw := range consents[i].Val() {
 			var c Consent
 			if json.Unmarshal([]byte(raw), &c) == nil {

@@ -3,31 +3,30 @@ package subscribers
 import (
 	"context"
 	"encoding/json"
+	"newsletter"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// importScript stores one imported row: it finds or creates the subscriber,
-// sets each subscription to the row's status unless that would undo an
+// importScript stores one imported row of subscriber ARGV[1], whose id
+// createScript gave: it fills in the subscriber's record if it is new, sets
+// each subscription to the row's status unless that would undo an
 // unsubscription or demote a confirmed reader, and appends the consent
-// record. Key prefixes come in ARGV so the layout stays in keys.go.
+// record.
 //
-// KEYS: index, next id.
-// ARGV: address key, address, name, now, consent JSON, status,
-// subscriber prefix, audience prefix, newsletters...
+// KEYS: subscriber hash, consent list, then the pending, confirmed and
+// unsubscribed audiences of each newsletter, in ARGV's order.
+// ARGV: id, bit, address, name, now, consent JSON, status, newsletters...
 var importScript = redis.NewScript(luaClearBit + `
-local id = redis.call('HGET', KEYS[1], ARGV[1])
-local sub = ARGV[7]
-if not id then
-  id = redis.call('INCR', KEYS[2])
-  redis.call('HSET', KEYS[1], ARGV[1], id)
-  redis.call('HSET', sub .. id, '` + fieldEmail + `', ARGV[2], '` + fieldCreatedAt + `', ARGV[4])
+local h, bit = KEYS[1], ARGV[2]
+if redis.call('HSETNX', h, '` + fieldEmail + `', ARGV[3]) == 1 then
+  redis.call('HSET', h, '` + fieldCreatedAt + `', ARGV[5])
 end
-local h = sub .. id
-if ARGV[3] ~= '' then redis.call('HSETNX', h, '` + fieldName + `', ARGV[3]) end
-local want, now = ARGV[6], ARGV[4]
-for i = 9, #ARGV do
-  local nl = ARGV[i]
+if ARGV[4] ~= '' then redis.call('HSETNX', h, '` + fieldName + `', ARGV[4]) end
+local want, now = ARGV[7], ARGV[5]
+local aud = {pending = 0, confirmed = 1, unsubscribed = 2}
+for i = 8, #ARGV do
+  local nl, k = ARGV[i], 2 + (i - 8) * 3
   local cur = redis.call('HGET', h, '` + prefixSubscription + `' .. nl)
   local st = cur and string.match(cur, '^(%a+)|') or ''
   local keep = st == want or st == 'unsubscribed' or (st == 'confirmed' and want == 'pending')
@@ -36,37 +35,65 @@ for i = 9, #ARGV do
     if want == 'confirmed' then ca = now end
     if want == 'unsubscribed' then ua = now end
     redis.call('HSET', h, '` + prefixSubscription + `' .. nl, want .. '|' .. now .. '|' .. ca .. '|' .. ua)
-    if st ~= '' then clearbit(ARGV[8] .. nl .. ':' .. st, id) end
-    redis.call('SETBIT', ARGV[8] .. nl .. ':' .. want, id, 1)
+    if st ~= '' then clearbit(KEYS[k + 1 + aud[st]], bit) end
+    redis.call('SETBIT', KEYS[k + 1 + aud[want]], bit, 1)
   end
 end
-redis.call('RPUSH', h .. ':consent', ARGV[5])
-return id
+redis.call('RPUSH', KEYS[2], ARGV[6])
+return 0
 `)
 
-// importRows stores rows in one pipeline.
+// importRows stores rows in two pipelines: one gives each new address an
+// id, the other stores each row in its partition.
 func (s *Store) importRows(ctx context.Context, rows []importRow, consent Consent) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := importScript.Load(ctx, s.rdb).Err(); err != nil {
+	for _, sc := range []*redis.Script{createScript, importScript} {
+		if err := loadScript(ctx, s.rdb, sc); err != nil {
+			return err
+		}
+	}
+	ids := make([]*redis.Cmd, len(rows))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range rows {
+			part := PartitionOf(r.addr)
+			ids[i] = createScript.EvalSha(ctx, p, []string{keyIndex(part), keyNext(part)}, AddressKey(r.addr), int(part))
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, r := range rows {
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range rows {
+			id, _ := ids[i].Int64()
 			c := consent
 			c.Newsletters = r.newsletters
 			raw, err := json.Marshal(c)
 			if err != nil {
 				return err
 			}
-			args := []any{AddressKey(r.addr), r.addr, r.name, consent.At.Unix(), raw, string(r.status), prefixSubscriberKey, prefixAudienceKey}
+			keys := []string{keySubscriber(id), keyConsent(id)}
+			args := []any{id, newsletter.BitOf(id), r.addr, r.name, consent.At.Unix(), raw, string(r.status)}
 			for _, nl := range r.newsletters {
+				keys = append(keys, audienceKeys(nl, newsletter.PartitionOf(id))...)
 				args = append(args, nl)
 			}
-			importScript.EvalSha(ctx, p, []string{keySubscriberIndex, keySubscriberNext}, args...)
+			importScript.EvalSha(ctx, p, keys, args...)
 		}
 		return nil
 	})
 	return err
+}
+
+// loadScript loads sc on every node that may run it: every master of a
+// cluster (EvalSha in a pipeline does not fall back to EVAL).
+func loadScript(ctx context.Context, rdb redis.UniversalClient, sc *redis.Script) error {
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		return c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			return sc.Load(ctx, node).Err()
+		})
+	}
+	return sc.Load(ctx, rdb).Err()
 }

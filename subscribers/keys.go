@@ -3,78 +3,109 @@ package subscribers
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"newsletter"
+	"hash/crc32"
 	"strconv"
+
+	"newsletter"
 )
 
 // Every Redis key this package uses is named here, so the layout can be read
-// in one place:
+// in one place. A reader's keys carry the tag of the reader's partition
+// ({rNN}: newsletter.Partition), chosen from the address; the few global
+// keys carry newsletter.GlobalTag ({nl}). Every script and transaction
+// touches the keys of one partition, or global keys only.
 //
-//	nl:newsletters                       hash   newsletter id -> JSON
-//	nl:subscriber:next                   string last subscriber id handed out
-//	nl:subscriber:index                  hash   AddressKey -> subscriber id
-//	nl:subscriber:{id}                   hash   e (email), n (name), c (created_at), s:{newsletter} (subscription), w:{newsletter} (welcomed)
-//	nl:subscriber:{id}:consent           list   consent records, JSON, oldest first
-//	nl:subscriber:{id}:tokens            set    hashes of the subscriber's confirmation tokens
-//	nl:audience:{newsletter}:{status}    bitmap bit {subscriber id} set for each subscriber in that status
-//	nl:confirm:{sha256 hex}              hash   a confirmation token's record
-//	nl:confirm:outbox                    list   confirmation emails for the relay: "{id}\n{newsletters}\n{JSON: address, sealed token, request id}"; "" once erased
-//	nl:confirm:outbox:relay              string the lease of the relay at work
-//	nl:confirm:outbox:dead               list   outbox entries the relay could not read
-//	nl:suppressed                        hash   AddressKey -> suppression record, JSON
-//	nl:suppressions                      zset   AddressKey scored by suppression time, unix ms, for paging
-//	nl:throttle:confirm:addr:{hash}      string times of the confirmation emails to one address in the last 10 minutes and 24 hours (throttle.Windows)
-//	nl:throttle:confirm:site:all         zset   confirmation emails to anyone, in the site-wide window
+//	nl:{nl}:newsletters                    hash   newsletter id -> JSON
+//	nl:{nl}:throttle:confirm:site:all      zset   confirmation emails to anyone, in the site-wide window
+//	nl:{rNN}:next                          string the last n handed out in the partition (ids are n*64+NN)
+//	nl:{rNN}:index                         hash   AddressKey -> subscriber id
+//	nl:{rNN}:sub:{id}                      hash   e (email), n (name), c (created_at), s:{newsletter} (subscription), w:{newsletter} (welcomed)
+//	nl:{rNN}:sub:{id}:consent              list   consent records, JSON, oldest first
+//	nl:{rNN}:sub:{id}:tokens               set    hashes of the subscriber's confirmation tokens
+//	nl:{rNN}:audience:{newsletter}:{status} bitmap bit n set for each subscriber n*64+NN in that status
+//	nl:{rNN}:confirm:{sha256 hex}          hash   a confirmation token's record
+//	nl:{rNN}:outbox                        list   confirmation emails for the relay: "{id}\n{newsletters}\n{JSON: address, sealed token, request id}"; "" once erased
+//	nl:{rNN}:outbox:dead                   list   outbox entries the relay could not read
+//	nl:{rNN}:outbox:relay                  string the lease of the relay at work on the partition's outbox
+//	nl:{rNN}:suppressed                    hash   AddressKey -> suppression record, JSON
+//	nl:{rNN}:suppressions                  zset   AddressKey scored by suppression time, unix ms, for paging
+//	nl:{rNN}:throttle:confirm:addr:{hash}  string times of the confirmation emails to one address in the last 10 minutes and 24 hours (throttle.Windows)
 //
 // {hash} is the hex SHA-256 of the AddressKey: the throttle keys name no
 // address, and they expire with their window, so Erase need not find them.
-const (
-	keyNewsletters     = "nl:newsletters"
-	keySubscriberNext  = "nl:subscriber:next"
-	keySubscriberIndex = "nl:subscriber:index"
-	keySuppressed      = "nl:suppressed"
-	keySuppressions    = "nl:suppressions"
-)
 
-// Prefixes of the confirmation limits (the throttle windows append the
-// key): the address's windows, kept together in one record per address,
-// and the site's, with the key of its one window.
-const (
-	prefixConfirmAddress = "nl:throttle:confirm:addr:"
-	prefixConfirmSite    = "nl:throttle:confirm:site:"
-	keyConfirmSite       = "all"
-)
-
-// throttleAddressKey returns the key under which the per-address
-// confirmation limits count addr: the hex SHA-256 of its AddressKey.
-func throttleAddressKey(addr string) string {
-	sum := sha256.Sum256([]byte(AddressKey(addr)))
-	return hex.EncodeToString(sum[:])
+// PartitionOf returns the partition that holds the data of address addr: a
+// hash of its AddressKey, so every spelling the service takes for one
+// address lands in one partition.
+func PartitionOf(addr string) newsletter.Partition {
+	return newsletter.Partition(crc32.ChecksumIEEE([]byte(AddressKey(addr))) % newsletter.Partitions)
 }
 
-// Prefixes of the per-subscriber, audience and confirmation token keys,
-// for the scripts that build keys themselves (signup, import).
+// Global keys.
 const (
-	prefixSubscriberKey = "nl:subscriber:" // + id
-	prefixAudienceKey   = "nl:audience:"   // + newsletter:status
-	prefixConfirmToken  = "nl:confirm:"    // + token hash
+	keyNewsletters = "nl:" + newsletter.GlobalTag + ":newsletters"
+	// prefixGlobal starts the keys of the site-wide confirmation limit
+	// (the window appends keyConfirmSite).
+	prefixGlobal   = "nl:" + newsletter.GlobalTag + ":"
+	keyConfirmSite = "throttle:confirm:site:all"
 )
 
+func partitionKey(p newsletter.Partition, rest string) string { return "nl:" + p.Tag() + ":" + rest }
+
+func keyNext(p newsletter.Partition) string { return partitionKey(p, "next") }
+
+func keyIndex(p newsletter.Partition) string { return partitionKey(p, "index") }
+
 func keySubscriber(id int64) string {
-	return prefixSubscriberKey + strconv.FormatInt(id, 10)
+	return partitionKey(newsletter.PartitionOf(id), "sub:"+strconv.FormatInt(id, 10))
 }
 
 func keyConsent(id int64) string { return keySubscriber(id) + ":consent" }
 
 func keyTokens(id int64) string { return keySubscriber(id) + ":tokens" }
 
-// KeyAudience names the bitmap of one newsletter's subscribers in one
-// status: bit {subscriber id} is set for each (see AppendIDs).
-func KeyAudience(newsletter string, s newsletter.Status) string {
-	return prefixAudienceKey + newsletter + ":" + string(s)
+// KeyAudience names the bitmap of partition p's subscribers of one
+// newsletter in one status: bit n is set for subscriber n*64+p (see
+// newsletter.BitOf).
+func KeyAudience(nl string, s newsletter.Status, p newsletter.Partition) string {
+	return partitionKey(p, "audience:"+nl+":"+string(s))
 }
 
-func keyConfirmToken(hashHex string) string { return prefixConfirmToken + hashHex }
+// audienceKeys returns the keys of newsletter nl's audiences in partition
+// p, by status, for transition.
+func audienceKeys(nl string, p newsletter.Partition) []string {
+	keys := make([]string, len(newsletter.Statuses))
+	for i, st := range newsletter.Statuses {
+		keys[i] = KeyAudience(nl, st, p)
+	}
+	return keys
+}
+
+func keyConfirmToken(p newsletter.Partition, hashHex string) string {
+	return partitionKey(p, "confirm:"+hashHex)
+}
+
+func keyOutbox(p newsletter.Partition) string { return partitionKey(p, "outbox") }
+
+func keyOutboxDead(p newsletter.Partition) string { return partitionKey(p, "outbox:dead") }
+
+func keyOutboxRelay(p newsletter.Partition) string { return partitionKey(p, "outbox:relay") }
+
+func keySuppressed(p newsletter.Partition) string { return partitionKey(p, "suppressed") }
+
+func keySuppressions(p newsletter.Partition) string { return partitionKey(p, "suppressions") }
+
+// The per-address confirmation limits keep one record per address, in the
+// address's partition: the windows' prefix is "nl:" and the key
+// confirmAddressKey.
+const prefixConfirmAddress = "nl:"
+
+// confirmAddressKey returns the key, after prefixConfirmAddress, under which
+// the per-address confirmation limits count addr.
+func confirmAddressKey(addr string) string {
+	sum := sha256.Sum256([]byte(AddressKey(addr)))
+	return PartitionOf(addr).Tag() + ":throttle:confirm:addr:" + hex.EncodeToString(sum[:])
+}
 
 // Fields of the subscriber hash. They are one letter each: a hash per
 // subscriber repeats them a million times.
@@ -90,6 +121,8 @@ func fieldSubscription(newsletter string) string { return prefixSubscription + n
 
 func fieldWelcomed(newsletter string) string { return prefixWelcomed + newsletter }
 
-// AudienceKey returns the key of newsletter nl's audience in status st
-// (KeyAudience), for a digest to copy.
-func (s *Store) AudienceKey(nl string, st newsletter.Status) string { return KeyAudience(nl, st) }
+// AudienceKey returns the key of newsletter nl's audience in status st in
+// partition p (KeyAudience), for a digest to copy.
+func (s *Store) AudienceKey(nl string, st newsletter.Status, p newsletter.Partition) string {
+	return KeyAudience(nl, st, p)
+}

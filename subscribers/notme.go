@@ -56,7 +56,7 @@ func (s *Service) NotMe(ctx context.Context, token string, meta RequestMeta) err
 		return fmt.Errorf("subscribers: not me: %w", err)
 	}
 	s.Logger.Info("Address suppressed: the reader said the sign-up was not theirs", "subscriber_id", sub.ID)
-	return nil
+	return s.Store.durable(ctx, newsletter.PartitionOf(sub.ID))
 }
 
 // withdraw removes sub's pending subscriptions, then erases sub if it holds

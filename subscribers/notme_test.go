@@ -1,7 +1,6 @@
 package subscribers_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +42,7 @@ func TestNotMeErasesANewcomer(t *testing.T) {
 		t.Errorf("Lookup after NotMe: %v, want not_found: nothing was ever confirmed", err)
 	}
 	for key := range MustDumpDB(t, e.rdb) {
-		if strings.HasPrefix(key, "nl:subscriber:"+strconv.FormatInt(first.SubscriberID, 10)) {
+		if strings.HasPrefix(key, subscribers.KeySubscriber(first.SubscriberID)) {
 			t.Errorf("key %s is left", key)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"newsletter"
 	"time"
 )
 
@@ -45,15 +46,28 @@ func (s *Service) PurgeUnconfirmed(ctx context.Context, olderThan time.Duration)
 }
 
 // purgeNewsletter removes newsletter nl's pending subscriptions made before
-// before, page by page.
+// before, partition by partition and page by page.
 func (s *Service) purgeNewsletter(ctx context.Context, nl string, before, now time.Time) (int, error) {
 	removed := 0
-	for after := int64(0); ; {
-		ids, since, err := s.Store.pendingPage(ctx, nl, after, purgePageSize)
+	for _, p := range newsletter.AllPartitions() {
+		n, err := s.purgePartition(ctx, nl, p, before, now)
+		if removed += n; err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// purgePartition removes newsletter nl's pending subscriptions in partition
+// p made before before, page by page.
+func (s *Service) purgePartition(ctx context.Context, nl string, p newsletter.Partition, before, now time.Time) (int, error) {
+	removed := 0
+	for after := int64(-1); ; {
+		ids, since, err := s.Store.pendingPage(ctx, nl, p, after, purgePageSize)
 		if err != nil || len(ids) == 0 {
 			return removed, err
 		}
-		after = ids[len(ids)-1]
+		after = newsletter.BitOf(ids[len(ids)-1])
 		n, err := s.purgePage(ctx, nl, ids, since, before, now)
 		removed += n
 		if err != nil {

@@ -2,7 +2,6 @@ package subscribers_test
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +43,7 @@ func TestPurgeUnconfirmed(t *testing.T) {
 		t.Errorf("stale subscriber: %v, want erased", err)
 	}
 	for key := range MustDumpDB(t, e.rdb) {
-		if strings.HasPrefix(key, "nl:subscriber:"+strconv.FormatInt(stale.SubscriberID, 10)) {
+		if strings.HasPrefix(key, subscribers.KeySubscriber(stale.SubscriberID)) {
 			t.Errorf("key %s is left from the erased subscriber", key)
 		}
 	}
@@ -111,7 +110,13 @@ func TestPurgeWalksPages(t *testing.T) {
 		t.Fatalf("purge removed %d, want %d", got, n-1)
 	}
 	MustCounts(t, e, "daily", newsletter.Counts{Confirmed: 1})
-	if keys := MustDumpDB(t, e.rdb); len(keys) > 10 {
-		t.Errorf("%d keys left after the purge, want the newsletters, the one subscriber and the index", len(keys))
+	left := 0
+	for key := range MustDumpDB(t, e.rdb) {
+		if !strings.HasSuffix(key, ":next") { // each partition's id counter stays: ids are never reused
+			left++
+		}
+	}
+	if left > 10 {
+		t.Errorf("%d keys left after the purge, want the newsletters, the one subscriber and the index", left)
 	}
 }

@@ -100,7 +100,7 @@ func (s *Service) Erase(ctx context.Context, email string) error {
 	if _, err := s.Store.Unsuppress(ctx, suppressionAddress(addr)); err != nil {
 		return fmt.Errorf("subscribers: erase: %w", err)
 	}
-	return nil
+	return s.Store.durable(ctx, newsletter.PartitionOf(id))
 }
 
 var errNotFound = newsletter.Errorf(newsletter.ENOTFOUND, "No subscriber has this address.")

@@ -26,7 +26,7 @@ var ctx = context.Background()
 func MustNothingStored(tb testing.TB, e *env) {
 	tb.Helper()
 	for key := range MustDumpDB(tb, e.rdb) {
-		if key != "nl:newsletters" {
+		if key != "nl:{nl}:newsletters" {
 			tb.Errorf("key %s stored", key)
 		}
 	}
@@ -301,7 +301,7 @@ func TestErase(t *testing.T) {
 		}
 	}
 	for key, contents := range MustDumpDB(t, e.rdb) {
-		for _, personal := range []string{"alice@example.org", strings.ToLower(name), "nl:subscriber:" + strconv.FormatInt(id, 10)} {
+		for _, personal := range []string{"alice@example.org", strings.ToLower(name), subscribers.KeySubscriber(id)} {
 			if strings.Contains(strings.ToLower(key+"\n"+contents), personal) {
 				t.Errorf("key %s still holds %q:\n%s", key, personal, contents)
 			}
@@ -309,7 +309,7 @@ func TestErase(t *testing.T) {
 	}
 	for _, nl := range []string{"daily", "weekly"} {
 		for _, st := range newsletter.Statuses {
-			key := subscribers.KeyAudience(nl, st)
+			key := subscribers.KeyAudience(nl, st, subscribers.PartitionOf("alice@example.org"))
 			if bit, _ := e.rdb.GetBit(ctx, key, id).Result(); bit == 1 {
 				t.Errorf("%s still holds %d", key, id)
 			}
@@ -345,7 +345,7 @@ func BenchmarkSubscribe(b *testing.B) {
 	svc := subscribers.NewService(store, nopNotifier{}, slog.New(slog.DiscardHandler))
 	svc.Sealer = MustSealer(b)
 	svc.Limits = subscribers.NewConfirmLimits(rdb, throttle.Rate{N: 100_000_000, Per: time.Second})
-	client := subscribers.SignupLimit{Window: throttle.NewWindow(rdb, "nl:throttle:signup:", throttle.Rate{N: 100_000_000, Per: time.Second}),
+	client := subscribers.SignupLimit{Window: throttle.NewWindow(rdb, "nl:{nl}:throttle:signup:", throttle.Rate{N: 100_000_000, Per: time.Second}),
 		Key: "192.0.2.1"}
 	b.ReportAllocs()
 	before := redisCPU(b, rdb)

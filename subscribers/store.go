@@ -17,6 +17,9 @@ import (
 // Redis. The key layout is in keys.go.
 type Store struct {
 	rdb redis.UniversalClient
+	// MinReplicas is how many replicas must hold a signup, confirmation,
+	// unsubscription or erasure before it is answered; 0 answers at once.
+	MinReplicas int
 	// newsletterSeen holds the ids of newsletters seen to exist: newsletters are
 	// never deleted, so a signup need not ask Redis again.
 	newsletterSeen sync.Map
@@ -35,7 +38,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // SubscriberID returns the id of the subscriber with the given normalized
 // address, or 0 when there is none.
 func (s *Store) SubscriberID(ctx context.Context, addr string) (int64, error) {
-	id, err := s.rdb.HGet(ctx, keySubscriberIndex, AddressKey(addr)).Int64()
+	id, err := s.rdb.HGet(ctx, keyIndex(PartitionOf(addr)), AddressKey(addr)).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}

@@ -89,10 +89,10 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 // another reader's history at will. No email goes to a suppressed address
 // (answered as any other) or past a confirmation limit; a signup held back
 // keeps its pending subscriptions, which an earlier email's link still
-// confirms and PurgeUnconfirmed removes in time. All of this, taking the
-// signup from the client's limit first and putting the email in the
-// confirmation outbox last, is one round trip to Redis (signupScript); the
-// relay (RunConfirmationRelay) hands the email on to the Notifier.
+// confirms and PurgeUnconfirmed removes in time. The signup proper is
+// one atomic step in the address's partition (signupScript; see
+// signup_store.go for the round trips around it); the relay
+// (RunConfirmationRelay) hands the email on to the Notifier.
 func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta, client SignupLimit) error {
 	now := s.Now()
 	meta.Source = truncate(meta.Source, maxSignupSource)
@@ -106,12 +106,16 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	if full, window, limit, ok := client.Window.Spec(client.Key); ok {
 		limits.client = &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()}
 	}
-	res, err := s.Store.signup(ctx, addr, nls, now, consent, limits, hash, name, now.Add(s.ConfirmTTL), outbox)
+	res, err := s.Store.signup(ctx, signupInput{addr: addr, nls: nls, now: now, consent: consent, limits: limits,
+		tokenHash: hash, name: name, exp: now.Add(s.ConfirmTTL), outbox: outbox})
 	if err != nil {
 		return err
 	}
 	if res.wait > 0 {
 		return &LimitedError{Wait: res.wait}
+	}
+	if err := s.Store.durable(ctx, PartitionOf(addr)); err != nil {
+		return err
 	}
 	if res.refused >= 0 {
 		s.Logger.Info("Confirmation email held back by a limit", "subscriber_id", res.id, "limit", s.Limits.name(res.refused))

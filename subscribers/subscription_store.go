@@ -18,14 +18,14 @@ const (
 	transUnsubscribe = "unsubscribe" // pending or confirmed -> unsubscribed
 )
 
-// luaTransition defines transition(h, aud, nl, id, act, now) for scripts:
-// it moves subscriber id's subscription to newsletter nl, kept in hash h,
-// from one status to another, keeping the audience bitmaps named in aud
-// (by status) in step. A subscription is stored as
+// luaTransition defines transition(h, aud, nl, bit, act, now) for scripts:
+// it moves the subscription to newsletter nl of the subscriber kept in hash
+// h, whose bit in its partition's audiences is bit, from one status to
+// another, keeping the audience bitmaps named in aud (by status) in step. A subscription is stored as
 // "status|subscribed_at|confirmed_at|unsubscribed_at" in unix seconds. It
 // returns the status before ("" for none).
 const luaTransition = luaClearBit + `
-local function transition(h, aud, nl, id, act, now)
+local function transition(h, aud, nl, bit, act, now)
   local field = '` + prefixSubscription + `' .. nl
   local cur = redis.call('HGET', h, field)
   local st, sa, ca, ua = '', '0', '0', '0'
@@ -40,8 +40,8 @@ local function transition(h, aud, nl, id, act, now)
   end
   if not next then return st end
   redis.call('HSET', h, field, next .. '|' .. sa .. '|' .. ca .. '|' .. ua)
-  if st ~= '' then clearbit(aud[st], id) end
-  redis.call('SETBIT', aud[next], id, 1)
+  if st ~= '' then clearbit(aud[st], bit) end
+  redis.call('SETBIT', aud[next], bit, 1)
   return st
 end
 `
@@ -49,7 +49,7 @@ end
 // transitionScript runs one transition atomically.
 //
 // KEYS: subscriber hash, audience bitmaps pending, confirmed, unsubscribed.
-// ARGV: newsletter id, subscriber id, transition, now.
+// ARGV: newsletter id, the subscriber's bit, transition, now.
 var transitionScript = redis.NewScript(luaTransition + `
 return transition(KEYS[1], {pending = KEYS[2], confirmed = KEYS[3], unsubscribed = KEYS[4]},
   ARGV[1], ARGV[2], ARGV[3], ARGV[4])
@@ -58,22 +58,30 @@ return transition(KEYS[1], {pending = KEYS[2], confirmed = KEYS[3], unsubscribed
 // transition applies one transition to subscriber id's subscription to
 // newsletter nl and returns the status it had before ("" for none).
 func (s *Store) transition(ctx context.Context, id int64, nl, trans string, now time.Time) (newsletter.Status, error) {
-	keys := []string{keySubscriber(id),
-		KeyAudience(nl, newsletter.StatusPending), KeyAudience(nl, newsletter.StatusConfirmed), KeyAudience(nl, newsletter.StatusUnsubscribed)}
-	prev, err := transitionScript.Run(ctx, s.rdb, keys, nl, id, trans, now.Unix()).Text()
+	keys := append([]string{keySubscriber(id)}, audienceKeys(nl, newsletter.PartitionOf(id))...)
+	prev, err := transitionScript.Run(ctx, s.rdb, keys, nl, newsletter.BitOf(id), trans, now.Unix()).Text()
 	return newsletter.Status(prev), err
 }
 
-// Counts returns how many subscribers newsletter nl has in each status.
+// Counts returns how many subscribers newsletter nl has in each status: the
+// sum over the partitions, read in one pipeline.
 func (s *Store) Counts(ctx context.Context, nl string) (newsletter.Counts, error) {
-	var cmds [len(newsletter.Statuses)]*redis.IntCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	var cmds [len(newsletter.Statuses)][newsletter.Partitions]*redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		for i, st := range newsletter.Statuses {
-			cmds[i] = p.BitCount(ctx, KeyAudience(nl, st), nil)
+			for _, p := range newsletter.AllPartitions() {
+				cmds[i][p] = pl.BitCount(ctx, KeyAudience(nl, st, p), nil)
+			}
 		}
 		return nil
 	})
-	return newsletter.Counts{Pending: cmds[0].Val(), Confirmed: cmds[1].Val(), Unsubscribed: cmds[2].Val()}, err
+	var sums [len(newsletter.Statuses)]int64
+	for i := range cmds {
+		for _, c := range cmds[i] {
+			sums[i] += c.Val()
+		}
+	}
+	return newsletter.Counts{Pending: sums[0], Confirmed: sums[1], Unsubscribed: sums[2]}, err
 }
 
 func decodeSubscription(nl, v string) Subscription {
@@ -107,7 +115,7 @@ func sortSubscriptions(subs []Subscription) {
 // when it deleted it.
 //
 // KEYS: subscriber hash, audience pending.
-// ARGV: newsletter id, subscriber id, cutoff.
+// ARGV: newsletter id, the subscriber's bit, cutoff.
 var removePendingScript = redis.NewScript(luaClearBit + `
 local field = '` + prefixSubscription + `' .. ARGV[1]
 local cur = redis.call('HGET', KEYS[1], field)
@@ -129,19 +137,23 @@ func (s *Store) removePending(ctx context.Context, id int64, nl string, before t
 	if !before.IsZero() {
 		cutoff = before.Unix()
 	}
-	keys := []string{keySubscriber(id), KeyAudience(nl, newsletter.StatusPending)}
-	n, err := removePendingScript.Run(ctx, s.rdb, keys, nl, id, cutoff).Int()
+	keys := []string{keySubscriber(id), KeyAudience(nl, newsletter.StatusPending, newsletter.PartitionOf(id))}
+	n, err := removePendingScript.Run(ctx, s.rdb, keys, nl, newsletter.BitOf(id), cutoff).Int()
 	return n == 1, err
 }
 
 // pendingPage returns up to count subscriber ids of newsletter nl's pending
-// audience above after, in order, and the subscribed_at of each one's
-// subscription. Paging by id is stable while members are removed behind
-// the cursor.
-func (s *Store) pendingPage(ctx context.Context, nl string, after int64, count int64) ([]int64, []time.Time, error) {
-	ids, err := s.audienceAfter(ctx, KeyAudience(nl, newsletter.StatusPending), after, count)
-	if err != nil || len(ids) == 0 {
+// audience in partition p whose bit is above after, in order, and the
+// subscribed_at of each one's subscription. Paging by bit is stable while
+// members are removed behind the cursor.
+func (s *Store) pendingPage(ctx context.Context, nl string, p newsletter.Partition, after int64, count int64) ([]int64, []time.Time, error) {
+	bits, err := s.audienceAfter(ctx, KeyAudience(nl, newsletter.StatusPending, p), after, count)
+	if err != nil || len(bits) == 0 {
 		return nil, nil, err
+	}
+	ids := make([]int64, len(bits))
+	for i, b := range bits {
+		ids[i] = newsletter.SubscriberID(p, b)
 	}
 	cmds := make([]*redis.StringCmd, len(ids))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -1,10 +1,13 @@
 package subscribers
 
 import (
+	"sort"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"newsletter"
 	"strings"
 	"time"
 
@@ -28,9 +31,10 @@ func (s *Store) Suppress(ctx context.Context, addr, reason, source string, at ti
 	if err != nil {
 		return err
 	}
+	part := PartitionOf(addr)
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, keySuppressed, key, raw)
-		p.ZAdd(ctx, keySuppressions, redis.Z{Score: float64(at.UnixMilli()), Member: key})
+		p.HSet(ctx, keySuppressed(part), key, raw)
+		p.ZAdd(ctx, keySuppressions(part), redis.Z{Score: float64(at.UnixMilli()), Member: key})
 		return nil
 	})
 	return err
@@ -39,11 +43,11 @@ func (s *Store) Suppress(ctx context.Context, addr, reason, source string, at ti
 // Unsuppress removes addr from the suppression list and reports whether it
 // was on it.
 func (s *Store) Unsuppress(ctx context.Context, addr string) (bool, error) {
-	key := AddressKey(strings.TrimSpace(addr))
+	key, part := AddressKey(strings.TrimSpace(addr)), PartitionOf(addr)
 	var del *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		del = p.HDel(ctx, keySuppressed, key)
-		p.ZRem(ctx, keySuppressions, key)
+		del = p.HDel(ctx, keySuppressed(part), key)
+		p.ZRem(ctx, keySuppressions(part), key)
 		return nil
 	})
 	if err != nil {
@@ -62,7 +66,8 @@ func (s *Store) Suppressed(ctx context.Context, addrs []string) ([]bool, error) 
 	cmds := make([]*redis.BoolCmd, len(addrs))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, addr := range addrs {
-			cmds[i] = p.HExists(ctx, keySuppressed, AddressKey(strings.TrimSpace(addr)))
+			addr = strings.TrimSpace(addr)
+			cmds[i] = p.HExists(ctx, keySuppressed(PartitionOf(addr)), AddressKey(addr))
 		}
 		return nil
 	})
@@ -76,50 +81,91 @@ func (s *Store) Suppressed(ctx context.Context, addrs []string) ([]bool, error) 
 }
 
 // Suppressions returns up to limit suppressions from offset, newest first,
-// and the total.
+// and the total. Each partition keeps its own, so a page is the newest of
+// the first offset+limit of every partition, merged: an editor's page, not
+// a hot path.
 func (s *Store) Suppressions(ctx context.Context, offset, limit int) ([]Suppression, int64, error) {
-	keys, total, err := s.suppressionPage(ctx, offset, limit)
+	offset = max(offset, 0)
+	pages := make([]*redis.ZSliceCmd, newsletter.Partitions)
+	counts := make([]*redis.IntCmd, newsletter.Partitions)
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for _, p := range newsletter.AllPartitions() {
+			if limit > 0 {
+				pages[p] = pl.ZRevRangeWithScores(ctx, keySuppressions(p), 0, int64(offset+limit-1))
+			}
+			counts[p] = pl.ZCard(ctx, keySuppressions(p))
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, 0, err
-	} else if len(keys) == 0 {
+	}
+	var total int64
+	for _, c := range counts {
+		total += c.Val()
+	}
+	if limit <= 0 {
 		return []Suppression{}, total, nil
 	}
-	vals, err := s.rdb.HMGet(ctx, keySuppressed, keys...).Result()
-	if err != nil {
-		return nil, 0, err
+	page := newestSuppressions(pages, offset, limit)
+	list, err := s.loadSuppressions(ctx, page)
+	return list, total, err
+}
+
+// suppressionRef names one suppression: its partition and AddressKey.
+type suppressionRef struct {
+	p   newsletter.Partition
+	key string
+	at  float64
+}
+
+// newestSuppressions merges the partitions' newest-first pages and returns
+// the refs from offset, at most limit.
+func newestSuppressions(pages []*redis.ZSliceCmd, offset, limit int) []suppressionRef {
+	var all []suppressionRef
+	for p, cmd := range pages {
+		for _, z := range cmd.Val() {
+			all = append(all, suppressionRef{p: newsletter.Partition(p), key: z.Member.(string), at: z.Score})
+		}
 	}
-	list := make([]Suppression, 0, len(vals))
-	for i, v := range vals {
-		raw, ok := v.(string)
-		if !ok { // lifted between the two reads
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].at != all[j].at {
+			return all[i].at > all[j].at
+		}
+		return all[i].key < all[j].key
+	})
+	if offset >= len(all) {
+		return nil
+	}
+	return all[offset:min(offset+limit, len(all))]
+}
+
+// loadSuppressions reads the records refs name, in order, skipping those
+// lifted meanwhile.
+func (s *Store) loadSuppressions(ctx context.Context, refs []suppressionRef) ([]Suppression, error) {
+	cmds := make([]*redis.StringCmd, len(refs))
+	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for i, r := range refs {
+			cmds[i] = pl.HGet(ctx, keySuppressed(r.p), r.key)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	list := make([]Suppression, 0, len(refs))
+	for i, cmd := range cmds {
+		raw, err := cmd.Bytes()
+		if err != nil { // lifted between the two reads
 			continue
 		}
 		var rec Suppression
-		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-			return nil, 0, fmt.Errorf("suppression record of %s: %w", keys[i], err)
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return nil, fmt.Errorf("suppression record of %s: %w", refs[i].key, err)
 		}
 		list = append(list, rec)
 	}
-	return list, total, nil
-}
-
-// suppressionPage returns the address keys of one page of the suppression
-// list, newest first, and the length of the list.
-func (s *Store) suppressionPage(ctx context.Context, offset, limit int) ([]string, int64, error) {
-	offset = max(offset, 0)
-	var page *redis.StringSliceCmd
-	var total *redis.IntCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if limit > 0 {
-			page = p.ZRevRange(ctx, keySuppressions, int64(offset), int64(offset+limit-1))
-		}
-		total = p.ZCard(ctx, keySuppressions)
-		return nil
-	})
-	if err != nil || page == nil {
-		return nil, total.Val(), err
-	}
-	return page.Val(), total.Val(), nil
+	return list, nil
 }
 
 // cleanReason keeps a suppression's reason to one line of printable text

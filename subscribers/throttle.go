@@ -36,7 +36,7 @@ func NewConfirmLimits(rdb redis.UniversalClient, site throttle.Rate) *ConfirmLim
 	return &ConfirmLimits{
 		Address: throttle.NewWindows(rdb, prefixConfirmAddress,
 			throttle.Rate{N: 1, Per: 10 * time.Minute}, throttle.Rate{N: 5, Per: 24 * time.Hour}),
-		Site: throttle.NewWindow(rdb, prefixConfirmSite, site),
+		Site: throttle.NewWindow(rdb, prefixGlobal, site),
 	}
 }
 
@@ -58,7 +58,7 @@ func (l *ConfirmLimits) args(addr string) signupLimits {
 	if l == nil {
 		return args
 	}
-	if key, windows, ttl, ok := l.Address.Spec(throttleAddressKey(addr)); ok {
+	if key, windows, ttl, ok := l.Address.Spec(confirmAddressKey(addr)); ok {
 		args.address = &eachArgs{key: key, windows: windows, ttl: ttl}
 	}
 	if key, window, limit, ok := l.Site.Spec(keyConfirmSite); ok {

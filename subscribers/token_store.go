@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"context"
+	"newsletter"
 	"strconv"
 	"strings"
 	"time"
@@ -22,9 +23,10 @@ type tokenRecord struct {
 	UsedAt       time.Time // zero until the token confirmed
 }
 
-// loadToken returns the record stored under hashHex, or nil if none is.
-func (s *Store) loadToken(ctx context.Context, hashHex string) (*tokenRecord, error) {
-	h, err := s.rdb.HGetAll(ctx, keyConfirmToken(hashHex)).Result()
+// loadToken returns the record stored under hashHex in partition p, or nil
+// if none is.
+func (s *Store) loadToken(ctx context.Context, p newsletter.Partition, hashHex string) (*tokenRecord, error) {
+	h, err := s.rdb.HGetAll(ctx, keyConfirmToken(p, hashHex)).Result()
 	if err != nil || len(h) == 0 {
 		return nil, err
 	}
@@ -37,10 +39,10 @@ func (s *Store) loadToken(ctx context.Context, hashHex string) (*tokenRecord, er
 	return rec, nil
 }
 
-// markTokenUsed records that the token under hashHex confirmed, and reports
-// whether this call was the first to do so.
-func (s *Store) markTokenUsed(ctx context.Context, hashHex string, now time.Time) (bool, error) {
-	return s.rdb.HSetNX(ctx, keyConfirmToken(hashHex), "used", now.Unix()).Result()
+// markTokenUsed records that the token under hashHex in partition p
+// confirmed, and reports whether this call was the first to do so.
+func (s *Store) markTokenUsed(ctx context.Context, p newsletter.Partition, hashHex string, now time.Time) (bool, error) {
+	return s.rdb.HSetNX(ctx, keyConfirmToken(p, hashHex), "used", now.Unix()).Result()
 }
 
 // deleteTokens removes every confirmation token of subscriber id, so that
@@ -52,7 +54,7 @@ func (s *Store) deleteTokens(ctx context.Context, id int64) error {
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, h := range hashes {
-			p.Del(ctx, keyConfirmToken(h))
+			p.Del(ctx, keyConfirmToken(newsletter.PartitionOf(id), h))
 		}
 		p.SRem(ctx, keyTokens(id), toAny(hashes)...)
 		return nil
@@ -88,7 +90,7 @@ func (s *Store) liveTokenNewsletters(ctx context.Context, ids []int64, now time.
 		for i, id := range ids {
 			for _, h := range sets[i].Val() {
 				owners = append(owners, id)
-				records = append(records, p.HMGet(ctx, keyConfirmToken(h), "exp", "nls"))
+				records = append(records, p.HMGet(ctx, keyConfirmToken(newsletter.PartitionOf(id), h), "exp", "nls"))
 			}
 		}
 		return nil

@@ -29,5 +29,5 @@ func (s *Service) Unsubscribe(ctx context.Context, token string, meta RequestMet
 			return "", fmt.Errorf("subscribers: unsubscribe: %w", err)
 		}
 	}
-	return nl, nil
+	return nl, s.Store.durable(ctx, newsletter.PartitionOf(id))
 }

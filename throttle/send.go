@@ -14,10 +14,10 @@ import (
 // and script here touches one key, so they may live in different hash
 // slots of a Redis Cluster.
 const (
-	keySendRate   = "nl:throttle:send"          // GCRA state of the global send rate
-	keySlowDown   = "nl:throttle:send:slowdown" // present while receivers asked to slow down
-	keyPolicy     = "nl:throttle:send:policy"   // policy refusals in the current window
-	keySendPaused = "nl:throttle:send:paused"   // present while sending is paused
+	keySendRate   = "nl:{nl}:throttle:send"          // GCRA state of the global send rate
+	keySlowDown   = "nl:{nl}:throttle:send:slowdown" // present while receivers asked to slow down
+	keyPolicy     = "nl:{nl}:throttle:send:policy"   // policy refusals in the current window
+	keySendPaused = "nl:{nl}:throttle:send:paused"   // present while sending is paused
 )
 
 // Send controls the pace of digest sending for all workers together.

@@ -48,7 +48,7 @@ func TestSendUnlimitedDoesNotWait(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := rdb.Exists(context.Background(), "nl:throttle:send").Val(); n != 0 {
+	if n := rdb.Exists(context.Background(), "nl:{nl}:throttle:send").Val(); n != 0 {
 		t.Fatalf("an unlimited rate stored state (%d keys)", n)
 	}
 }
@@ -200,20 +200,20 @@ func TestPolicyCountExpires(t *testing.T) {
 	if _, err := s.PolicyRefusal(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if ttl := rdb.PTTL(ctx, "nl:throttle:send:policy").Val(); ttl <= 0 || ttl > time.Minute {
+	if ttl := rdb.PTTL(ctx, "nl:{nl}:throttle:send:policy").Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("after the first refusal the count lives %s, want up to 1m", ttl)
 	}
 	// A count that lost its expiry (the old code dropped Expire's error).
-	if err := rdb.Persist(ctx, "nl:throttle:send:policy").Err(); err != nil {
+	if err := rdb.Persist(ctx, "nl:{nl}:throttle:send:policy").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PolicyRefusal(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if ttl := rdb.PTTL(ctx, "nl:throttle:send:policy").Val(); ttl <= 0 || ttl > time.Minute {
+	if ttl := rdb.PTTL(ctx, "nl:{nl}:throttle:send:policy").Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("a count without expiry still lives %s after a refusal, want up to 1m", ttl)
 	}
-	if n := rdb.Get(ctx, "nl:throttle:send:policy").Val(); n != "2" {
+	if n := rdb.Get(ctx, "nl:{nl}:throttle:send:policy").Val(); n != "2" {
 		t.Fatalf("count %s, want 2", n)
 	}
 }
@@ -227,10 +227,10 @@ func TestPauseExpires(t *testing.T) {
 	if paused, err := s.PolicyRefusal(ctx); err != nil || !paused {
 		t.Fatalf("PolicyRefusal = %v, %v; want paused", paused, err)
 	}
-	if ttl := rdb.PTTL(ctx, "nl:throttle:send:paused").Val(); ttl <= 0 || ttl > time.Minute {
+	if ttl := rdb.PTTL(ctx, "nl:{nl}:throttle:send:paused").Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("the pause lives %s, want up to 1m", ttl)
 	}
-	if n := rdb.Exists(ctx, "nl:throttle:send:policy").Val(); n != 0 {
+	if n := rdb.Exists(ctx, "nl:{nl}:throttle:send:policy").Val(); n != 0 {
 		t.Fatal("the count of refusals outlived the pause it caused")
 	}
 }
@@ -240,7 +240,7 @@ func TestPauseExpires(t *testing.T) {
 func TestPolicyRefusalFailsWhenRedisFails(t *testing.T) {
 	rdb := redistest.Client(t)
 	ctx := context.Background()
-	if err := rdb.HSet(ctx, "nl:throttle:send:policy", "f", 1).Err(); err != nil { // WRONGTYPE for INCR
+	if err := rdb.HSet(ctx, "nl:{nl}:throttle:send:policy", "f", 1).Err(); err != nil { // WRONGTYPE for INCR
 		t.Fatal(err)
 	}
 	if paused, err := throttle.NewSend(rdb, 0).PolicyRefusal(ctx); err == nil || paused {

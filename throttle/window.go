@@ -57,10 +57,12 @@ func (w *Window) Spec(key string) (fullKey string, windowMs int64, limit int, ok
 	return w.prefix + key, w.rate.Per.Milliseconds(), w.rate.N, true
 }
 
-// windowScript runs allow on KEYS[1].
+// AllowScript runs allow on KEYS[1], for callers that take an event in a
+// pipeline of their own; it returns 0 when allowed, else the milliseconds
+// to wait.
 //
 // ARGV: now ms, window ms, limit, a unique member.
-var windowScript = redis.NewScript(luaWindow + `return allow(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`)
+var AllowScript = redis.NewScript(luaWindow + `return allow(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`)
 
 // Member returns a unique member for a window's sorted set.
 func Member() string {
@@ -75,7 +77,7 @@ func (w *Window) Allow(ctx context.Context, key string, now time.Time) (time.Dur
 	if w.rate.Unlimited() {
 		return 0, nil
 	}
-	ms, err := windowScript.Run(ctx, w.rdb, []string{w.prefix + key}, now.UnixMilli(),
+	ms, err := AllowScript.Run(ctx, w.rdb, []string{w.prefix + key}, now.UnixMilli(),
 		w.rate.Per.Milliseconds(), w.rate.N, Member()).Int64()
 	return time.Duration(ms) * time.Millisecond, err
 }

@@ -43,7 +43,7 @@ func newBatchTask(b digests.Batch) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := "digest:" + b.Digest + ":" + strconv.FormatInt(b.Start, 10)
+	id := "digest:" + b.Digest + ":" + strconv.Itoa(int(b.Partition)) + ":" + strconv.FormatInt(b.Start, 10)
 	return asynq.NewTask(TypeDigestBatch, raw, asynq.TaskID(id),
 		asynq.Queue(QueueBulk), asynq.MaxRetry(25), asynq.Timeout(15*time.Minute)), nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"newsletter"
+	"newsletter/digests"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,10 @@ type Config struct {
 	Redis            *RedisTarget // parsed RedisURL; nil in dev mode
 	SMTPURL          string       // empty: write mail to OutboxDir
 	SMTP             mailer.SMTPConfig
-	SMTPConnections  int          // persistent connections per worker for digests
-	RecordEvery      int          // digest outcomes a batch holds before recording them
+	SMTPConnections  int // persistent connections per worker for digests
+	RecordEvery      int // digest outcomes a batch holds before recording them
+	MinReplicas      int // replicas that must hold a reader's write before it is answered
+	DigestRetention  time.Duration
 	DKIM             *mailer.DKIM // signs every message when configured
 	OutboxDir        string
 	From             string
@@ -77,6 +80,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SendRate:         r.count("NEWSLETTER_SEND_RATE", 0),
 		SMTPConnections:  r.count("NEWSLETTER_SMTP_CONNECTIONS", 4),
 		RecordEvery:      r.count("NEWSLETTER_RECORD_EVERY", 1),
+		MinReplicas:      r.count("NEWSLETTER_REDIS_MIN_REPLICAS", 0),
+		DigestRetention:  r.duration("NEWSLETTER_DIGEST_RETENTION", digests.DefaultRetention),
 		ConfirmTTL:       r.duration("NEWSLETTER_CONFIRM_TTL", subscribers.DefaultConfirmTTL),
 		UnconfirmedTTL:   r.duration("NEWSLETTER_UNCONFIRMED_TTL", subscribers.DefaultUnconfirmedTTL),
 		AllowedOrigins:   r.origins("NEWSLETTER_ALLOWED_ORIGINS"),
@@ -109,6 +114,9 @@ func (c *Config) validate(r *reader) {
 	}
 	if c.SMTPConnections < 1 || c.SMTPConnections > 100 {
 		r.fail("NEWSLETTER_SMTP_CONNECTIONS", "must be from 1 to 100")
+	}
+	if c.MinReplicas > 10 {
+		r.fail("NEWSLETTER_REDIS_MIN_REPLICAS", "must be from 0 to 10")
 	}
 	if c.RecordEvery < 1 || c.RecordEvery > 100 {
 		r.fail("NEWSLETTER_RECORD_EVERY", "must be from 1 to 100")

@@ -100,7 +100,9 @@ func digestService(rdb redis.UniversalClient, cfg Config) (*digests.Service, err
 	if err != nil {
 		return nil, err
 	}
-	return &digests.Service{Store: digests.NewStore(rdb), Articles: articles.NewStore(rdb),
+	store := digests.NewStore(rdb)
+	store.Retention = cfg.DigestRetention
+	return &digests.Service{Store: store, Articles: articles.NewStore(rdb),
 		Readers: subscribers.NewStore(rdb), NormalizeAddress: subscribers.NormalizeAddress, Dispatcher: enq, Now: time.Now}, nil
 }
 

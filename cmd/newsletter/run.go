@@ -92,6 +92,7 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 	}
 	p := parts{store: subscribers.NewStore(m.rdb), articles: articles.NewStore(m.rdb),
 		digests: digests.NewStore(m.rdb), signer: signer, templates: tpl}
+	p.store.MinReplicas, p.digests.Retention = m.Config.MinReplicas, m.Config.DigestRetention
 	m.parts = p
 	m.metrics = m.newMetrics(p)
 	store := p.store
@@ -226,8 +227,8 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 	srv := api.New(api.Config{Metrics: m.metrics, Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
 		AllowedOrigins:   m.Config.AllowedOrigins,
-		SignupLimit:      throttle.NewWindow(m.rdb, "nl:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
-		AuthFailureLimit: throttle.NewWindow(m.rdb, "nl:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
+		SignupLimit:      throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
+		AuthFailureLimit: throttle.NewWindow(m.rdb, "nl:{nl}:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
 		RequestTimeout:   requestTimeout,
 		SessionKey:       sessionKey(m.Config.Secrets),
 		QueueUI:          m.queueUI,

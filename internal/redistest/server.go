@@ -75,6 +75,7 @@ func ClientFor(tb testing.TB, rawURL string) *redis.Client {
 		}
 		c = redis.NewClient(opt)
 	}
+	c.AddHook(SlotCheck(tb))
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
