@@ -61,7 +61,7 @@ func mustNewsletterIn(t *testing.T, id string) {
 	now := time.Now().UTC().Truncate(time.Second)
 	n := &newsletter.Newsletter{ID: id, Name: "Daily Brief", CreatedAt: now, UpdatedAt: now}
 	n.Normalize()
-	if _, err := subscribers.NewStore(redistest.Client(t)).PutNewsletter(context.Background(), n); err != nil {
+	if _, err := subscribers.NewStore(redistest.Universal(t)).PutNewsletter(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -181,7 +181,7 @@ func TestCLIImportSaysPendingRowsGetNoEmail(t *testing.T) {
 		t.Errorf("import without --confirmed did not say the rows stay pending and get no email: %q", stderr)
 	}
 	checkFinalBar(t, stderr, 4)
-	counts, err := subscribers.NewStore(redistest.Client(t)).Counts(context.Background(), "daily")
+	counts, err := subscribers.NewStore(redistest.Universal(t)).Counts(context.Background(), "daily")
 	if err != nil || counts.Pending != 4 {
 		t.Fatalf("counts %v, %v; want 4 pending", counts, err)
 	}

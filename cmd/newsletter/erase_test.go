@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 		t.Fatalf("lookup before erase = %d %s", code, body)
 	}
 
-	rdb := redistest.ClientFor(t, h.redisURL)
+	rdb := redistest.UniversalFor(t, h.redisURL)
 	id, err := subscribers.NewStore(rdb).SubscriberID(context.Background(), "erase.me@example.org")
 	if err != nil || id == 0 {
 		t.Fatalf("SubscriberID before erase = %d, %v", id, err)
@@ -55,7 +56,15 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 	if c := h.counts("daily"); c["confirmed"]+c["pending"]+c["unsubscribed"] != 1 {
 		t.Fatalf("daily counts after erase %v, want only the other subscriber", c)
 	}
-	for key, text := range dumpAll(t, rdb) {
+	all := dumpAll(t, rdb)
+	kept := false
+	for key, text := range all {
+		kept = kept || strings.Contains(strings.ToLower(key+" "+text), "keep@example.org")
+	}
+	if !kept {
+		t.Fatalf("none of the %d keys mentions keep@example.org, who stays: the dump misses keys", len(all))
+	}
+	for key, text := range all {
 		if strings.Contains(strings.ToLower(key+" "+text), "erase.me") {
 			t.Errorf("key %s still mentions the erased address: %.200s", key, text)
 		}
@@ -69,23 +78,42 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 	}
 }
 
-// dumpAll returns every key of the database with its contents as text.
-func dumpAll(t *testing.T, rdb *redis.Client) map[string]string {
+// dumpAll returns every key of the database with its contents as text; on
+// a cluster, every key of every master.
+func dumpAll(t *testing.T, rdb redis.UniversalClient) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	out := map[string]string{}
-	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
-		out[key] = dumpKey(ctx, rdb, key)
+	var keys []string
+	var mu sync.Mutex
+	scan := func(ctx context.Context, node *redis.Client) error {
+		iter := node.Scan(ctx, 0, "*", 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
 	}
-	if err := iter.Err(); err != nil {
+	var err error
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		t.Fatalf("dumpAll: a %T", rdb)
+	}
+	if err != nil {
 		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, key := range keys {
+		out[key] = dumpKey(ctx, rdb, key)
 	}
 	return out
 }
 
-func dumpKey(ctx context.Context, rdb *redis.Client, key string) string {
+func dumpKey(ctx context.Context, rdb redis.UniversalClient, key string) string {
 	switch rdb.Type(ctx, key).Val() {
 	case "string":
 		return rdb.Get(ctx, key).Val()

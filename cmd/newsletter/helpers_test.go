@@ -75,6 +75,11 @@ func (h *harness) run(mode Mode, extra map[string]string) *Main {
 		h.t.Fatalf("Run: %v", err)
 	}
 	h.t.Cleanup(func() { m.Close() })
+	// Every script and transaction of the service, asynq's included, must
+	// touch one slot: a cluster refuses a script that does not, and a
+	// cluster client splits such a transaction by slot without a word.
+	// Checked on every topology, from the first command after the start.
+	m.rdb.AddHook(redistest.SlotCheck(h.t))
 	return m
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"newsletter/internal/redistest"
 )
 
 // binDir holds the binary that mustBuild builds once for the whole run.
@@ -14,13 +16,19 @@ var binDir string
 // -parallel says otherwise. Most of them wait on processes, SMTP retries or
 // asynq's lease of a killed worker's tasks (a minute), not on the CPU, and
 // each owns its Redis database, SMTP server and ports, so running them
-// together shortens the suite without sharing anything.
+// together shortens the suite without sharing anything. On a Redis
+// Cluster, which has one database that one test holds at a time
+// (internal/redistest), the default is 1.
 const defaultParallel = 8
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if !flagSet("test.parallel") {
-		flag.Set("test.parallel", fmt.Sprint(defaultParallel))
+		n := defaultParallel
+		if redistest.OneAtATime() {
+			n = 1
+		}
+		flag.Set("test.parallel", fmt.Sprint(n))
 	}
 	var err error
 	if binDir, err = os.MkdirTemp("", "newsletter-test-bin-"); err != nil {

@@ -14,8 +14,7 @@ import (
 
 func TestWarnsWhenRedisKeepsNothing(t *testing.T) {
 	t.Parallel()
-	rdb := redis.NewClient(redistest.Options(t))
-	defer rdb.Close()
+	rdb := redistest.Universal(t)
 	ctx := context.Background()
 	cfg, err := rdb.ConfigGet(ctx, "*").Result()
 	if err != nil {

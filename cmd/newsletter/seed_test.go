@@ -23,7 +23,7 @@ type seeder struct {
 
 func (h *harness) seeder() *seeder {
 	h.t.Helper()
-	rdb := redistest.ClientFor(h.t, h.redisURL)
+	rdb := redistest.UniversalFor(h.t, h.redisURL)
 	svc := subscribers.NewService(subscribers.NewStore(rdb), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &seeder{t: h.t, svc: svc}
 }

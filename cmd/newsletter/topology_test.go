@@ -126,8 +126,8 @@ func sentinelStartErrors(t *testing.T, s *redistest.Sentinel) {
 
 // TestServiceOnRedisCluster runs the service on a Redis Cluster: it is
 // ready while every slot is served, follows a failover within 2 s, and is
-// not ready while a slot has no master. (Signups on a cluster wait for the
-// key layout of issue 16.)
+// not ready while a slot has no master. TestClusterSpreadsKeys runs the
+// sign-up and digest flows on a cluster of its own.
 func TestServiceOnRedisCluster(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

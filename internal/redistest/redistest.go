@@ -43,9 +43,21 @@
 // behind Sentinel: with redis+sentinel://host:port,host:port/MASTER in the
 // variable, the leases and the test's databases are on the master of the
 // moment, [URL] keeps that form (redis+sentinel://.../MASTER/N), [Client]
-// is a failover client, and [Options] name the master's address. Only
-// numbered databases are supported: a Redis Cluster has only database 0
-// and needs key prefixes instead, which this package does not provide yet.
+// is a failover client, and [Options] name the master's address.
+//
+// It may also be a Redis Cluster: redis+cluster://host:port,host:port,...
+// A cluster has only database 0, so the pool is the whole cluster, under
+// one lease (newsletter:test:lease:{cluster}, claimed, refreshed and
+// released as above) that one test holds at a time: run such tests with
+// go test -parallel 1, one package at a time, or they wait for each other
+// and fail after 2 minutes. The holder's claim and its cleanup empty every
+// master but for the lease key (FLUSHDB; the replicas follow). [URL]
+// returns the variable as it is and [DB] 0; [Universal] and
+// [UniversalFor] give a cluster client, while [Client], [ClientFor] and
+// [Options], which are one server's, fail the test there.
+//
+// [Universal] (and [UniversalFor] for a URL) is the client for code that
+// runs on every topology: a plain, failover or cluster client.
 //
 // [StartCluster] and [StartSentinel] start real topologies from
 // redis-server on loopback for a test of its own (a Redis Cluster of three
@@ -96,6 +108,15 @@ const (
 func Client(tb testing.TB) *redis.Client {
 	tb.Helper()
 	return ClientFor(tb, URL(tb))
+}
+
+// Universal returns a client on the test's own database, or on a Redis
+// Cluster the test holds, closed at cleanup: a plain, failover or cluster
+// client as [UniversalFor] makes them. Code that must run on every
+// topology takes this one.
+func Universal(tb testing.TB) redis.UniversalClient {
+	tb.Helper()
+	return UniversalFor(tb, URL(tb))
 }
 
 // Options returns connection options for the test's own database (in
@@ -159,6 +180,22 @@ type leaseConfig struct {
 	wait       time.Duration // how long to wait for a free one; 0 for waitLimit
 	ttl        time.Duration // 0 for leaseTTL
 	refresh    time.Duration // 0 for refreshEach
+}
+
+// durations returns the lease's TTL, how long to wait for a free one and
+// how often to refresh it, with the defaults for zero values.
+func (cfg leaseConfig) durations() (ttl, wait, refresh time.Duration) {
+	ttl, wait, refresh = cfg.ttl, cfg.wait, cfg.refresh
+	if ttl <= 0 {
+		ttl = leaseTTL
+	}
+	if wait <= 0 {
+		wait = waitLimit
+	}
+	if refresh <= 0 {
+		refresh = refreshEach
+	}
+	return ttl, wait, refresh
 }
 
 // entry is a test's database.
@@ -233,6 +270,13 @@ func open(tb testing.TB, cfg leaseConfig) (rawURL string, db int, release func()
 		}
 		return "redis://" + m.Addr() + "/" + strconv.Itoa(miniredisDB), miniredisDB, m.Close, nil
 	}
+	if isClusterURL(raw) {
+		l, err := claimCluster(tb, raw, cfg)
+		if err != nil {
+			return "", 0, nil, err
+		}
+		return raw, 0, func() { l.release(tb) }, nil
+	}
 	srv, err := serverOf(raw)
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("%s: %w", URLVar, err)
@@ -298,11 +342,13 @@ end
 return 0`)
 )
 
-// lease is a database leased on a real server.
+// lease is a database, or a whole cluster, leased on a real server.
 type lease struct {
-	admin *redis.Client // database 0, where the lease keys are
-	data  *redis.Client // the leased database
-	db    int
+	admin redis.UniversalClient           // where the lease key is
+	flush func(ctx context.Context) error // empties what the lease holds
+	close func()                          // closes the clients
+	what  string                          // "database N" or the cluster, for messages
+	db    int                             // the database leased; 0 on a cluster
 	key   string
 	owner string
 	ttl   time.Duration
@@ -314,16 +360,7 @@ type lease struct {
 // claim leases a free database of srv, flushes it, and starts refreshing
 // the lease.
 func claim(tb testing.TB, srv *server, cfg leaseConfig) (*lease, error) {
-	ttl, wait, refresh := cfg.ttl, cfg.wait, cfg.refresh
-	if ttl <= 0 {
-		ttl = leaseTTL
-	}
-	if wait <= 0 {
-		wait = waitLimit
-	}
-	if refresh <= 0 {
-		refresh = refreshEach
-	}
+	ttl, wait, refresh := cfg.durations()
 	ctx := context.Background()
 	admin := srv.client(0, 0)
 	ok := false
@@ -349,12 +386,8 @@ func claim(tb testing.TB, srv *server, cfg leaseConfig) (*lease, error) {
 		return nil, errors.New("no database to lease")
 	}
 
-	host, _ := os.Hostname()
-	owner := fmt.Sprintf("%s pid %d on %s: %s", rand.Text(), os.Getpid(), host, tb.Name())
-	start := time.Now()
-	logged := false
-	db := 0
-	for {
+	owner := newOwner(tb)
+	key, err := acquire(ctx, tb, admin, func() []string {
 		// Try the databases from a random one on, so that waiting tests do
 		// not all compete for the same one.
 		off := mrand.IntN(len(candidates))
@@ -363,51 +396,86 @@ func claim(tb testing.TB, srv *server, cfg leaseConfig) (*lease, error) {
 		for i, n := range order {
 			keys[i] = leaseKey(n)
 		}
-		i, err := claimScript.Run(ctx, admin, keys, owner, ttl.Milliseconds()).Int()
-		if err != nil {
-			return nil, fmt.Errorf("lease a database on %s: %w", srv.addr, err)
-		}
-		if i > 0 {
-			db = order[i-1]
-			break
-		}
-		waited := time.Since(start)
-		if waited >= wait {
-			return nil, fmt.Errorf("all %d databases of %s stayed leased to other tests for %v (%s); "+
-				"run fewer tests at once (-p, -parallel) or give the server more databases (--databases)",
-				len(candidates), srv.addr, waited.Round(time.Millisecond), holders(ctx, admin, candidates))
-		}
-		if !logged && waited >= 5*time.Second {
-			tb.Logf("redistest: waiting for one of the %d databases of %s to be free", len(candidates), srv.addr)
-			logged = true
-		}
-		time.Sleep(50*time.Millisecond + mrand.N(50*time.Millisecond))
+		return keys
+	}, owner, ttl, wait, fmt.Sprintf("one of the %d databases of %s", len(candidates), srv.addr))
+	if err != nil {
+		return nil, fmt.Errorf("lease a database on %s: %w", srv.addr, err)
 	}
+	if key == "" {
+		return nil, fmt.Errorf("all %d databases of %s stayed leased to other tests for %v (%s); "+
+			"run fewer tests at once (-p, -parallel) or give the server more databases (--databases)",
+			len(candidates), srv.addr, wait, holders(ctx, admin, candidates))
+	}
+	db, _ := strconv.Atoi(strings.TrimPrefix(key, leasePrefix))
 
+	// A FLUSHDB of many keys may outlast the default 3 s; the lease has a
+	// full TTL left when it runs.
+	data := srv.client(db, ttl/2)
 	l := &lease{
 		admin: admin,
-		// A FLUSHDB of many keys may outlast the default 3 s; the lease
-		// has a full TTL left when it runs.
-		data:  srv.client(db, ttl/2),
+		flush: func(ctx context.Context) error { return data.FlushDB(ctx).Err() },
+		close: func() { data.Close(); admin.Close() },
+		what:  "database " + strconv.Itoa(db),
 		db:    db,
-		key:   leaseKey(db),
+		key:   key,
 		owner: owner,
 		ttl:   ttl,
 		done:  make(chan struct{}),
 	}
-	if err := l.data.FlushDB(ctx).Err(); err != nil {
-		l.data.Close()
+	if err := l.flush(ctx); err != nil {
+		data.Close()
 		releaseScript.Run(ctx, admin, []string{l.key}, owner)
 		if strings.Contains(strings.ToLower(err.Error()), "cluster") {
-			err = fmt.Errorf("%w (a Redis Cluster, which has only database 0, is not supported)", err)
+			err = fmt.Errorf("%w (a Redis Cluster, which has only database 0, takes a redis+cluster:// URL)", err)
 		}
 		return nil, fmt.Errorf("flush database %d of %s: %w", db, srv.addr, err)
 	}
-	var rctx context.Context
-	rctx, l.stop = context.WithCancel(ctx)
-	go l.refresh(rctx, refresh)
+	l.start(refresh)
 	ok = true
 	return l, nil
+}
+
+// newOwner returns a random owner for a lease that names the process and
+// the test.
+func newOwner(tb testing.TB) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s pid %d on %s: %s", rand.Text(), os.Getpid(), host, tb.Name())
+}
+
+// acquire claims for owner, for ttl, the first free lease key of those
+// keys returns, polling every 50-100 ms, and returns it; or "" when they
+// all stayed taken for wait. After 5 s of waiting it logs that it waits
+// for what.
+func acquire(ctx context.Context, tb testing.TB, admin redis.UniversalClient, keys func() []string,
+	owner string, ttl, wait time.Duration, what string) (string, error) {
+	start := time.Now()
+	logged := false
+	for {
+		ks := keys()
+		i, err := claimScript.Run(ctx, admin, ks, owner, ttl.Milliseconds()).Int()
+		if err != nil {
+			return "", err
+		}
+		if i > 0 {
+			return ks[i-1], nil
+		}
+		waited := time.Since(start)
+		if waited >= wait {
+			return "", nil
+		}
+		if !logged && waited >= 5*time.Second {
+			tb.Logf("redistest: waiting for %s to be free", what)
+			logged = true
+		}
+		time.Sleep(50*time.Millisecond + mrand.N(50*time.Millisecond))
+	}
+}
+
+// start starts refreshing the lease every interval.
+func (l *lease) start(interval time.Duration) {
+	var ctx context.Context
+	ctx, l.stop = context.WithCancel(context.Background())
+	go l.refresh(ctx, interval)
 }
 
 // databaseCounts caches the number of databases by server address.
@@ -478,30 +546,29 @@ func (l *lease) refresh(ctx context.Context, interval time.Duration) {
 }
 
 // release stops the refresher and, if the lease is still this one's,
-// flushes the database and deletes the lease key.
+// flushes what it holds and deletes the lease key.
 func (l *lease) release(tb testing.TB) {
 	l.stop()
 	<-l.done
-	defer l.admin.Close()
-	defer l.data.Close()
+	defer l.close()
 	ctx := context.Background()
 	// Extending first leaves a full TTL for the flush: no one else can
 	// take the database before the lease is deleted.
 	ok, err := l.extend(ctx)
 	if err != nil {
-		tb.Errorf("redistest: release database %d: %v (the lease expires within %v)", l.db, err, l.ttl)
+		tb.Errorf("redistest: release %s: %v (the lease expires within %v)", l.what, err, l.ttl)
 		return
 	}
 	if !ok || l.lost.Load() {
-		tb.Errorf("redistest: the lease on database %d ran out during the test (was the process stopped?): "+
-			"another test may have used the database meanwhile; left it as it is", l.db)
+		tb.Errorf("redistest: the lease on %s ran out during the test (was the process stopped?): "+
+			"another test may have used it meanwhile; left it as it is", l.what)
 		return
 	}
-	if err := l.data.FlushDB(ctx).Err(); err != nil {
-		tb.Errorf("redistest: flush database %d: %v (the lease expires within %v; the next test flushes it)", l.db, err, l.ttl)
+	if err := l.flush(ctx); err != nil {
+		tb.Errorf("redistest: flush %s: %v (the lease expires within %v; the next test flushes it)", l.what, err, l.ttl)
 		return
 	}
 	if err := releaseScript.Run(ctx, l.admin, []string{l.key}, l.owner).Err(); err != nil {
-		tb.Errorf("redistest: release database %d: %v (the lease expires within %v)", l.db, err, l.ttl)
+		tb.Errorf("redistest: release %s: %v (the lease expires within %v)", l.what, err, l.ttl)
 	}
 }

@@ -58,17 +58,42 @@ func serverOf(raw string) (*server, error) {
 
 // ClientFor returns a client on the database that rawURL names, in any
 // form that [URL] returns (redis://, unix://, or redis+sentinel://, where
-// it is a failover client that follows the master), closed at cleanup.
+// it is a failover client that follows the master), closed at cleanup. A
+// Redis Cluster (redis+cluster://) needs [UniversalFor].
 func ClientFor(tb testing.TB, rawURL string) *redis.Client {
 	tb.Helper()
-	var c *redis.Client
-	if isSentinelURL(rawURL) {
+	if isClusterURL(rawURL) {
+		tb.Fatalf("redistest: %s names a Redis Cluster, which no *redis.Client reaches whole: use UniversalFor or Universal", redactedHosts(rawURL))
+	}
+	c, ok := UniversalFor(tb, rawURL).(*redis.Client)
+	if !ok {
+		tb.Fatalf("redistest: no plain client for %s", redactedHosts(rawURL))
+	}
+	return c
+}
+
+// UniversalFor returns a client on what rawURL names, in any form that
+// [URL] returns: a cluster client for redis+cluster://, a failover client
+// that follows the master for redis+sentinel://, else a plain client. Like
+// every client of this package it checks each script and transaction it
+// runs with [SlotCheck], and it is closed at cleanup.
+func UniversalFor(tb testing.TB, rawURL string) redis.UniversalClient {
+	tb.Helper()
+	var c redis.UniversalClient
+	switch {
+	case isClusterURL(rawURL):
+		opt, err := parseClusterURL(rawURL)
+		if err != nil {
+			tb.Fatalf("redistest: %v", err)
+		}
+		c = redis.NewClusterClient(opt)
+	case isSentinelURL(rawURL):
 		s, err := parseSentinelURL(rawURL)
 		if err != nil {
 			tb.Fatalf("redistest: %v", err)
 		}
 		c = redis.NewFailoverClient(s.opt)
-	} else {
+	default:
 		opt, err := redis.ParseURL(rawURL)
 		if err != nil {
 			tb.Fatalf("redistest: %v", err)
@@ -80,9 +105,22 @@ func ClientFor(tb testing.TB, rawURL string) *redis.Client {
 	return c
 }
 
+// redactedHosts returns rawURL up to its path, without a password.
+func redactedHosts(rawURL string) string {
+	head, _, _ := strings.Cut(rawURL, "?")
+	scheme, rest, _ := strings.Cut(head, "://")
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return scheme + "://" + rest
+}
+
 // optionsFor returns the options of a plain client on the database that
 // rawURL names; behind Sentinel, on the master of the moment.
 func optionsFor(rawURL string) (*redis.Options, error) {
+	if isClusterURL(rawURL) {
+		return nil, fmt.Errorf("%s names a Redis Cluster, which no one server's options reach: use Universal", redactedHosts(rawURL))
+	}
 	if !isSentinelURL(rawURL) {
 		return redis.ParseURL(rawURL)
 	}

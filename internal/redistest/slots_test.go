@@ -28,7 +28,9 @@ type errorsTB struct {
 	errs []string
 }
 
-func (e *errorsTB) Errorf(format string, args ...any) { e.errs = append(e.errs, fmt.Sprintf(format, args...)) }
+func (e *errorsTB) Errorf(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Sprintf(format, args...))
+}
 
 // TestSlotCheckCatchesCrossSlot runs the hook over a real client and checks
 // that it reports a script, a transaction and a multi-key command whose

@@ -83,3 +83,72 @@ func TestSentinelLeasesAndFailover(t *testing.T) { // not parallel: it sets URLV
 		t.Fatalf("ClientFor(URL) reads who = %q", got)
 	}
 }
+
+// TestClusterLease points the leases at a Redis Cluster, as the third pass
+// of .ci/run does: one test at a time holds the whole cluster, finds every
+// master empty but for the lease, and leaves them empty.
+func TestClusterLease(t *testing.T) { // not parallel: it sets URLVar
+	c := redistest.StartCluster(t)
+	masters := c.Masters(t)
+	var addrs []string
+	for _, n := range c.Nodes {
+		addrs = append(addrs, n.Addr)
+	}
+	raw := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer raw.Close()
+	for i := range 30 { // a crashed test's leftovers, on every master
+		if err := raw.Set(ctx, "left"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keysOnMasters := func() (n int64) {
+		for _, m := range masters {
+			n += m.Client(t).DBSize(ctx).Val()
+		}
+		return n
+	}
+	url := c.URL + "/0"
+	t.Setenv(redistest.URLVar, url)
+
+	var second []string
+	first := newFake(t, t.Name()+"/first")
+	errs := first.run(func(f *fakeTB) {
+		if u, db := redistest.URL(f), redistest.DB(f); u != url || db != 0 {
+			f.Errorf("URL = %q, DB = %d; want the variable as it is and 0", u, db)
+		}
+		if n := keysOnMasters(); n != 1 {
+			f.Errorf("the masters hold %d keys on claim, want only the lease", n)
+		}
+		rdb := redistest.Universal(f)
+		if _, ok := rdb.(*redis.ClusterClient); !ok {
+			f.Fatalf("Universal is a %T, want a cluster client", rdb)
+		}
+		for i := range 30 {
+			if err := rdb.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+				f.Fatalf("SET: %v", err)
+			}
+		}
+		second = newFake(t, t.Name()+"/second").run(func(g *fakeTB) {
+			redistest.DBFrom(g, nil, 300*time.Millisecond, 0, 0)
+			g.Errorf("a second test leased the cluster while the first held it")
+		})
+	})
+	if len(errs) != 0 {
+		t.Fatalf("first test: %q", errs)
+	}
+	if len(second) != 1 || !strings.Contains(second[0], "stayed leased") || !strings.Contains(second[0], "/first") ||
+		!strings.Contains(second[0], "-parallel 1") {
+		t.Fatalf("second test: %q, want one error that the cluster stayed leased to the first, advising -parallel 1", second)
+	}
+	if n := keysOnMasters(); n != 0 {
+		t.Fatalf("the masters hold %d keys after the test, want none (not even the lease)", n)
+	}
+
+	errs = newFake(t, t.Name()+"/one-server").run(func(f *fakeTB) {
+		redistest.Client(f)
+		f.Errorf("Client returned a client on one server of a cluster")
+	})
+	if len(errs) != 1 || !strings.Contains(errs[0], "UniversalFor") {
+		t.Fatalf("Client on a cluster: %q, want one error pointing to UniversalFor", errs)
+	}
+}
