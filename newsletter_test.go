@@ -2,10 +2,10 @@ package newsletter_test
 
 import (
 	"errors"
+	"github.com/google/go-cmp/cmp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"newsletter"
 )
@@ -88,18 +88,7 @@ func TestNewsletterNormalize(t *testing.T) {
 	n.Normalize()
 	want := newsletter.Newsletter{ID: "d", Name: "Daily", Description: "About", From: "news@example.org",
 		MaxArticles: newsletter.DefaultMaxArticles, Schedule: "0 7 * * *", MaxLateness: "1h"}
-	if !equalNewsletter(&n, &want) {
-		t.Errorf("Normalize = %+v, want %+v", n, want)
+	if diff := cmp.Diff(want, n); diff != "" { // cmp compares times with Time.Equal
+		t.Errorf("Normalize (-want +got):\n%s", diff)
 	}
-}
-
-func equalNewsletter(a, b *newsletter.Newsletter) bool {
-	x, y := *a, *b
-	if !x.CreatedAt.Equal(y.CreatedAt) || !x.UpdatedAt.Equal(y.UpdatedAt) {
-		return false
-	}
-	x.CreatedAt, x.UpdatedAt, y.CreatedAt, y.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return x.ID == y.ID && x.Name == y.Name && x.Description == y.Description && x.From == y.From &&
-		x.MaxArticles == y.MaxArticles && x.Schedule == y.Schedule && x.Timezone == y.Timezone &&
-		x.MaxLateness == y.MaxLateness && slices.Equal(x.Feeds, y.Feeds)
 }

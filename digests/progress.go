@@ -2,7 +2,6 @@ package digests
 
 import (
 	"context"
-	"errors"
 	"newsletter"
 	"time"
 
@@ -137,14 +136,8 @@ func (r *Recorder) Finish(ctx context.Context, now time.Time) error {
 // keeping its counts. Every batch run records its outcomes before it
 // looks, so the last of runs ending together sees every outcome.
 func (s *Store) finish(ctx context.Context, id string, now time.Time) error {
-	total, err := s.rdb.HGet(ctx, keyDigest(id), "total").Int64()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	c, err := s.progress(ctx, id)
-	if err != nil || c.Done() < total {
+	c, err := s.progress(ctx, id) // the partitions' totals add up to the digest's
+	if err != nil || c.Done() < c.Total {
 		return err
 	}
 	return finishScript.Run(ctx, s.rdb, []string{keyDigest(id)}, now.UnixMilli(), c.Sent, c.Failed, c.Skipped).Err()
@@ -194,18 +187,12 @@ return cur
 // transition moves digest id to status to when it is in one of from, and
 // returns the status it had.
 func (s *Store) transition(ctx context.Context, id string, to Status, now time.Time, from ...Status) (Status, error) {
-	total, err := s.rdb.HGet(ctx, keyDigest(id), "total").Int64()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	} else if err != nil {
-		return "", err
-	}
-	c, err := s.progress(ctx, id)
+	c, err := s.progress(ctx, id) // the partitions' totals add up to the digest's
 	if err != nil {
 		return "", err
 	}
 	allIn := "0"
-	if c.Done() >= total {
+	if c.Done() >= c.Total {
 		allIn = "1"
 	}
 	args := []any{string(to), now.UnixMilli(), allIn, c.Sent, c.Failed, c.Skipped}

@@ -102,14 +102,11 @@ func (s *Store) createParts(ctx context.Context, d *Digest, confirmed AudienceKe
 	if d.IsTest() {
 		parts, test = parts[:1], len(d.TestRecipients)
 	}
-	if err := loadScript(ctx, s.rdb, createPartScript); err != nil {
-		return 0, err
-	}
 	cmds := make([]*redis.Cmd, len(parts))
 	_, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		for i, p := range parts {
 			keys := []string{keyAudience(p, d.ID), confirmed(p), keyCounts(p, d.ID), keyDone(p, d.ID)}
-			cmds[i] = createPartScript.EvalSha(ctx, pl, keys, s.Retention.Milliseconds(), test)
+			cmds[i] = createPartScript.Eval(ctx, pl, keys, s.Retention.Milliseconds(), test) // once per digest: the text is cheap
 		}
 		return nil
 	})
@@ -119,17 +116,6 @@ func (s *Store) createParts(ctx context.Context, d *Digest, confirmed AudienceKe
 		total += n
 	}
 	return total, err
-}
-
-// loadScript loads sc on every node that may run it: every master of a
-// cluster (EvalSha in a pipeline does not fall back to EVAL).
-func loadScript(ctx context.Context, rdb redis.UniversalClient, sc *redis.Script) error {
-	if c, ok := rdb.(*redis.ClusterClient); ok {
-		return c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-			return sc.Load(ctx, node).Err()
-		})
-	}
-	return sc.Load(ctx, rdb).Err()
 }
 
 // restoreCutoffScript puts a newsletter's cutoff back to ARGV[2] (removes

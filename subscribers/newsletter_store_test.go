@@ -1,6 +1,7 @@
 package subscribers_test
 
 import (
+	"github.com/google/go-cmp/cmp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,17 +15,6 @@ func fullNewsletter() newsletter.Newsletter {
 	return newsletter.Newsletter{ID: "daily-brief", Name: "Daily Brief", From: "Daily Brief <news@example.org>",
 		MaxArticles: 10, Schedule: "0 7 * * *", Timezone: "Europe/Kyiv", MaxLateness: "1h",
 		Feeds: []string{"https://example.org/feed.xml"}}
-}
-
-func equalNewsletter(a, b *newsletter.Newsletter) bool {
-	x, y := *a, *b
-	if !x.CreatedAt.Equal(y.CreatedAt) || !x.UpdatedAt.Equal(y.UpdatedAt) {
-		return false
-	}
-	x.CreatedAt, x.UpdatedAt, y.CreatedAt, y.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return x.ID == y.ID && x.Name == y.Name && x.Description == y.Description && x.From == y.From &&
-		x.MaxArticles == y.MaxArticles && x.Schedule == y.Schedule && x.Timezone == y.Timezone &&
-		x.MaxLateness == y.MaxLateness && slices.Equal(x.Feeds, y.Feeds)
 }
 
 func TestPutNewsletter(t *testing.T) {
@@ -48,7 +38,7 @@ func TestPutNewsletter(t *testing.T) {
 	got, err := store.Newsletter(ctx, n.ID)
 	want := m
 	want.CreatedAt = created
-	if err != nil || got == nil || !equalNewsletter(got, &want) {
+	if err != nil || got == nil || cmp.Diff(want, *got) != "" {
 		t.Errorf("Newsletter = %+v, %v; want %+v", got, err, want)
 	}
 	if got, err := store.Newsletter(ctx, "nope"); got != nil || err != nil {
