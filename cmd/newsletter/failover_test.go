@@ -115,8 +115,11 @@ func TestSignupsSurviveASentinelFailover(t *testing.T) {
 			t.Errorf("accepted signup %s is gone after the failover: %d %s", addr, code, body)
 		}
 	}
+	// An email whose task the dead master held as active is sent again
+	// once asynq recovers the task: its lease (30 s) plus its recoverer's
+	// round (1 minute) plus the retry's backoff.
 	got := map[string]int{}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(150 * time.Second)
 	for missing := len(accepted); missing > 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		clear(got)
 		for _, msg := range h.smtp.Messages() {
