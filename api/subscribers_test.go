@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -99,6 +100,10 @@ func TestDeleteSubscriber(t *testing.T) {
 		if strings.HasSuffix(k, ":outbox") { // its confirmation email, blanked until a relay removes it
 			if held, _ := e.rdb.LRange(context.Background(), k, 0, -1).Result(); strings.Contains(strings.Join(held, ""), "reader@") {
 				t.Errorf("the outbox still holds the address: %q", held)
+			}
+		} else if strings.HasSuffix(k, ":dict") { // the partition's browsers, pages and newsletter lists, shared
+			if h, _ := e.rdb.HGetAll(context.Background(), k).Result(); strings.Contains(fmt.Sprint(h), "reader") {
+				t.Errorf("the partition's dictionary names the reader: %v", h)
 			}
 		} else if k != "nl:{nl}:newsletters" && !strings.HasSuffix(k, ":next") { // ids are never reused
 			t.Errorf("key %s left after erasure", k)

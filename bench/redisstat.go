@@ -73,10 +73,7 @@ func sampledBytesPerSubscriber(ctx context.Context, rdb *redis.Client, nl string
 	var taken int
 	ids := seedIDs(n)
 	for i := 0; i < n; i += step {
-		keys := []string{seedKeySubscriber(ids[i])}
-		if consent {
-			keys = append(keys, keys[0]+seedConsentSuffix)
-		}
+		keys := []string{seedKeySubscriber(ids[i])} // its consent records included, when seeded
 		for _, k := range keys {
 			b, err := rdb.MemoryUsage(ctx, k).Result()
 			if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,7 +29,11 @@ func seedKeySubscriber(id int64) string {
 	return "nl:" + newsletter.PartitionOf(id).Tag() + ":sub:" + strconv.FormatInt(id, 10)
 }
 
-const seedConsentSuffix = ":consent" // nl:{rNN}:sub:{id}:consent: list of JSON
+func seedKeyDict(p newsletter.Partition) string { return "nl:" + p.Tag() + ":dict" }
+
+// seedConsentSep separates the fields of a stored consent record
+// (subscribers/consent_store.go).
+const seedConsentSep = "\x1f"
 
 func subscriberEmail(i int) string { return "sub-" + strconv.Itoa(i) + "@bench.example" }
 
@@ -52,13 +55,13 @@ func seedIDs(n int) []int64 {
 // confirm flow would have left them (without name, consent and token
 // records), each in its address's partition:
 //
-//	nl:{rNN}:sub:{id}                    e (email), c (created_at), s:{nl} = "confirmed|ts|ts|0", w:{nl} = 1
+//	nl:{rNN}:sub:{id}                    e (email), c (created_at), s:{nl} = "C|ts|ts" (confirmed, welcomed)
 //	nl:{rNN}:index                       address -> id
 //	nl:{rNN}:audience:{nl}:confirmed     bitmap, bit {id/64} set
 //	nl:{rNN}:next                        the partition's last n
 func seedSubscribers(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
-	status := string(newsletter.StatusConfirmed) + "|" + ts + "|" + ts + "|0"
+	status := "C|" + ts + "|" + ts
 	ids := seedIDs(n)
 	var last [newsletter.Partitions]int64
 	for start := 0; start < n; start += seedChunk {
@@ -67,7 +70,7 @@ func seedSubscribers(ctx context.Context, rdb *redis.Client, nl string, n int, n
 		for i := start; i < stop; i++ {
 			email, id := subscriberEmail(i+1), ids[i]
 			p := newsletter.PartitionOf(id)
-			pipe.HSet(ctx, seedKeySubscriber(id), "e", email, "c", ts, "s:"+nl, status, "w:"+nl, "1")
+			pipe.HSet(ctx, seedKeySubscriber(id), "e", email, "c", ts, "s:"+nl, status)
 			pipe.HSet(ctx, seedKeyIndex(p), subscribers.AddressKey(email), id)
 			pipe.SetBit(ctx, subscribers.KeyAudience(nl, newsletter.StatusConfirmed, p), newsletter.BitOf(id), 1)
 			last[p] = max(last[p], newsletter.BitOf(id))
@@ -84,26 +87,32 @@ func seedSubscribers(ctx context.Context, rdb *redis.Client, nl string, n int, n
 	return err
 }
 
-// seedConsent gives subscribers subscriberEmail(1..n) the two consent records that the
-// signup and the confirmation leave, as subscribers.Store.AddConsent writes
-// them, with a typical IP, browser and page.
+// seedConsent gives subscribers subscriberEmail(1..n) the two consent
+// records that the signup and the confirmation leave, with a typical IP,
+// browser and page, as subscribers/consent_store.go stores them: fields k1
+// and k2 of the subscriber's hash, the browser, page and newsletter as
+// numbers in the partition's dictionary.
 func seedConsent(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
-	records := make([]any, 0, 2)
-	for _, action := range []string{subscribers.ActionSignup, subscribers.ActionConfirm} {
-		raw, err := json.Marshal(subscribers.Consent{Action: action, Newsletters: []string{nl}, At: now,
-			IP: "203.0.113.77", UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-			Source: "https://news.example/newsletters/daily"})
-		if err != nil {
-			return err
-		}
-		records = append(records, raw)
+	const ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	const page = "https://news.example/newsletters/daily"
+	pipe := rdb.Pipeline()
+	for _, p := range newsletter.AllPartitions() {
+		pipe.HSet(ctx, seedKeyDict(p), "#", 3, "v:"+ua, 1, "i:1", ua, "v:"+page, 2, "i:2", page, "v:"+nl, 3, "i:3", nl)
 	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("seed consent dictionaries: %w", err)
+	}
+	ts := strconv.FormatInt(now.Unix(), 10)
+	record := func(action string) string {
+		return action + seedConsentSep + ts + seedConsentSep + "203.0.113.77" + seedConsentSep + "1" + seedConsentSep + "2" + seedConsentSep + seedConsentSep + "3"
+	}
+	signup, confirm := record("s"), record("c")
 	ids := seedIDs(n)
 	for start := 0; start < n; start += seedChunk {
 		stop := min(start+seedChunk, n)
 		pipe := rdb.Pipeline()
 		for _, id := range ids[start:stop] {
-			pipe.RPush(ctx, seedKeySubscriber(id)+seedConsentSuffix, records...)
+			pipe.HSet(ctx, seedKeySubscriber(id), "k1", signup, "k2", confirm)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("seed consent %d to %d: %w", start, stop, err)

@@ -22,8 +22,9 @@ import (
 // emails on to the Notifier in order, and only then removes them.
 //
 // An entry is the subscriber id, a newline, the newsletters to confirm
-// (comma separated), a newline, and the outboxPayload as JSON. The token's
-// random part waits sealed (Sealer), as it does in the queue. Each
+// (comma separated), a newline, the token's number and the signup's unix
+// second (space separated), a newline, and the outboxPayload as JSON. The
+// token itself is made by the relay (it is never stored). Each
 // partition has an outbox of its own (keyOutbox), with its dead list
 // (keyOutboxDead: entries the relay could not read, kept for an operator)
 // and the lease of the relay at work on it (keyOutboxRelay).
@@ -36,19 +37,18 @@ const RelayBatch = 100
 // batch before another may take it (handing the same emails on again).
 const relayLease = 30 * time.Second
 
-// outboxPayload is what the signup knows before Redis assigns the id.
+// outboxPayload is what the signup knows before its script runs.
 type outboxPayload struct {
-	Email       string `json:"e"`
-	SealedToken string `json:"t"` // the token's random part, sealed
-	RequestID   string `json:"r,omitempty"`
+	Email     string `json:"e"`
+	RequestID string `json:"r,omitempty"`
 }
 
 // outboxEntry is the payload of a signup's confirmation email, as JSON.
-func (s *Service) outboxEntry(ctx context.Context, addr string, secret tokenSecret) ([]byte, error) {
+func (s *Service) outboxEntry(ctx context.Context, addr string) ([]byte, error) {
 	if s.Sealer == nil {
 		return nil, errors.New("subscribers: the Service has no Sealer for confirmation tokens")
 	}
-	return json.Marshal(outboxPayload{Email: addr, SealedToken: s.Sealer.Seal(string(secret[:])), RequestID: newsletter.RequestID(ctx)})
+	return json.Marshal(outboxPayload{Email: addr, RequestID: newsletter.RequestID(ctx)})
 }
 
 // takeOutboxScript leases the outbox to relay ARGV[1] for ARGV[2]
@@ -187,33 +187,31 @@ func (s *Service) relay(ctx context.Context, entry string, p newsletter.Partitio
 	return false, s.Notifier.SendConfirmation(ctx, c)
 }
 
-// readOutboxEntry parses an entry that signupScript wrote.
+// readOutboxEntry parses an entry that signupScript wrote, and makes its
+// confirmation token.
 func (s *Service) readOutboxEntry(entry string) (ConfirmationEmail, string, error) {
 	var c ConfirmationEmail
-	idText, rest, ok1 := strings.Cut(entry, "\n")
-	nls, raw, ok2 := strings.Cut(rest, "\n")
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if !ok1 || !ok2 || err != nil || nls == "" {
+	lines := strings.SplitN(entry, "\n", 4)
+	if len(lines) != 4 {
 		return c, "", errors.New("malformed outbox entry")
 	}
-	c.SubscriberID, c.Newsletters = id, strings.Split(nls, ",")
+	id, err := strconv.ParseInt(lines[0], 10, 64)
+	seqText, atText, ok := strings.Cut(lines[2], " ")
+	seq, err2 := strconv.ParseInt(seqText, 10, 64)
+	at, err3 := strconv.ParseInt(atText, 10, 64)
+	if err != nil || err2 != nil || err3 != nil || !ok || lines[1] == "" {
+		return c, "", errors.New("malformed outbox entry")
+	}
+	c.SubscriberID, c.Newsletters = id, strings.Split(lines[1], ",")
 	var p outboxPayload
-	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+	if err := json.Unmarshal([]byte(lines[3]), &p); err != nil {
 		return c, "", fmt.Errorf("outbox entry: %w", err)
 	}
 	if s.Sealer == nil {
 		return c, "", errors.New("the Service has no Sealer for confirmation tokens")
 	}
-	plain, err := s.Sealer.Open(p.SealedToken)
-	if err != nil {
-		return c, "", err
-	}
-	var secret tokenSecret
-	if len(plain) != len(secret) {
-		return c, "", errors.New("outbox entry: the token's random part has the wrong length")
-	}
-	copy(secret[:], plain)
-	c.Email, c.Token = p.Email, confirmToken(id, secret)
+	claim := tokenClaim{SubscriberID: id, seq: seq, Issued: time.Unix(at, 0), Newsletters: c.Newsletters}
+	c.Email, c.Token = p.Email, s.Sealer.confirmToken(claim)
 	return c, p.RequestID, nil
 }
 

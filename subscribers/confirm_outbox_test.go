@@ -192,20 +192,25 @@ func TestRelayLease(t *testing.T) {
 	}
 }
 
-// TestRelayMovesAsideWhatItCannotOpen: an email sealed with a secret the
-// relay does not have goes to the dead list, logged, and does not hold up
-// the next.
-func TestRelayMovesAsideWhatItCannotOpen(t *testing.T) {
+// TestRelayMovesAsideWhatItCannotRead: an entry the relay cannot read (here
+// one damaged in Redis) goes to the dead list, logged, and does not hold
+// back the emails after it; erasing its address blanks it there too.
+func TestRelayMovesAsideWhatItCannotRead(t *testing.T) {
 	e, g := gatedEnv(t)
 	ctx := context.Background()
 	signup(t, e, ctx, "old@example.org")
 	var logs bytes.Buffer
 	e.svc.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	other, err := subscribers.NewSealer([]string{"a-rotated-secret-of-enough-length"})
+	outbox, _, _ := subscribers.OutboxKeys("old@example.org")
+	entry, err := e.rdb.LIndex(ctx, outbox, 0).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc.Sealer = other
+	lines := strings.SplitN(entry, "\n", 4)
+	lines[2] = "not a number"
+	if err := e.rdb.LSet(ctx, outbox, 0, strings.Join(lines, "\n")).Err(); err != nil {
+		t.Fatal(err)
+	}
 	signup(t, e, ctx, "new@example.org")
 	g.open = true
 	if n, err := e.svc.RelayConfirmations(ctx); n != 2 || err != nil {

@@ -13,8 +13,8 @@ import (
 // email came.
 type Confirmation struct {
 	Email string // the address the token was sent to
-	// Used reports that the token has confirmed already: it confirms
-	// nothing more, not even a later signup.
+	// Used reports that the token confirms nothing (more): what it was
+	// made for was confirmed, ended, or belongs to a later signup now.
 	Used bool
 	// Subscriptions holds the address's subscription to each newsletter of
 	// the token, in the token's order; Status is "" where there is none.
@@ -43,28 +43,34 @@ func (c *Confirmation) Newsletters(st newsletter.Status) []string {
 // the token's newsletters, and changes nothing: it is for the page that the
 // link in the email opens. A token that is not live fails as in Confirm.
 func (s *Service) Confirmation(ctx context.Context, token string) (*Confirmation, error) {
-	rec, _, err := s.liveToken(ctx, token)
+	claim, err := s.liveToken(ctx, token)
 	if err != nil {
 		return nil, fmt.Errorf("subscribers: confirmation: %w", err)
 	}
-	c, err := s.standing(ctx, rec)
+	c, err := s.standing(ctx, claim)
 	if err != nil {
 		return nil, fmt.Errorf("subscribers: confirmation: %w", err)
 	}
 	return c, nil
 }
 
-// standing loads where the subscriber of token record rec stands with the
-// token's newsletters. A subscriber erased since makes the token invalid.
-func (s *Service) standing(ctx context.Context, rec *tokenRecord) (*Confirmation, error) {
-	email, subs, err := s.Store.subscriptionsOf(ctx, rec.SubscriberID, rec.Newsletters)
+// standing loads where the subscriber of a token stands with the token's
+// newsletters. A subscriber erased since makes the token invalid.
+func (s *Service) standing(ctx context.Context, claim tokenClaim) (*Confirmation, error) {
+	email, subs, err := s.Store.subscriptionsOf(ctx, claim.SubscriberID, claim.Newsletters)
 	if err != nil {
 		return nil, err
 	}
 	if email == "" {
 		return nil, errInvalidToken
 	}
-	return &Confirmation{Email: email, Used: !rec.UsedAt.IsZero(), Subscriptions: subs}, nil
+	used := true
+	for _, sub := range subs {
+		if sub.Status == newsletter.StatusPending && sub.begin <= claim.seq {
+			used = false
+		}
+	}
+	return &Confirmation{Email: email, Used: used, Subscriptions: subs}, nil
 }
 
 // subscriptionsOf returns the address of subscriber id and its subscription

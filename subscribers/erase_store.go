@@ -9,20 +9,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// erase removes subscriber id and every key that mentions it: its hash,
-// consent history, confirmation tokens, audience entries, index entry and
-// confirmation emails still in the outbox.
+// erase removes subscriber id and everything that mentions it: its hash
+// (consent history included), audience entries, index entry and
+// confirmation emails still in the outbox. Its confirmation tokens die
+// with its hash.
 func (s *Store) erase(ctx context.Context, id int64, addr string) error {
 	fields, err := s.rdb.HKeys(ctx, keySubscriber(id)).Result()
 	if err != nil {
 		return err
 	}
-	tokens, err := s.rdb.SMembers(ctx, keyTokens(id)).Result()
-	if err != nil {
-		return err
-	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		queueErase(ctx, p, id, addr, fields, tokens)
+		queueErase(ctx, p, id, addr, fields)
 		return nil
 	})
 	return err
@@ -46,12 +43,8 @@ func (s *Store) eraseIfBare(ctx context.Context, id int64) (bool, error) {
 			}
 			fields = append(fields, f)
 		}
-		tokens, err := tx.SMembers(ctx, keyTokens(id)).Result()
-		if err != nil {
-			return err
-		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			queueErase(ctx, p, id, h[fieldEmail], fields, tokens)
+			queueErase(ctx, p, id, h[fieldEmail], fields)
 			return nil
 		})
 		erased = err == nil
@@ -88,21 +81,18 @@ return 0
 `)
 
 // queueErase queues the commands that remove subscriber id, with address
-// addr, hash fields fields and confirmation token hashes tokens.
+// addr and hash fields fields.
 // Every key is in the subscriber's partition, so the whole is one
 // transaction on one slot.
-func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, fields, tokens []string) {
+func queueErase(ctx context.Context, p redis.Pipeliner, id int64, addr string, fields []string) {
 	part := newsletter.PartitionOf(id)
 	for _, f := range fields {
 		if nl, ok := strings.CutPrefix(f, prefixSubscription); ok {
 			clearBitScript.Eval(ctx, p, audienceKeys(nl, part), newsletter.BitOf(id))
 		}
 	}
-	for _, h := range tokens {
-		p.Del(ctx, keyConfirmToken(part, h))
-	}
 	blankOutboxScript.Eval(ctx, p, []string{keyOutbox(part), keyOutboxDead(part)}, id)
-	p.Del(ctx, keySubscriber(id), keyConsent(id), keyTokens(id))
+	p.Del(ctx, keySubscriber(id))
 	if addr != "" {
 		p.HDel(ctx, keyIndex(part), AddressKey(addr))
 	}

@@ -79,12 +79,9 @@ func (s *Store) lastNs(ctx context.Context) ([]int64, int64, error) {
 // to the to-th, that exist.
 func (s *Store) subscribersRange(ctx context.Context, part newsletter.Partition, from, to int64) ([]*Subscriber, error) {
 	hashes := make([]*redis.MapStringStringCmd, 0, to-from+1)
-	consents := make([]*redis.StringSliceCmd, 0, to-from+1)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := from; n <= to; n++ {
-			id := newsletter.SubscriberID(part, n)
-			hashes = append(hashes, p.HGetAll(ctx, keySubscriber(id)))
-			consents = append(consents, p.LRange(ctx, keyConsent(id), 0, -1))
+			hashes = append(hashes, p.HGetAll(ctx, keySubscriber(newsletter.SubscriberID(part, n))))
 		}
 		return nil
 	})
@@ -92,20 +89,15 @@ func (s *Store) subscribersRange(ctx context.Context, part newsletter.Partition,
 		return nil, err
 	}
 	var out []*Subscriber
+	var found []map[string]string
 	for i, h := range hashes {
 		if len(h.Val()) == 0 {
 			continue
 		}
-		sub := decodeSubscriber(newsletter.SubscriberID(part, from+int64(i)), h.Val())
-		for _, raw := range consents[i].Val() {
-			var c Consent
-			if json.Unmarshal([]byte(raw), &c) == nil {
-				sub.Consent = append(sub.Consent, c)
-			}
-		}
-		out = append(out, sub)
+		out = append(out, decodeSubscriber(newsletter.SubscriberID(part, from+int64(i)), h.Val()))
+		found = append(found, h.Val())
 	}
-	return out, nil
+	return out, s.withConsents(ctx, part, out, found)
 }
 
 // exportWriter writes subscribers in one format.

@@ -2,44 +2,42 @@ package subscribers
 
 import (
 	"context"
-	"encoding/json"
 	"newsletter"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // importScript stores one imported row of subscriber ARGV[1], whose id
-// createScript gave: it fills in the subscriber's record if it is new, sets
+// createScript gave: it fills in the subscriber's record if it is new (its
+// first consent record, appended here, dates it), sets
 // each subscription to the row's status unless that would undo an
 // unsubscription or demote a confirmed reader, and appends the consent
 // record.
 //
-// KEYS: subscriber hash, consent list, then the pending, confirmed and
-// unsubscribed audiences of each newsletter, in ARGV's order.
-// ARGV: id, bit, address, name, now, consent JSON, status, newsletters...
-var importScript = redis.NewScript(luaClearBit + `
+// KEYS: subscriber hash, the partition's dictionary, then the pending,
+// confirmed and unsubscribed audiences of each newsletter, in ARGV's order.
+// ARGV: id, bit, address, name, now, consent source, status, newsletters...
+var importScript = redis.NewScript(luaTransition + luaConsent + `
 local h, bit = KEYS[1], ARGV[2]
-if redis.call('HSETNX', h, '` + fieldEmail + `', ARGV[3]) == 1 then
-  redis.call('HSET', h, '` + fieldCreatedAt + `', ARGV[5])
-end
+redis.call('HSETNX', h, '` + fieldEmail + `', ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSETNX', h, '` + fieldName + `', ARGV[4]) end
 local want, now = ARGV[7], ARGV[5]
 local aud = {pending = 0, confirmed = 1, unsubscribed = 2}
 for i = 8, #ARGV do
   local nl, k = ARGV[i], 2 + (i - 8) * 3
-  local cur = redis.call('HGET', h, '` + prefixSubscription + `' .. nl)
-  local st = cur and string.match(cur, '^(%a+)|') or ''
+  local field = '` + prefixSubscription + `' .. nl
+  local st, w = parse_sub(redis.call('HGET', h, field))
   local keep = st == want or st == 'unsubscribed' or (st == 'confirmed' and want == 'pending')
   if not keep then
     local ca, ua = '0', '0'
     if want == 'confirmed' then ca = now end
     if want == 'unsubscribed' then ua = now end
-    redis.call('HSET', h, '` + prefixSubscription + `' .. nl, want .. '|' .. now .. '|' .. ca .. '|' .. ua)
+    redis.call('HSET', h, field, format_sub(want, w, now, ca, ua, '0', '0'))
     if st ~= '' then clearbit(KEYS[k + 1 + aud[st]], bit) end
     redis.call('SETBIT', KEYS[k + 1 + aud[want]], bit, 1)
   end
 end
-redis.call('RPUSH', KEYS[2], ARGV[6])
+add_consent(h, KEYS[2], '` + actionLetters[ActionImport] + `', now, '', '', ARGV[6], '', table.concat(ARGV, ',', 8))
 return 0
 `)
 
@@ -68,14 +66,8 @@ func (s *Store) importRows(ctx context.Context, rows []importRow, consent Consen
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range rows {
 			id, _ := ids[i].Int64()
-			c := consent
-			c.Newsletters = r.newsletters
-			raw, err := json.Marshal(c)
-			if err != nil {
-				return err
-			}
-			keys := []string{keySubscriber(id), keyConsent(id)}
-			args := []any{id, newsletter.BitOf(id), r.addr, r.name, consent.At.Unix(), raw, string(r.status)}
+			keys := []string{keySubscriber(id), keyDict(newsletter.PartitionOf(id))}
+			args := []any{id, newsletter.BitOf(id), r.addr, r.name, consent.At.Unix(), consent.Source, string(r.status)}
 			for _, nl := range r.newsletters {
 				keys = append(keys, audienceKeys(nl, newsletter.PartitionOf(id))...)
 				args = append(args, nl)

@@ -19,17 +19,23 @@ import (
 //	nl:{nl}:throttle:confirm:site:all      zset   confirmation emails to anyone, in the site-wide window
 //	nl:{rNN}:next                          string the last n handed out in the partition (ids are n*64+NN)
 //	nl:{rNN}:index                         hash   AddressKey -> subscriber id
-//	nl:{rNN}:sub:{id}                      hash   e (email), n (name), c (created_at), s:{newsletter} (subscription), w:{newsletter} (welcomed)
-//	nl:{rNN}:sub:{id}:consent              list   consent records, JSON, oldest first
-//	nl:{rNN}:sub:{id}:tokens               set    hashes of the subscriber's confirmation tokens
+//	nl:{rNN}:sub:{id}                      hash   the subscriber: fields below
+//	nl:{rNN}:dict                          hash   the partition's dictionary of consent values: v:{value} -> n, i:{n} -> value, # -> last n
 //	nl:{rNN}:audience:{newsletter}:{status} bitmap bit n set for each subscriber n*64+NN in that status
-//	nl:{rNN}:confirm:{sha256 hex}          hash   a confirmation token's record
-//	nl:{rNN}:outbox                        list   confirmation emails for the relay: "{id}\n{newsletters}\n{JSON: address, sealed token, request id}"; "" once erased
+//	nl:{rNN}:outbox                        list   confirmation emails for the relay: "{id}\n{newsletters}\n{JSON: address, unix time of the signup, request id}"; "" once erased
 //	nl:{rNN}:outbox:dead                   list   outbox entries the relay could not read
 //	nl:{rNN}:outbox:relay                  string the lease of the relay at work on the partition's outbox
 //	nl:{rNN}:suppressed                    hash   AddressKey -> suppression record, JSON
 //	nl:{rNN}:suppressions                  zset   AddressKey scored by suppression time, unix ms, for paging
 //	nl:{rNN}:throttle:confirm:addr:{hash}  string times of the confirmation emails to one address in the last 10 minutes and 24 hours (throttle.Windows)
+//
+// The subscriber's hash holds e (email), n (name), c (created_at), pn (the
+// name given at a signup not confirmed yet), tn (the number of its last
+// confirmation token), tv (the number up to which its tokens are void), s:{newsletter} (subscription), w:{newsletter}
+// (welcomed) and k1, k2, ... (consent records, consent_store.go). Its
+// fields and values stay short, so that Redis keeps it in its compact
+// encoding: a confirmed reader costs under 400 bytes in all.
+// Confirmation tokens are not stored at all (token.go).
 //
 // {hash} is the hex SHA-256 of the AddressKey: the throttle keys name no
 // address, and they expire with their window, so Erase need not find them.
@@ -60,9 +66,7 @@ func keySubscriber(id int64) string {
 	return partitionKey(newsletter.PartitionOf(id), "sub:"+strconv.FormatInt(id, 10))
 }
 
-func keyConsent(id int64) string { return keySubscriber(id) + ":consent" }
-
-func keyTokens(id int64) string { return keySubscriber(id) + ":tokens" }
+func keyDict(p newsletter.Partition) string { return partitionKey(p, "dict") }
 
 // KeyAudience names the bitmap of partition p's subscribers of one
 // newsletter in one status: bit n is set for subscriber n*64+p (see
@@ -79,10 +83,6 @@ func audienceKeys(nl string, p newsletter.Partition) []string {
 		keys[i] = KeyAudience(nl, st, p)
 	}
 	return keys
-}
-
-func keyConfirmToken(p newsletter.Partition, hashHex string) string {
-	return partitionKey(p, "confirm:"+hashHex)
 }
 
 func keyOutbox(p newsletter.Partition) string { return partitionKey(p, "outbox") }
@@ -113,7 +113,10 @@ const (
 	fieldEmail         = "e"
 	fieldName          = "n"
 	fieldCreatedAt     = "c"
-	prefixSubscription = "s:" // + newsletter: "status|subscribed_at|confirmed_at|unsubscribed_at"
+	fieldPendingName   = "pn"
+	fieldTokenSeq      = "tn" // the number of the subscriber's last confirmation token
+	fieldTokensVoid    = "tv"
+	prefixSubscription = "s:" // + newsletter: "status|subscribed_at|confirmed_at|unsubscribed_at[|link_sent_at]"
 	prefixWelcomed     = "w:" // + newsletter: 1 once welcomed
 )
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"newsletter"
 )
 
@@ -31,7 +33,7 @@ var errExpiredNotMe = &newsletter.Error{Code: newsletter.EEXPIREDTOKEN,
 // still works: the confirmed subscriptions stay, as consent was given for
 // them, but the address gets no more email.
 func (s *Service) NotMe(ctx context.Context, token string, meta RequestMeta) error {
-	rec, _, err := s.liveToken(ctx, token)
+	claim, err := s.liveToken(ctx, token)
 	switch newsletter.ErrorCode(err) {
 	case "":
 	case newsletter.EINVALIDTOKEN:
@@ -41,7 +43,7 @@ func (s *Service) NotMe(ctx context.Context, token string, meta RequestMeta) err
 	default:
 		return fmt.Errorf("subscribers: not me: %w", err)
 	}
-	sub, err := s.Store.Subscriber(ctx, rec.SubscriberID)
+	sub, err := s.Store.Subscriber(ctx, claim.SubscriberID)
 	if err != nil {
 		return fmt.Errorf("subscribers: not me: %w", err)
 	} else if sub == nil {
@@ -80,10 +82,24 @@ func (s *Service) withdraw(ctx context.Context, sub *Subscriber, meta RequestMet
 	}
 	if len(removed) > 0 {
 		consent := Consent{Action: ActionUnsubscribe, Newsletters: removed, At: s.Now(),
-			IP: meta.IP, UserAgent: meta.UserAgent, Source: SourceNotMe}
+			IP: meta.IP, UserAgent: meta.UserAgent, Source: SourceNotMe, Wording: s.ConsentWording}
 		if err := s.Store.AddConsent(ctx, sub.ID, consent); err != nil {
 			return err
 		}
 	}
-	return s.Store.deleteTokens(ctx, sub.ID)
+	return s.Store.voidTokens(ctx, sub.ID)
+}
+
+// voidTokensScript voids every confirmation token subscriber KEYS[1] was
+// sent so far: tv takes the number of the last (tn).
+var voidTokensScript = redis.NewScript(`
+local last = redis.call('HGET', KEYS[1], '` + fieldTokenSeq + `')
+if last then redis.call('HSET', KEYS[1], '` + fieldTokensVoid + `', last) end
+return 0
+`)
+
+// voidTokens makes every confirmation token sent to subscriber id so far
+// invalid.
+func (s *Store) voidTokens(ctx context.Context, id int64) error {
+	return voidTokensScript.Run(ctx, s.rdb, []string{keySubscriber(id)}).Err()
 }

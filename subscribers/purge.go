@@ -63,12 +63,12 @@ func (s *Service) purgeNewsletter(ctx context.Context, nl string, before, now ti
 func (s *Service) purgePartition(ctx context.Context, nl string, p newsletter.Partition, before, now time.Time) (int, error) {
 	removed := 0
 	for after := int64(-1); ; {
-		ids, since, err := s.Store.pendingPage(ctx, nl, p, after, purgePageSize)
+		ids, subs, err := s.Store.pendingPage(ctx, nl, p, after, purgePageSize)
 		if err != nil || len(ids) == 0 {
 			return removed, err
 		}
 		after = newsletter.BitOf(ids[len(ids)-1])
-		n, err := s.purgePage(ctx, nl, ids, since, before, now)
+		n, err := s.purgePage(ctx, nl, ids, subs, before, now)
 		removed += n
 		if err != nil {
 			return removed, err
@@ -76,26 +76,18 @@ func (s *Service) purgePartition(ctx context.Context, nl string, p newsletter.Pa
 	}
 }
 
-// purgePage removes the subscriptions to nl of ids made before before
-// (since holds when each was made), but those a live token was made for.
-func (s *Service) purgePage(ctx context.Context, nl string, ids []int64, since []time.Time, before, now time.Time) (int, error) {
-	var stale []int64
-	for i, id := range ids {
-		if !since[i].IsZero() && since[i].Before(before) {
-			stale = append(stale, id)
-		}
-	}
-	if len(stale) == 0 {
-		return 0, nil
-	}
-	live, err := s.Store.liveTokenNewsletters(ctx, stale, now)
-	if err != nil {
-		return 0, err
-	}
+// purgePage removes the subscriptions to nl of ids (subs holds each one's
+// subscription) made before before, but those whose last confirmation link
+// still works at now.
+func (s *Service) purgePage(ctx context.Context, nl string, ids []int64, subs []Subscription, before, now time.Time) (int, error) {
 	removed := 0
-	for _, id := range stale {
-		if live[id][nl] {
+	for i, id := range ids {
+		sub := subs[i]
+		if sub.Status != newsletter.StatusPending || !sub.SubscribedAt.Before(before) {
 			continue
+		}
+		if !sub.linkSentAt.IsZero() && now.Before(sub.linkSentAt.Add(s.ConfirmTTL)) {
+			continue // its link still works
 		}
 		ok, err := s.Store.removePending(ctx, id, nl, before)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"strings"
 )
 
 // Sealer encrypts tokens that must wait in Redis (in the confirmation
@@ -49,9 +50,14 @@ func (s *Sealer) Seal(plain string) string {
 
 var errUnseal = errors.New("subscribers: sealed token does not open with any secret")
 
-// Open decrypts what Seal made with any of the secrets.
+// Open decrypts what Seal made with any of the secrets. It takes Seal's
+// spelling only: no padding, no line breaks, no other alphabet, no
+// non-zero trailing bits.
 func (s *Sealer) Open(sealed string) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
+	if strings.ContainsAny(sealed, "\r\n") {
+		return "", errUnseal
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(sealed)
 	if err != nil {
 		return "", errUnseal
 	}

@@ -40,10 +40,13 @@ type Service struct {
 	Store    *Store
 	Notifier Notifier
 	Signer   *Signer // makes and checks unsubscribe tokens
-	// Sealer seals confirmation tokens while they wait in the outbox;
-	// Subscribe fails without one.
+	// Sealer makes and opens confirmation tokens (token.go); Subscribe,
+	// the relay and Confirm fail without one.
 	Sealer     *Sealer
 	ConfirmTTL time.Duration
+	// ConsentWording is the version of the consent wording the site's
+	// forms show, kept in each consent record; "" keeps none.
+	ConsentWording string
 	// Limits caps confirmation emails per address and site-wide; nil sets
 	// no limit.
 	Limits *ConfirmLimits

@@ -2,7 +2,6 @@ package subscribers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -14,20 +13,23 @@ import (
 	"newsletter/throttle"
 )
 
-// A signup takes up to four round trips, each touching one slot:
+// A signup takes two round trips, each touching one slot, and a third
+// now and then:
 //
 //  1. a pipeline: take the signup from the client's limit and a
-//     confirmation email from the site's (both global), and look the
-//     address up in its partition's index;
-//  2. for a new address only, createScript gives it an id;
-//  3. signupScript does the signup itself in the address's partition, as
-//     one atomic step;
-//  4. when the site's slot was taken but no email went out (the client's
+//     confirmation email from the site's (both global), look the address
+//     up in its partition's index, and, when this process has no id left
+//     for the partition, reserve a block of new ids there (idPool);
+//  2. signupScript does the signup itself in the address's partition, as
+//     one atomic step; a new address takes the id reserved for it;
+//  3. when the site's slot was taken but no email went out (the client's
 //     limit refused, or the address needed none), the slot is given back.
+//
+// createScript is import's way to give an address an id.
 
 // createScript finds or creates the subscriber id of the address with
 // AddressKey ARGV[1] in partition ARGV[2] (KEYS: index, next). An id made
-// here holds nothing yet: signupScript fills its record.
+// here holds nothing yet.
 var createScript = redis.NewScript(`
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if id then return tonumber(id) end
@@ -38,44 +40,55 @@ return id
 
 // signupScript is a signup in the address's partition, in one atomic step:
 //
-//  1. fill in the subscriber's record, if it is new;
+//  1. find the address's id in the index; a new address takes the id
+//     ARGV gives (reserved for it) and its record is filled in; an address
+//     whose id is not the one the keys were built for returns {-1, id},
+//     and the caller runs the script again with that id's keys;
 //  2. subscribe it to each newsletter (transition "subscribe");
 //  3. if some newsletter is not confirmed and the address is not
 //     suppressed, take a confirmation email from the address's limits
 //     (throttle.LuaAllowEach); the site's limit was taken before, and
 //     site_ok says whether it allowed;
 //  4. if a subscription changed or an email goes out, append the consent
-//     record; if an email goes out, store the token record and append the
-//     email to the partition's confirmation outbox (RelayConfirmations).
+//     record; if an email goes out, number its token (field tn), note the
+//     link on each subscription it confirms, keep the name given for the
+//     confirmation, and append the email to the partition's confirmation
+//     outbox (RelayConfirmations).
 //
 // It returns {position of the limit that refused (0: none), 1 if an email
-// went out}, the address's limits counting first.
+// went out, 1 if the id given was taken}, the address's limits counting
+// first.
 //
 // KEYS: the signupKey* positions, then the pending, confirmed and
 // unsubscribed audiences of each newsletter, in ARGV's order.
 // ARGV: the argv* positions, then window and limit of each of the
 // address's limits.
-var signupScript = redis.NewScript(luaTransition + throttle.LuaAllowEach + `
-local id, bit, addr, now, now_ms = ` + argv(argvID) + `, ` + argv(argvBit) + `, ` + argv(argvAddr) + `, ` + argv(argvNow) + `, ` + argv(argvNowMs) + `
-local nls, consent, token_hash, name = ` + argv(argvNewsletters) + `, ` + argv(argvConsent) + `, ` + argv(argvTokenHash) + `, ` + argv(argvName) + `
-local exp, expire_at, outbox, site_ok = ` + argv(argvExp) + `, ` + argv(argvExpireAt) + `, ` + argv(argvOutbox) + `, ` + argv(argvSiteOK) + `
+var signupScript = redis.NewScript(luaTransition + throttle.LuaAllowEach + luaConsent + `
+local id, addr_key, addr, now, now_ms = ` + argv(argvID) + `, ` + argv(argvAddrKey) + `, ` + argv(argvAddr) + `, ` + argv(argvNow) + `, ` + argv(argvNowMs) + `
+local nls, name, outbox, site_ok = ` + argv(argvNewsletters) + `, ` + argv(argvName) + `, ` + argv(argvOutbox) + `, ` + argv(argvSiteOK) + `
 local address, address_ttl, windows = ` + argv(argvAddress) + `, ` + argv(argvAddress+1) + `, {}
 for i = ` + strconv.Itoa(argvAddressWindow+1) + `, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
-local h = ` + key(signupKeySubscriber) + `
-if redis.call('HSETNX', h, '` + fieldEmail + `', addr) == 1 then
-  redis.call('HSET', h, '` + fieldCreatedAt + `', now)
+local h, taken = ` + key(signupKeySubscriber) + `, 0
+local known = redis.call('HGET', ` + key(signupKeyIndex) + `, addr_key)
+if known and known ~= id then return {-1, tonumber(known), 0} end
+if not known then
+  redis.call('HSET', ` + key(signupKeyIndex) + `, addr_key, id)
+  redis.call('HSET', h, '` + fieldEmail + `', addr)
+  taken = 1
 end
+local bit = ` + argv(argvBit) + `
+local seq = tonumber(redis.call('HGET', h, '` + fieldTokenSeq + `') or '0') + 1
 local unconfirmed, changed, i = {}, false, 0
 for nl in string.gmatch(nls, '[^,]+') do
   local k = ` + strconv.Itoa(signupKeyAudiences) + ` + i * 3
   local prev = transition(h, {pending = KEYS[k + 1], confirmed = KEYS[k + 2], unsubscribed = KEYS[k + 3]},
-    nl, bit, 'subscribe', now)
+    nl, bit, 'subscribe', now, seq)
   if prev ~= 'confirmed' then unconfirmed[#unconfirmed + 1] = nl end
   if prev == '' or prev == 'unsubscribed' then changed = true end
   i = i + 1
 end
 local send, refused = 0, 0
-if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, ARGV[` + strconv.Itoa(argvAddrKey+1) + `]) == 0 then
+if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, addr_key) == 0 then
   send = 1
   if address ~= '' then
     local r = allow_each(` + key(signupKeyAddressLimit) + `, now_ms, windows, address_ttl)
@@ -83,24 +96,24 @@ if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, 
   end
   if send == 1 and site_ok == '0' then send, refused = 0, #windows + 1 end
 end
-if changed or send == 1 then redis.call('RPUSH', ` + key(signupKeyConsent) + `, consent) end
-if send == 1 then
-  local token = ` + key(signupKeyToken) + `
-  redis.call('HSET', token, 'sid', id, 'nls', table.concat(unconfirmed, ','), 'name', name, 'exp', exp)
-  redis.call('EXPIREAT', token, expire_at)
-  redis.call('SADD', ` + key(signupKeyTokens) + `, token_hash)
-  redis.call('EXPIREAT', ` + key(signupKeyTokens) + `, expire_at)
-  redis.call('RPUSH', ` + key(signupKeyOutbox) + `, id .. '\n' .. table.concat(unconfirmed, ',') .. '\n' .. outbox)
+if changed or send == 1 then
+  add_consent(h, ` + key(signupKeyDict) + `, 's', now, ` + argv(argvIP) + `, ` + argv(argvUserAgent) + `, ` + argv(argvSource) + `, ` + argv(argvWording) + `, nls)
 end
-return {refused, send}
+if send == 1 then
+  redis.call('HSET', h, '` + fieldTokenSeq + `', seq)
+  for _, nl in ipairs(unconfirmed) do link_sent(h, nl, now) end
+  if name ~= '' then redis.call('HSET', h, '` + fieldPendingName + `', name) end
+  local list = table.concat(unconfirmed, ',')
+  redis.call('RPUSH', ` + key(signupKeyOutbox) + `, id .. '\n' .. list .. '\n' .. seq .. ' ' .. now .. '\n' .. outbox)
+end
+return {refused, send, taken}
 `)
 
 // The positions of signupScript's keys (from 0 here, from 1 in Lua).
 const (
 	signupKeySubscriber   = iota // the subscriber's hash
-	signupKeyConsent             // its consent list
-	signupKeyTokens              // its set of token hashes
-	signupKeyToken               // the new token's record
+	signupKeyIndex               // the partition's index
+	signupKeyDict                // the partition's dictionary of consent values
 	signupKeyOutbox              // the partition's confirmation outbox
 	signupKeySuppressed          // the partition's suppression hash
 	signupKeyAddressLimit        // the address's confirmation limits (a key of the partition when there are none)
@@ -113,18 +126,18 @@ const (
 // window and limit for each of them (throttle.Windows.Spec), as many as
 // there are.
 const (
-	argvID            = iota // the subscriber id
+	argvID            = iota // the subscriber id: the address's, or the one reserved for a new address
 	argvBit                  // its bit in the partition's audiences
 	argvAddrKey              // AddressKey of the address
 	argvAddr                 // the address
 	argvNow                  // unix seconds
 	argvNowMs                // unix milliseconds, for the limits
 	argvNewsletters          // newsletter ids, comma separated
-	argvConsent              // the consent record, JSON
-	argvTokenHash            // the token's hash, hex
+	argvIP                   // the consent record's IP,
+	argvUserAgent            // user agent,
+	argvSource               // source
+	argvWording              // and wording version
 	argvName                 // the name the email greets
-	argvExp                  // unix seconds the token expires
-	argvExpireAt             // unix seconds the token's record goes
 	argvOutbox               // the confirmation email's outboxPayload, JSON
 	argvSiteOK               // "1" when the site's limit allowed an email, else "0"
 	argvAddress              // 2: "1" when the address has limits, and the longest window; then their windows
@@ -168,56 +181,60 @@ type signupResult struct {
 }
 
 // signupInput is what a signup stores: the consent record to keep, the
-// limits to take from, and the token record (hash, name, expiry) and outbox
-// payload to store when an email goes out.
+// limits to take from, and the name and outbox payload to store when an
+// email goes out.
 type signupInput struct {
-	addr      string
-	nls       []string
-	now       time.Time
-	consent   Consent
-	limits    signupLimits
-	tokenHash string
-	name      string
-	exp       time.Time
-	outbox    []byte
+	addr    string
+	nls     []string
+	now     time.Time
+	consent Consent
+	limits  signupLimits
+	name    string
+	outbox  []byte
 }
 
 // signup runs a signup of in.addr, in the round trips described above.
 func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error) {
-	id, wait, siteTaken, err := s.signupGate(ctx, in)
+	p := PartitionOf(in.addr)
+	id, fresh, wait, siteTaken, err := s.signupGate(ctx, in, p)
 	if err != nil || wait > 0 {
 		return signupResult{wait: wait}, err
 	}
-	p := PartitionOf(in.addr)
-	if id == 0 {
-		if id, err = createScript.Run(ctx, s.rdb, []string{keyIndex(p), keyNext(p)}, AddressKey(in.addr), int(p)).Int64(); err != nil {
+	siteOK := in.limits.site == nil || siteTaken
+	for range 3 {
+		keys, args := signupArgs(id, in, siteOK)
+		res, err := signupScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+		if err != nil {
 			return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
 		}
+		if fresh && res[2] == 0 {
+			s.ids.giveBack(p, id) // the address had an id already
+		}
+		if res[0] == -1 { // another signup gave the address an id meanwhile
+			id, fresh = res[1], false
+			continue
+		}
+		r := signupResult{id: id, refused: int(res[0]) - 1, sent: res[1] == 1}
+		if !r.sent {
+			err = s.giveBackSite(ctx, in.limits.site, siteTaken, nil)
+		}
+		return r, err
 	}
-	keys, args, err := signupArgs(id, in, in.limits.site == nil || siteTaken)
-	if err != nil {
-		return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
-	}
-	res, err := signupScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
-	if err != nil {
-		return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
-	}
-	r := signupResult{id: id, refused: int(res[0]) - 1, sent: res[1] == 1}
-	if !r.sent {
-		err = s.giveBackSite(ctx, in.limits.site, siteTaken, nil)
-	}
-	return r, err
+	return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, errors.New("the address's id kept changing"))
 }
 
 // signupGate takes the signup from the client's limit and a confirmation
-// email from the site's, and looks the address up, in one round trip. It
-// returns the address's id (0 when new), how long the client must wait
-// (then the site's slot is given back), and whether the site's slot was
-// taken.
-func (s *Store) signupGate(ctx context.Context, in signupInput) (id int64, wait time.Duration, siteTaken bool, err error) {
+// email from the site's, looks the address up, and reserves ids in
+// partition p when this process has none left there, in one round trip.
+// It returns the address's id, or an id reserved for it when it is new
+// (fresh), how long the client must wait (then the site's slot is given
+// back), and whether the site's slot was taken.
+func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.Partition) (id int64, fresh bool, wait time.Duration, siteTaken bool, err error) {
 	now := in.now.UnixMilli()
 	var client, site *redis.Cmd
 	var found *redis.StringCmd
+	var reserved *redis.IntCmd
+	reserve := !s.ids.has(part)
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if c := in.limits.client; c != nil {
 			client = throttle.AllowScript.EvalSha(ctx, p, []string{c.key}, now, c.window, c.limit, c.member)
@@ -225,11 +242,14 @@ func (s *Store) signupGate(ctx context.Context, in signupInput) (id int64, wait 
 		if c := in.limits.site; c != nil {
 			site = throttle.AllowScript.EvalSha(ctx, p, []string{c.key}, now, c.window, c.limit, c.member)
 		}
-		found = p.HGet(ctx, keyIndex(PartitionOf(in.addr)), AddressKey(in.addr))
+		found = p.HGet(ctx, keyIndex(part), AddressKey(in.addr))
+		if reserve {
+			reserved = p.IncrBy(ctx, keyNext(part), idBlock)
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return 0, 0, false, err
+		return 0, false, 0, false, err
 	}
 	// A Redis that lost its scripts (restarted) answers NOSCRIPT to the
 	// commands that ran none: run those again with the script's text.
@@ -241,21 +261,29 @@ func (s *Store) signupGate(ctx context.Context, in signupInput) (id int64, wait 
 			c := w.args
 			*w.cmd = *throttle.AllowScript.Eval(ctx, s.rdb, []string{c.key}, now, c.window, c.limit, c.member)
 			if err := w.cmd.Err(); err != nil {
-				return 0, 0, false, err
+				return 0, false, 0, false, err
 			}
 		}
 	}
+	if reserved != nil && reserved.Err() == nil {
+		s.ids.add(part, reserved.Val())
+	}
 	if found.Err() != nil && !errors.Is(found.Err(), redis.Nil) {
-		return 0, 0, false, found.Err()
+		return 0, false, 0, false, found.Err()
 	}
 	siteTaken = site != nil && site.Val() == int64(0)
 	if client != nil {
 		if ms, _ := client.Int64(); ms > 0 {
-			return 0, time.Duration(ms) * time.Millisecond, false, s.giveBackSite(ctx, in.limits.site, siteTaken, nil)
+			return 0, false, time.Duration(ms) * time.Millisecond, false, s.giveBackSite(ctx, in.limits.site, siteTaken, nil)
 		}
 	}
-	id, _ = strconv.ParseInt(found.Val(), 10, 64)
-	return id, 0, siteTaken, nil
+	if id, _ = strconv.ParseInt(found.Val(), 10, 64); id > 0 {
+		return id, false, 0, siteTaken, nil
+	}
+	if id, err = s.ids.take(ctx, s.rdb, part); err != nil {
+		return 0, false, 0, false, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
+	}
+	return id, true, 0, siteTaken, nil
 }
 
 // giveBackSite gives back the site's slot a signup took without sending,
@@ -272,24 +300,21 @@ func (s *Store) giveBackSite(ctx context.Context, site *windowArgs, taken bool, 
 }
 
 // signupArgs lays out signupScript's keys and arguments for subscriber id.
-func signupArgs(id int64, in signupInput, siteOK bool) ([]string, []any, error) {
-	raw, err := json.Marshal(in.consent)
-	if err != nil {
-		return nil, nil, err
-	}
+func signupArgs(id int64, in signupInput, siteOK bool) ([]string, []any) {
 	p := newsletter.PartitionOf(id)
 	keys := make([]string, signupKeyAudiences, signupKeyAudiences+3*len(in.nls))
-	keys[signupKeySubscriber], keys[signupKeyConsent], keys[signupKeyTokens] = keySubscriber(id), keyConsent(id), keyTokens(id)
-	keys[signupKeyToken], keys[signupKeyOutbox] = keyConfirmToken(p, in.tokenHash), keyOutbox(p)
-	keys[signupKeySuppressed], keys[signupKeyAddressLimit] = keySuppressed(p), keyNext(p) // a key of the partition when there are no limits
+	keys[signupKeySubscriber], keys[signupKeyIndex], keys[signupKeyDict] = keySubscriber(id), keyIndex(p), keyDict(p)
+	keys[signupKeyOutbox], keys[signupKeySuppressed] = keyOutbox(p), keySuppressed(p)
+	keys[signupKeyAddressLimit] = keyNext(p) // a key of the partition when there are no limits
 	for _, nl := range in.nls {
 		keys = append(keys, audienceKeys(nl, p)...)
 	}
+	c := in.consent
 	args := make([]any, argvAddressWindow, argvAddressWindow+4)
 	args[argvID], args[argvBit], args[argvAddrKey], args[argvAddr] = id, newsletter.BitOf(id), AddressKey(in.addr), in.addr
 	args[argvNow], args[argvNowMs], args[argvNewsletters] = in.now.Unix(), in.now.UnixMilli(), strings.Join(in.nls, ",")
-	args[argvConsent], args[argvTokenHash], args[argvName] = raw, in.tokenHash, in.name
-	args[argvExp], args[argvExpireAt], args[argvOutbox] = in.exp.Unix(), in.exp.Add(tokenGrace).Unix(), in.outbox
+	args[argvIP], args[argvUserAgent], args[argvSource], args[argvWording] = c.IP, c.UserAgent, c.Source, c.Wording
+	args[argvName], args[argvOutbox] = in.name, in.outbox
 	args[argvSiteOK] = "0"
 	if siteOK {
 		args[argvSiteOK] = "1"
@@ -302,5 +327,5 @@ func signupArgs(id int64, in signupInput, siteOK bool) ([]string, []any, error) 
 			args = append(args, v)
 		}
 	}
-	return keys, args, nil
+	return keys, args
 }

@@ -2,7 +2,6 @@ package subscribers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"newsletter"
 )
 
 // Store keeps newsletters, subscribers, consent and confirmation tokens in
@@ -23,6 +24,7 @@ type Store struct {
 	// newsletterSeen holds the ids of newsletters seen to exist: newsletters are
 	// never deleted, so a signup need not ask Redis again.
 	newsletterSeen sync.Map
+	ids            idPool // ids reserved for new addresses
 }
 
 // NewStore returns a Store on the given Redis client.
@@ -48,26 +50,13 @@ func (s *Store) SubscriberID(ctx context.Context, addr string) (int64, error) {
 // Subscriber loads everything held about subscriber id, or nil when there
 // is no such subscriber.
 func (s *Store) Subscriber(ctx context.Context, id int64) (*Subscriber, error) {
-	var h *redis.MapStringStringCmd
-	var consent *redis.StringSliceCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		h = p.HGetAll(ctx, keySubscriber(id))
-		consent = p.LRange(ctx, keyConsent(id), 0, -1)
-		return nil
-	})
-	if err != nil {
+	h, err := s.rdb.HGetAll(ctx, keySubscriber(id)).Result()
+	if err != nil || len(h) == 0 {
 		return nil, err
 	}
-	if len(h.Val()) == 0 {
-		return nil, nil
-	}
-	sub := decodeSubscriber(id, h.Val())
-	for _, raw := range consent.Val() {
-		var c Consent
-		if err := json.Unmarshal([]byte(raw), &c); err != nil {
-			return nil, fmt.Errorf("consent record of subscriber %d: %w", id, err)
-		}
-		sub.Consent = append(sub.Consent, c)
+	sub := decodeSubscriber(id, h)
+	if err := s.withConsents(ctx, newsletter.PartitionOf(id), []*Subscriber{sub}, []map[string]string{h}); err != nil {
+		return nil, fmt.Errorf("consent records of subscriber %d: %w", id, err)
 	}
 	return sub, nil
 }
@@ -75,6 +64,9 @@ func (s *Store) Subscriber(ctx context.Context, id int64) (*Subscriber, error) {
 func decodeSubscriber(id int64, h map[string]string) *Subscriber {
 	sub := &Subscriber{ID: id, Email: h[fieldEmail], Name: h[fieldName],
 		CreatedAt: unixTime(h[fieldCreatedAt]), Subscriptions: []Subscription{}, Consent: []Consent{}}
+	if sub.CreatedAt.IsZero() { // the time of its first consent record
+		sub.CreatedAt = firstConsentTime(h)
+	}
 	for field, v := range h {
 		if nl, ok := strings.CutPrefix(field, prefixSubscription); ok {
 			sub.Subscriptions = append(sub.Subscriptions, decodeSubscription(nl, v))
@@ -89,24 +81,43 @@ func (s *Store) SetName(ctx context.Context, id int64, name string) error {
 	return s.rdb.HSet(ctx, keySubscriber(id), fieldName, name).Err()
 }
 
-// AddConsent appends a consent record to subscriber id's history.
-func (s *Store) AddConsent(ctx context.Context, id int64, c Consent) error {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return s.rdb.RPush(ctx, keyConsent(id), raw).Err()
-}
+// welcomedScript sets (ARGV[2] = "1") or clears the welcomed mark of
+// subscription ARGV[1] in hash KEYS[1], and returns 1 when it changed it.
+var welcomedScript = redis.NewScript(luaTransition + `
+local field = '` + prefixSubscription + `' .. ARGV[1]
+local st, w, sa, ca, ua, begin, link = parse_sub(redis.call('HGET', KEYS[1], field))
+local want = ARGV[2] == '1'
+if st == '' or w == want then return 0 end
+redis.call('HSET', KEYS[1], field, format_sub(st, want, sa, ca, ua, begin, link))
+return 1
+`)
 
 // MarkWelcomed records that subscriber id was welcomed to newsletter nl and
 // reports whether this is the first time.
 func (s *Store) MarkWelcomed(ctx context.Context, id int64, nl string) (bool, error) {
-	return s.rdb.HSetNX(ctx, keySubscriber(id), fieldWelcomed(nl), 1).Result()
+	n, err := welcomedScript.Run(ctx, s.rdb, []string{keySubscriber(id)}, nl, "1").Int()
+	return n == 1, err
 }
 
 // unmarkWelcomed forgets that subscriber id was welcomed to newsletter nl.
 func (s *Store) unmarkWelcomed(ctx context.Context, id int64, nl string) error {
-	return s.rdb.HDel(ctx, keySubscriber(id), fieldWelcomed(nl)).Err()
+	return welcomedScript.Run(ctx, s.rdb, []string{keySubscriber(id)}, nl, "0").Err()
+}
+
+// firstConsentTime is the time of the first consent record in a
+// subscriber's hash: when it was created, unless field c says otherwise.
+func firstConsentTime(h map[string]string) time.Time {
+	fields := strings.Split(h[prefixConsent+"1"], consentSep)
+	if len(fields) < 2 {
+		return time.Time{}
+	}
+	return unixTime(fields[1])
+}
+
+// atoi is the number in s, 0 when there is none.
+func atoi(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }
 
 func unixTime(s string) time.Time {

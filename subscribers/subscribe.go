@@ -96,10 +96,9 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta, client SignupLimit) error {
 	now := s.Now()
 	meta.Source = truncate(meta.Source, maxSignupSource)
-	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
+	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source, Wording: s.ConsentWording}
 	limits := s.Limits.args(addr)
-	secret, hash := newTokenSecret()
-	outbox, err := s.outboxEntry(ctx, addr, secret)
+	outbox, err := s.outboxEntry(ctx, addr)
 	if err != nil {
 		return err
 	}
@@ -107,7 +106,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 		limits.client = &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()}
 	}
 	res, err := s.Store.signup(ctx, signupInput{addr: addr, nls: nls, now: now, consent: consent, limits: limits,
-		tokenHash: hash, name: name, exp: now.Add(s.ConfirmTTL), outbox: outbox})
+		name: name, outbox: outbox})
 	if err != nil {
 		return err
 	}

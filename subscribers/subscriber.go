@@ -23,6 +23,9 @@ type Subscription struct {
 	SubscribedAt   time.Time         `json:"subscribed_at"`
 	ConfirmedAt    *time.Time        `json:"confirmed_at"`
 	UnsubscribedAt *time.Time        `json:"unsubscribed_at"`
+
+	begin      int64     // pending: the number of the first confirmation token that confirms it
+	linkSentAt time.Time // pending: when its last confirmation link went out
 }
 
 // Consent actions.
@@ -42,6 +45,9 @@ type Consent struct {
 	IP          string    `json:"ip,omitempty"`
 	UserAgent   string    `json:"user_agent,omitempty"`
 	Source      string    `json:"source,omitempty"`
+	// Wording is the version of the consent wording the reader was shown
+	// (Service.ConsentWording at the time).
+	Wording string `json:"wording_version,omitempty"`
 }
 
 // RequestMeta describes the request that carried a reader's act, for the

@@ -1,23 +1,30 @@
 package subscribers
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
+	"strings"
+	"time"
 
 	"newsletter"
 )
 
-// A confirmation token is the subscriber id (8 bytes, big-endian) followed
-// by 256 random bits, in unpadded base64url. Only the SHA-256 of the random
-// part is stored (with the subscriber id beside it), so a copy of Redis
-// confirms nobody, and the hash can be made before the id is known.
+// A confirmation token is sealed with the service's secrets (Sealer:
+// AES-GCM, so it can be neither read nor forged without them): the
+// subscriber id, the unix second of the signup that sent it, and the
+// newsletters it confirms. Nothing of it is stored, so a copy of Redis
+// confirms nobody and a token costs Redis nothing. What a token may still
+// do follows from the subscriber's hash: it confirms a subscription that is
+// pending since no later than the token (a signup after an unsubscription
+// starts a new pending period, which an older token does not confirm), and
+// none once "This wasn't me" voided the tokens up to a second (tv) or the
+// subscriber was erased. The id inside is unreadable, so a token tells
+// nothing of how many subscribers there are.
 const (
-	tokenIDBytes     = 8
-	tokenRandomBytes = 32
-	tokenBytes       = tokenIDBytes + tokenRandomBytes
+	tokenIDBytes    = 8
+	tokenSeqBytes   = 4
+	tokenTimeBytes  = 4
+	tokenFixedBytes = tokenIDBytes + tokenSeqBytes + tokenTimeBytes
+	maxConfirmToken = 1024 // characters; longer is not a token
 )
 
 var errInvalidToken = &newsletter.Error{Code: newsletter.EINVALIDTOKEN,
@@ -26,38 +33,43 @@ var errInvalidToken = &newsletter.Error{Code: newsletter.EINVALIDTOKEN,
 var errExpiredToken = &newsletter.Error{Code: newsletter.EEXPIREDTOKEN,
 	Message: "This confirmation link has expired. Please sign up again to get a new one.", Field: "token"}
 
-// tokenSecret is the random part of a confirmation token.
-type tokenSecret [tokenRandomBytes]byte
-
-// newTokenSecret returns a fresh random part and the hex SHA-256 under
-// which the token is stored.
-func newTokenSecret() (secret tokenSecret, hashHex string) {
-	rand.Read(secret[:]) // never fails, per crypto/rand
-	return secret, hashToken(secret[:])
+// tokenClaim is what a confirmation token says.
+type tokenClaim struct {
+	SubscriberID int64
+	Issued       time.Time // the signup's second
+	Newsletters  []string
+	seq          int64 // the token's number among the subscriber's (field tn)
 }
 
-// confirmToken returns the token of subscriber id with that random part.
-func confirmToken(id int64, secret tokenSecret) string {
-	var b [tokenBytes]byte
-	binary.BigEndian.PutUint64(b[:tokenIDBytes], uint64(id))
-	copy(b[tokenIDBytes:], secret[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+// confirmToken returns the token that confirms what c says.
+func (s *Sealer) confirmToken(c tokenClaim) string {
+	b := make([]byte, tokenFixedBytes, tokenFixedBytes+32)
+	binary.BigEndian.PutUint64(b, uint64(c.SubscriberID))
+	binary.BigEndian.PutUint32(b[tokenIDBytes:], uint32(c.seq))
+	binary.BigEndian.PutUint32(b[tokenIDBytes+tokenSeqBytes:], uint32(c.Issued.Unix()))
+	b = append(b, strings.Join(c.Newsletters, ",")...)
+	return s.Seal(string(b))
 }
 
-// parseConfirmToken returns the subscriber id a token claims and the hash
-// it is stored under, or errInvalidToken when it cannot be a token.
-func parseConfirmToken(token string) (id int64, hashHex string, err error) {
-	if base64.RawURLEncoding.DecodedLen(len(token)) != tokenBytes {
-		return 0, "", errInvalidToken
+// parseConfirmToken returns what a token says, or errInvalidToken when it
+// was not made by confirmToken with one of the secrets.
+func (s *Sealer) parseConfirmToken(token string) (tokenClaim, error) {
+	if len(token) > maxConfirmToken {
+		return tokenClaim{}, errInvalidToken
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil || len(b) != tokenBytes {
-		return 0, "", errInvalidToken
+	plain, err := s.Open(token)
+	if err != nil || len(plain) <= tokenFixedBytes {
+		return tokenClaim{}, errInvalidToken
 	}
-	return int64(binary.BigEndian.Uint64(b[:tokenIDBytes])), hashToken(b[tokenIDBytes:]), nil
-}
-
-func hashToken(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	b := []byte(plain)
+	c := tokenClaim{SubscriberID: int64(binary.BigEndian.Uint64(b)),
+		seq:         int64(binary.BigEndian.Uint32(b[tokenIDBytes:])),
+		Issued:      time.Unix(int64(binary.BigEndian.Uint32(b[tokenIDBytes+tokenSeqBytes:])), 0).UTC(),
+		Newsletters: strings.Split(string(b[tokenFixedBytes:]), ",")}
+	for _, nl := range c.Newsletters {
+		if newsletter.ValidateID(nl) != nil {
+			return tokenClaim{}, errInvalidToken
+		}
+	}
+	return c, nil
 }

@@ -49,8 +49,9 @@ func MustBadTokens(tb testing.TB, token string, otherID int64) map[string]string
 		"tampered random part":   flipChar(token, 20),
 		"tampered id part":       flipChar(token, 3),
 		"made for other address": MustForID(tb, token, otherID),
-		// 40 bytes leave 4 unused low bits in the last character; setting
-		// one gives a lenient decoder the same bytes.
+		// A token of 49 bytes (one newsletter, "daily") leaves 4 unused low
+		// bits in the last character; setting one gives a lenient decoder
+		// the same bytes.
 		"non-canonical last char": withChar(token, last, alphabet[strings.IndexByte(alphabet, token[last])|1]),
 		"empty":                   "",
 		"x":                       "x",

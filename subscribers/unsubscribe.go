@@ -24,7 +24,7 @@ func (s *Service) Unsubscribe(ctx context.Context, token string, meta RequestMet
 		return "", fmt.Errorf("subscribers: unsubscribe: %w", err)
 	}
 	if prev == newsletter.StatusPending || prev == newsletter.StatusConfirmed {
-		consent := Consent{Action: ActionUnsubscribe, Newsletters: []string{nl}, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source}
+		consent := Consent{Action: ActionUnsubscribe, Newsletters: []string{nl}, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source, Wording: s.ConsentWording}
 		if err := s.Store.AddConsent(ctx, id, consent); err != nil {
 			return "", fmt.Errorf("subscribers: unsubscribe: %w", err)
 		}

@@ -35,6 +35,7 @@ type Config struct {
 	APITokens        []string
 	SendRate         int
 	ConfirmTTL       time.Duration
+	ConsentWording   string        // the version of the consent wording the forms show
 	UnconfirmedTTL   time.Duration // unconfirmed subscriptions older than this are purged
 	AllowedOrigins   []string
 	TrustedProxies   []netip.Prefix
@@ -83,6 +84,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MinReplicas:      r.count("NEWSLETTER_REDIS_MIN_REPLICAS", 0),
 		DigestRetention:  r.duration("NEWSLETTER_DIGEST_RETENTION", digests.DefaultRetention),
 		ConfirmTTL:       r.duration("NEWSLETTER_CONFIRM_TTL", subscribers.DefaultConfirmTTL),
+		ConsentWording:   r.str("NEWSLETTER_CONSENT_WORDING_VERSION", "1"),
 		UnconfirmedTTL:   r.duration("NEWSLETTER_UNCONFIRMED_TTL", subscribers.DefaultUnconfirmedTTL),
 		AllowedOrigins:   r.origins("NEWSLETTER_ALLOWED_ORIGINS"),
 		TrustedProxies:   r.cidrs("NEWSLETTER_TRUSTED_PROXIES"),

@@ -183,7 +183,7 @@ func (m *Main) newServices(p parts) (*subscribers.Service, *digests.Service, err
 	}
 	m.enqueuer = enq
 	svc := subscribers.NewService(p.store, enq, m.Logger)
-	svc.ConfirmTTL, svc.Signer = m.Config.ConfirmTTL, p.signer
+	svc.ConfirmTTL, svc.Signer, svc.ConsentWording = m.Config.ConfirmTTL, p.signer, m.Config.ConsentWording
 	if svc.Sealer, err = subscribers.NewSealer(m.Config.Secrets); err != nil {
 		return nil, nil, err
 	}
