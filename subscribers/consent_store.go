@@ -39,6 +39,9 @@ var actionLetters = map[string]string{ActionSignup: "s", ActionConfirm: "c", Act
 //
 //   - intern(dict, v): the stored form of v, its number in the partition's
 //     dictionary (added when new), "=" .. v when v names a person, "" for "";
+//   - consent_field(h, dict, first, action, at, ip, ua, source, wording, nls):
+//     the field and value of the next consent record of the subscriber's hash
+//     h (first: it has none yet), for the caller to write;
 //   - add_consent(h, dict, action, at, ip, ua, source, wording, nls): appends
 //     a consent record to the subscriber's hash h.
 const luaConsent = `
@@ -51,11 +54,17 @@ local function intern(dict, v)
   redis.call('HSET', dict, 'v:' .. v, n, 'i:' .. n, v)
   return n
 end
-local function add_consent(h, dict, action, at, ip, ua, source, wording, nls)
+local function consent_field(h, dict, first, action, at, ip, ua, source, wording, nls)
   local n = 1
-  while redis.call('HEXISTS', h, '` + prefixConsent + `' .. n) == 1 do n = n + 1 end
-  redis.call('HSET', h, '` + prefixConsent + `' .. n, table.concat({action, at, ip, intern(dict, ua),
-    intern(dict, source), wording, intern(dict, nls)}, '` + consentSep + `'))
+  if not first then
+    while redis.call('HEXISTS', h, '` + prefixConsent + `' .. n) == 1 do n = n + 1 end
+  end
+  return '` + prefixConsent + `' .. n, table.concat({action, at, ip, intern(dict, ua), intern(dict, source),
+    wording, intern(dict, nls)}, '` + consentSep + `')
+end
+local function add_consent(h, dict, action, at, ip, ua, source, wording, nls)
+  local f, v = consent_field(h, dict, false, action, at, ip, ua, source, wording, nls)
+  redis.call('HSET', h, f, v)
 end
 `
 

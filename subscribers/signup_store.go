@@ -17,7 +17,8 @@ import (
 // now and then:
 //
 //  1. a pipeline: take the signup from the client's limit and a
-//     confirmation email from the site's (both global), look the address
+//     confirmation email from the site's (gateScript: both global, so one
+//     script), look the address
 //     up in its partition's index, and, when this process has no id left
 //     for the partition, reserve a block of new ids there (idPool);
 //  2. signupScript does the signup itself in the address's partition, as
@@ -44,7 +45,8 @@ return id
 //     ARGV gives (reserved for it) and its record is filled in; an address
 //     whose id is not the one the keys were built for returns {-1, id},
 //     and the caller runs the script again with that id's keys;
-//  2. subscribe it to each newsletter (transition "subscribe");
+//  2. subscribe it to each newsletter (as transition "subscribe" does,
+//     but read in one HMGET and written in one HSET with the rest);
 //  3. if some newsletter is not confirmed and the address is not
 //     suppressed, take a confirmation email from the address's limits
 //     (throttle.LuaAllowEach); the site's limit was taken before, and
@@ -63,29 +65,35 @@ return id
 // unsubscribed audiences of each newsletter, in ARGV's order.
 // ARGV: the argv* positions, then window and limit of each of the
 // address's limits.
-var signupScript = redis.NewScript(luaTransition + throttle.LuaAllowEach + luaConsent + `
+var signupScript = redis.NewScript(signupLua)
+
+var signupLua = luaTransition + throttle.LuaAllowEach + luaConsent + `
 local id, addr_key, addr, now, now_ms = ` + argv(argvID) + `, ` + argv(argvAddrKey) + `, ` + argv(argvAddr) + `, ` + argv(argvNow) + `, ` + argv(argvNowMs) + `
 local nls, name, outbox, site_ok = ` + argv(argvNewsletters) + `, ` + argv(argvName) + `, ` + argv(argvOutbox) + `, ` + argv(argvSiteOK) + `
 local address, address_ttl, windows = ` + argv(argvAddress) + `, ` + argv(argvAddress+1) + `, {}
 for i = ` + strconv.Itoa(argvAddressWindow+1) + `, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
-local h, taken = ` + key(signupKeySubscriber) + `, 0
-local known = redis.call('HGET', ` + key(signupKeyIndex) + `, addr_key)
+local h, index, fresh = ` + key(signupKeySubscriber) + `, ` + key(signupKeyIndex) + `, false
+local known = redis.call('HGET', index, addr_key)
 if known and known ~= id then return {-1, tonumber(known), 0} end
-if not known then
-  redis.call('HSET', ` + key(signupKeyIndex) + `, addr_key, id)
-  redis.call('HSET', h, '` + fieldEmail + `', addr)
-  taken = 1
-end
-local bit = ` + argv(argvBit) + `
-local seq = tonumber(redis.call('HGET', h, '` + fieldTokenSeq + `') or '0') + 1
-local unconfirmed, changed, i = {}, false, 0
+local list, fields = {}, {'` + fieldTokenSeq + `'}
 for nl in string.gmatch(nls, '[^,]+') do
-  local k = ` + strconv.Itoa(signupKeyAudiences) + ` + i * 3
-  local prev = transition(h, {pending = KEYS[k + 1], confirmed = KEYS[k + 2], unsubscribed = KEYS[k + 3]},
-    nl, bit, 'subscribe', now, seq)
-  if prev ~= 'confirmed' then unconfirmed[#unconfirmed + 1] = nl end
-  if prev == '' or prev == 'unsubscribed' then changed = true end
-  i = i + 1
+  list[#list + 1] = nl
+  fields[#fields + 1] = '` + prefixSubscription + `' .. nl
+end
+local cur = {}
+if known then cur = redis.call('HMGET', h, unpack(fields)) else fresh = true end
+local bit, seq = ` + argv(argvBit) + `, tonumber(cur[1] or '0') + 1
+local subs, unconfirmed, changed = {}, {}, false
+for i, nl in ipairs(list) do
+  local st, w, sa, ca, ua, begin, link = parse_sub(cur[i + 1])
+  local sub = {nl = nl, prev = st, w = w, sa = sa, ca = ca, ua = ua, begin = begin, link = link, k = ` + strconv.Itoa(signupKeyAudiences) + ` + (i - 1) * 3}
+  if st == '' or st == 'unsubscribed' then
+    sub.st, sub.sa, sub.ca, sub.ua, sub.begin, sub.link, changed = 'pending', now, '0', '0', tostring(seq), '0', true
+  else
+    sub.st = st
+  end
+  if st ~= 'confirmed' then unconfirmed[#unconfirmed + 1] = sub end
+  subs[i] = sub
 end
 local send, refused = 0, 0
 if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, addr_key) == 0 then
@@ -96,18 +104,39 @@ if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, 
   end
   if send == 1 and site_ok == '0' then send, refused = 0, #windows + 1 end
 end
+local set = {}
+if fresh then
+  redis.call('HSET', index, addr_key, id)
+  set[#set + 1], set[#set + 2] = '` + fieldEmail + `', addr
+end
+for _, sub in ipairs(subs) do
+  if send == 1 and sub.st == 'pending' then sub.link, sub.dirty = now, true end
+  if sub.st ~= sub.prev or sub.dirty then
+    set[#set + 1] = '` + prefixSubscription + `' .. sub.nl
+    set[#set + 1] = format_sub(sub.st, sub.w, sub.sa, sub.ca, sub.ua, sub.begin, sub.link)
+  end
+  if sub.st ~= sub.prev then
+    local aud = {pending = KEYS[sub.k + 1], confirmed = KEYS[sub.k + 2], unsubscribed = KEYS[sub.k + 3]}
+    if sub.prev ~= '' then clearbit(aud[sub.prev], bit) end
+    redis.call('SETBIT', aud[sub.st], bit, 1)
+  end
+end
 if changed or send == 1 then
-  add_consent(h, ` + key(signupKeyDict) + `, 's', now, ` + argv(argvIP) + `, ` + argv(argvUserAgent) + `, ` + argv(argvSource) + `, ` + argv(argvWording) + `, nls)
+  local f, v = consent_field(h, ` + key(signupKeyDict) + `, fresh, 's', now, ` + argv(argvIP) + `, ` + argv(argvUserAgent) + `, ` + argv(argvSource) + `, ` + argv(argvWording) + `, nls)
+  set[#set + 1], set[#set + 2] = f, v
 end
 if send == 1 then
-  redis.call('HSET', h, '` + fieldTokenSeq + `', seq)
-  for _, nl in ipairs(unconfirmed) do link_sent(h, nl, now) end
-  if name ~= '' then redis.call('HSET', h, '` + fieldPendingName + `', name) end
-  local list = table.concat(unconfirmed, ',')
-  redis.call('RPUSH', ` + key(signupKeyOutbox) + `, id .. '\n' .. list .. '\n' .. seq .. ' ' .. now .. '\n' .. outbox)
+  set[#set + 1], set[#set + 2] = '` + fieldTokenSeq + `', seq
+  if name ~= '' then set[#set + 1], set[#set + 2] = '` + fieldPendingName + `', name end
+  local names = {}
+  for i, sub in ipairs(unconfirmed) do names[i] = sub.nl end
+  redis.call('RPUSH', ` + key(signupKeyOutbox) + `, id .. '\n' .. table.concat(names, ',') .. '\n' .. seq .. ' ' .. now .. '\n' .. outbox)
 end
+if #set > 0 then redis.call('HSET', h, unpack(set)) end
+local taken = 0
+if fresh then taken = 1 end
 return {refused, send, taken}
-`)
+`
 
 // The positions of signupScript's keys (from 0 here, from 1 in Lua).
 const (
@@ -223,24 +252,55 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 	return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, errors.New("the address's id kept changing"))
 }
 
+// gateScript takes a signup from the client's limit and then, unless that
+// refused, a confirmation email from the site's: both global keys, in one
+// step. It returns {milliseconds the client must wait (0: allowed), the
+// site's answer (0: taken, > 0: refused, -1: no site limit or not asked)}.
+//
+// KEYS: the client's key when ARGV[2] is "1", then the site's when ARGV[6]
+// is "1".
+// ARGV: now ms, then for the client and the site each: "1" or "0", window
+// ms, limit, member.
+var gateScript = redis.NewScript(throttle.LuaAllow + `
+local k, wait, site = 1, 0, -1
+if ARGV[2] == '1' then
+  wait = allow(KEYS[k], ARGV[1], ARGV[3], ARGV[4], ARGV[5])
+  k = k + 1
+end
+if wait == 0 and ARGV[6] == '1' then site = allow(KEYS[k], ARGV[1], ARGV[7], ARGV[8], ARGV[9]) end
+return {wait, site}
+`)
+
+// gateArgs lays out gateScript's keys and arguments.
+func gateArgs(l signupLimits, nowMs int64) ([]string, []any) {
+	var keys []string
+	args := []any{nowMs}
+	for _, w := range []*windowArgs{l.client, l.site} {
+		if w == nil {
+			args = append(args, "0", 0, 0, "")
+			continue
+		}
+		keys = append(keys, w.key)
+		args = append(args, "1", w.window, w.limit, w.member)
+	}
+	return keys, args
+}
+
 // signupGate takes the signup from the client's limit and a confirmation
-// email from the site's, looks the address up, and reserves ids in
-// partition p when this process has none left there, in one round trip.
-// It returns the address's id, or an id reserved for it when it is new
-// (fresh), how long the client must wait (then the site's slot is given
-// back), and whether the site's slot was taken.
+// email from the site's (gateScript), looks the address up, and reserves
+// ids in partition p when this process has none left there, in one round
+// trip. It returns the address's id, or an id reserved for it when it is
+// new (fresh), how long the client must wait (then nothing was taken), and
+// whether the site's slot was taken.
 func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.Partition) (id int64, fresh bool, wait time.Duration, siteTaken bool, err error) {
-	now := in.now.UnixMilli()
-	var client, site *redis.Cmd
+	var gate *redis.Cmd
 	var found *redis.StringCmd
 	var reserved *redis.IntCmd
 	reserve := !s.ids.has(part)
+	keys, args := gateArgs(in.limits, in.now.UnixMilli())
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if c := in.limits.client; c != nil {
-			client = throttle.AllowScript.EvalSha(ctx, p, []string{c.key}, now, c.window, c.limit, c.member)
-		}
-		if c := in.limits.site; c != nil {
-			site = throttle.AllowScript.EvalSha(ctx, p, []string{c.key}, now, c.window, c.limit, c.member)
+		if len(keys) > 0 {
+			gate = gateScript.EvalSha(ctx, p, keys, args...)
 		}
 		found = p.HGet(ctx, keyIndex(part), AddressKey(in.addr))
 		if reserve {
@@ -252,18 +312,12 @@ func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.
 		return 0, false, 0, false, err
 	}
 	// A Redis that lost its scripts (restarted) answers NOSCRIPT to the
-	// commands that ran none: run those again with the script's text.
-	for _, w := range []struct {
-		cmd  *redis.Cmd
-		args *windowArgs
-	}{{client, in.limits.client}, {site, in.limits.site}} {
-		if w.cmd != nil && redis.HasErrorPrefix(w.cmd.Err(), "NOSCRIPT") {
-			c := w.args
-			*w.cmd = *throttle.AllowScript.Eval(ctx, s.rdb, []string{c.key}, now, c.window, c.limit, c.member)
-			if err := w.cmd.Err(); err != nil {
-				return 0, false, 0, false, err
-			}
-		}
+	// command that ran none: run it again with the script's text.
+	if gate != nil && redis.HasErrorPrefix(gate.Err(), "NOSCRIPT") {
+		*gate = *gateScript.Eval(ctx, s.rdb, keys, args...)
+	}
+	if gate != nil && gate.Err() != nil {
+		return 0, false, 0, false, gate.Err()
 	}
 	if reserved != nil && reserved.Err() == nil {
 		s.ids.add(part, reserved.Val())
@@ -271,11 +325,15 @@ func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.
 	if found.Err() != nil && !errors.Is(found.Err(), redis.Nil) {
 		return 0, false, 0, false, found.Err()
 	}
-	siteTaken = site != nil && site.Val() == int64(0)
-	if client != nil {
-		if ms, _ := client.Int64(); ms > 0 {
-			return 0, false, time.Duration(ms) * time.Millisecond, false, s.giveBackSite(ctx, in.limits.site, siteTaken, nil)
+	if gate != nil {
+		res, err := gate.Int64Slice()
+		if err != nil {
+			return 0, false, 0, false, err
 		}
+		if res[0] > 0 {
+			return 0, false, time.Duration(res[0]) * time.Millisecond, false, nil
+		}
+		siteTaken = res[1] == 0
 	}
 	if id, _ = strconv.ParseInt(found.Val(), 10, 64); id > 0 {
 		return id, false, 0, siteTaken, nil
