@@ -18,7 +18,7 @@ import (
 // values, which grow with the distinct values, not with the readers).
 func BenchmarkMemoryPerConfirmedSubscriber(b *testing.B) {
 	const n = 10000
-	total, byKind := measureMemory(b, n)
+	total, byKind, _ := measureMemory(b, n)
 	for b.Loop() {
 	}
 	b.ReportMetric(float64(total)/n, "B/subscriber")
@@ -34,19 +34,34 @@ func TestMemoryPerConfirmedSubscriber(t *testing.T) {
 		t.Skip("signs up 10,000 readers")
 	}
 	const n = 10000
-	total, byKind := measureMemory(t, n)
+	total, byKind, largest := measureMemory(t, n)
 	t.Logf("%.1f B per confirmed reader; by kind of key: %v", float64(total)/n, byKind)
 	if per := float64(total) / n; per > 400 {
 		t.Errorf("%.1f B of Redis per confirmed reader, want at most 400 (by kind: %v)", per, byKind)
 	}
+	// The keys that grow with the readers are a partition's index and
+	// audiences; at 10,000,000 readers none may pass 64 MB.
+	at10M := float64(largest.bytes) * 10_000_000 / n
+	t.Logf("largest key %s: %d B, %.1f MB at 10,000,000 readers", largest.key, largest.bytes, at10M/(1<<20))
+	if at10M > 64<<20 {
+		t.Errorf("key %s would hold %.0f MB at 10,000,000 readers, want under 64", largest.key, at10M/(1<<20))
+	}
+}
+
+// sizedKey is a key and its MEMORY USAGE.
+type sizedKey struct {
+	key   string
+	bytes int64
 }
 
 // measureMemory signs up and confirms n readers and returns the MEMORY
-// USAGE of every key but the newsletters, in all and per kind of key.
-func measureMemory(tb testing.TB, n int) (int64, map[string]int64) {
+// USAGE of every key but the newsletters, in all and per kind of key, and
+// the largest key.
+func measureMemory(tb testing.TB, n int) (int64, map[string]int64, sizedKey) {
 	e := MustEnv(tb, "daily-brief", "weekend-edition")
 	signupAndConfirm(tb, e, n)
 	var total int64
+	var largest sizedKey
 	byKind := map[string]int64{}
 	for key := range MustDumpDB(tb, e.rdb) {
 		if key == "nl:{nl}:newsletters" {
@@ -58,8 +73,11 @@ func measureMemory(tb testing.TB, n int) (int64, map[string]int64) {
 		}
 		total += bytes
 		byKind[keyKind(key)] += bytes
+		if bytes > largest.bytes {
+			largest = sizedKey{key, bytes}
+		}
 	}
-	return total, byKind
+	return total, byKind, largest
 }
 
 // signupAndConfirm signs n readers up as the form does (a realistic
