@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,6 +32,16 @@ func seedKeySubscriber(id int64) string {
 }
 
 func seedKeyDict(p newsletter.Partition) string { return "nl:" + p.Tag() + ":dict" }
+
+// seedDictKey is the field under which a partition's dictionary finds
+// value v: v itself, or its SHA-1 past 40 bytes.
+func seedDictKey(v string) string {
+	if len(v) > 40 {
+		sum := sha1.Sum([]byte(v))
+		return "h:" + hex.EncodeToString(sum[:])
+	}
+	return "v:" + v
+}
 
 // seedConsentSep separates the fields of a stored consent record
 // (subscribers/consent_store.go).
@@ -97,7 +109,7 @@ func seedConsent(ctx context.Context, rdb *redis.Client, nl string, n int, now t
 	const page = "https://news.example/newsletters/daily"
 	pipe := rdb.Pipeline()
 	for _, p := range newsletter.AllPartitions() {
-		pipe.HSet(ctx, seedKeyDict(p), "#", 3, "v:"+ua, 1, "i:1", ua, "v:"+page, 2, "i:2", page, "v:"+nl, 3, "i:3", nl)
+		pipe.HSet(ctx, seedKeyDict(p), "#", 3, seedDictKey(ua), 1, "i:1", ua, seedDictKey(page), 2, "i:2", page, seedDictKey(nl), 3, "i:3", nl)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("seed consent dictionaries: %w", err)

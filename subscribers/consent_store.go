@@ -20,7 +20,8 @@ import (
 //
 // The user agent, the source and the newsletters repeat from reader to
 // reader, so each is stored once per partition in its dictionary (keyDict)
-// and the record holds its number there. A value that may name a person (it
+// and the record holds its number there (a value longer than 40 bytes is
+// found by its SHA-1, so that it is stored once, not twice). A value that may name a person (it
 // holds an @) is never put in the dictionary, where an erasure would not
 // reach it: it stays in the record, marked with a leading "=". Every value
 // is one line (RequestMeta values are cleaned at the edge), so the
@@ -48,10 +49,12 @@ const luaConsent = `
 local function intern(dict, v)
   if v == '' then return '' end
   if string.find(v, '@', 1, true) then return '=' .. v end
-  local n = redis.call('HGET', dict, 'v:' .. v)
+  local key = 'v:' .. v
+  if #v > 40 then key = 'h:' .. redis.sha1hex(v) end
+  local n = redis.call('HGET', dict, key)
   if n then return n end
   n = tostring(redis.call('HINCRBY', dict, '#', 1))
-  redis.call('HSET', dict, 'v:' .. v, n, 'i:' .. n, v)
+  redis.call('HSET', dict, key, n, 'i:' .. n, v)
   return n
 end
 local function consent_field(h, dict, first, action, at, ip, ua, source, wording, nls)
@@ -68,8 +71,29 @@ local function add_consent(h, dict, action, at, ip, ua, source, wording, nls)
 end
 `
 
+// Caps on the request values a consent record keeps: whatever a client
+// sends, a record stays small (a 60,000-byte User-Agent is cut to 512).
+const (
+	maxConsentIP        = 64
+	maxConsentUserAgent = 512
+	maxConsentSource    = 2048
+	maxConsentWording   = 64
+)
+
+// cleanConsent returns c with its request values cut to their caps and to
+// one line of printable text, as they are stored (the record's separator
+// is a control character, which no value may hold).
+func cleanConsent(c Consent) Consent {
+	c.IP = oneLineText(c.IP, maxConsentIP)
+	c.UserAgent = oneLineText(c.UserAgent, maxConsentUserAgent)
+	c.Source = oneLineText(c.Source, maxConsentSource)
+	c.Wording = oneLineText(c.Wording, maxConsentWording)
+	return c
+}
+
 // consentArgs are the arguments of add_consent after h and dict, in order.
 func consentArgs(c Consent) []any {
+	c = cleanConsent(c)
 	return []any{actionLetters[c.Action], c.At.Unix(), c.IP, c.UserAgent, c.Source, c.Wording, strings.Join(c.Newsletters, ",")}
 }
 

@@ -20,7 +20,7 @@ import (
 //	nl:{rNN}:next                          string the last n handed out in the partition (ids are n*64+NN)
 //	nl:{rNN}:index                         hash   AddressKey -> subscriber id
 //	nl:{rNN}:sub:{id}                      hash   the subscriber: fields below
-//	nl:{rNN}:dict                          hash   the partition's dictionary of consent values: v:{value} -> n, i:{n} -> value, # -> last n
+//	nl:{rNN}:dict                          hash   the partition's dictionary of consent values: v:{value} (h:{sha1} past 40 bytes) -> n, i:{n} -> value, # -> last n
 //	nl:{rNN}:audience:{newsletter}:{status} bitmap bit n set for each subscriber n*64+NN in that status
 //	nl:{rNN}:outbox                        list   confirmation emails for the relay: "{id}\n{newsletters}\n{JSON: address, unix time of the signup, request id}"; "" once erased
 //	nl:{rNN}:outbox:dead                   list   outbox entries the relay could not read

@@ -367,7 +367,7 @@ func signupArgs(id int64, in signupInput, siteOK bool) ([]string, []any) {
 	for _, nl := range in.nls {
 		keys = append(keys, audienceKeys(nl, p)...)
 	}
-	c := in.consent
+	c := cleanConsent(in.consent)
 	args := make([]any, argvAddressWindow, argvAddressWindow+4)
 	args[argvID], args[argvBit], args[argvAddrKey], args[argvAddr] = id, newsletter.BitOf(id), AddressKey(in.addr), in.addr
 	args[argvNow], args[argvNowMs], args[argvNewsletters] = in.now.Unix(), in.now.UnixMilli(), strings.Join(in.nls, ",")

@@ -16,7 +16,6 @@ import (
 const (
 	maxSignupNewsletters = 20
 	maxSignupName        = 200
-	maxSignupSource      = 2048
 )
 
 // SignupRequest is one reader's request to subscribe, as a form sends it.
@@ -95,7 +94,6 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 // (RunConfirmationRelay) hands the email on to the Notifier.
 func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta, client SignupLimit) error {
 	now := s.Now()
-	meta.Source = truncate(meta.Source, maxSignupSource)
 	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source, Wording: s.ConsentWording}
 	limits := s.Limits.args(addr)
 	outbox, err := s.outboxEntry(ctx, addr)
