@@ -66,7 +66,7 @@ func build(m *Message) (*gomail.Msg, error) {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
-	msg.Subject(oneLine(m.Subject))
+	msg.SetGenHeaderPreformatted(gomail.HeaderSubject, encodeSubject(oneLine(m.Subject)))
 	msg.SetDate()
 	msg.SetMessageIDWithValue(id)
 	if err := setHeaders(msg, m.Headers); err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"mime"
 	"net/mail"
 	"strings"
 	"time"
@@ -86,7 +85,7 @@ func (t *Template) From() string { return t.from }
 func (t *Template) encodeShared(m *Message, from *mail.Address) error {
 	var h []byte
 	h = appendHeader(h, "From", from.String())
-	h = appendHeader(h, "Subject", mime.QEncoding.Encode("UTF-8", oneLine(m.Subject)))
+	h = appendHeader(h, "Subject", encodeSubject(oneLine(m.Subject)))
 	h = append(h, "MIME-Version: 1.0\r\n"...)
 	for name, value := range m.Headers {
 		if err := checkHeaderName(name); err != nil {
