@@ -72,3 +72,31 @@ func mustSaveBody(t *testing.T, e *env, svc *digests.Service, id string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDigestIDsAreCheckedFirst: a digest id from a URL is checked against
+// the form of digest ids before it names a Redis key, so "<id>:body" and
+// the like answer 404 instead of 500 WRONGTYPE (issue 17, item 6), on the
+// editor API, the web view and the editor's pages.
+func TestDigestIDsAreCheckedFirst(t *testing.T) {
+	var svc *digests.Service
+	e, _ := newAdminEnv(t, withDigests(&svc))
+	e.putNewsletter("daily", "Daily")
+	e.importConfirmed("daily", "ann@example.org")
+	e.addArticle("https://news.example/a", "Talks in Istanbul")
+	id := digestID(t, e.editor("POST", "/v1/newsletters/daily/digests", `{"subject":"The talks"}`))
+	mustSaveBody(t, e, svc, id)
+
+	for _, bad := range []string{id + ":body", id + ":audience", id + ":done", strings.ToUpper(id), id[:23], id + "0", "..%2F" + id} {
+		wantJSONError(t, e.editor("GET", "/v1/digests/"+bad, ""), http.StatusNotFound, "not_found")
+		wantJSONError(t, e.editor("POST", "/v1/digests/"+bad+"/cancel", ""), http.StatusNotFound, "not_found")
+		if r := e.do("GET", "/digests/"+bad, nil, "Accept", "text/html"); r.Status != http.StatusNotFound {
+			t.Errorf("web view of %q = %d, want 404", bad, r.Status)
+		}
+	}
+	if r := e.editor("GET", "/v1/digests/"+id, ""); r.Status != http.StatusOK {
+		t.Errorf("the digest itself = %d %s, want 200", r.Status, r.Body)
+	}
+	if !digests.ValidID(id) || digests.ValidID(id+":body") {
+		t.Errorf("ValidID disagrees with the ids the service makes")
+	}
+}

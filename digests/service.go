@@ -152,6 +152,9 @@ func (s *Service) existing(ctx context.Context, id string, err error) (*Digest, 
 
 // Get returns digest id.
 func (s *Service) Get(ctx context.Context, id string) (*Digest, error) {
+	if !ValidID(id) {
+		return nil, errNotFound
+	}
 	d, err := s.Store.Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("digests: get: %w", err)
@@ -163,6 +166,9 @@ func (s *Service) Get(ctx context.Context, id string) (*Digest, error) {
 
 // Cancel stops sending what digest id has not sent yet, and returns it.
 func (s *Service) Cancel(ctx context.Context, id string) (*Digest, error) {
+	if !ValidID(id) {
+		return nil, errNotFound
+	}
 	if _, err := s.Store.transition(ctx, id, StatusCanceled, s.Now(), StatusQueued, StatusSending); err != nil {
 		return nil, fmt.Errorf("digests: cancel: %w", err)
 	}
@@ -190,10 +196,28 @@ func (s *Service) newsletter(ctx context.Context, id string) (*newsletter.Newsle
 	return n, nil
 }
 
+// idBytes is how many random bytes a digest id holds, in lower-case hex.
+const idBytes = 12
+
 func newID() string {
-	b := make([]byte, 12)
+	b := make([]byte, idBytes)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ValidID reports whether id has the form of a digest id (24 lower-case
+// hex digits): an id from a URL is checked before it names a key, so that
+// "abc:body" never reads another key.
+func ValidID(id string) bool {
+	if len(id) != 2*idBytes {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // location returns the newsletter's time zone, UTC when it has none.
@@ -213,5 +237,8 @@ func (s *Service) Unfinished(ctx context.Context, nl string) ([]*Digest, error) 
 // Body returns the stored body of digest id (its web view), or nil if it was
 // not rendered yet.
 func (s *Service) Body(ctx context.Context, id string) (*Body, error) {
+	if !ValidID(id) {
+		return nil, nil
+	}
 	return s.Store.Body(ctx, id)
 }
