@@ -39,11 +39,23 @@ func (s *Server) logger(c *gin.Context) *slog.Logger {
 
 // logRequests logs one line per request. It logs the path without the query,
 // which may carry a token.
+// logRequests logs one line per request. It names the route pattern
+// (/v1/subscribers/:email), never the path: paths carry addresses and
+// tokens, which must not outlive an erasure in the logs.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	s.logger(c).Info("Request served", "method", c.Request.Method, "path", c.Request.URL.Path,
+	s.logger(c).Info("Request served", "method", c.Request.Method, "route", routeOf(c),
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds(), "client_ip", c.ClientIP())
+}
+
+// routeOf is the pattern of the route that served c, or "(none)" when no
+// route matched.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "(none)"
 }
 
 func (s *Server) recoverPanics(c *gin.Context) {
