@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"newsletter"
@@ -83,7 +84,11 @@ func decodeJSON(c *gin.Context, max int64, v any) error {
 	if mt := c.ContentType(); mt != "application/json" {
 		return errUnsupportedMedia
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, max))
+	data, err := readAllJSON(http.MaxBytesReader(c.Writer, c.Request.Body, max))
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}

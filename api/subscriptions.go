@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -80,8 +81,12 @@ func decodeSignup(c *gin.Context) (subscribers.SignupRequest, error) {
 // DecodeSignupJSON reads one JSON signup object from r; anything else in
 // the body, or a field of the wrong type, is a bad request.
 func decodeSignupJSON(r io.Reader) (subscribers.SignupRequest, error) {
+	data, err := readAllJSON(r)
+	if err != nil {
+		return subscribers.SignupRequest{}, err
+	}
 	var body signupJSON
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&body); err != nil {
 		return subscribers.SignupRequest{}, jsonError(err)
 	}
@@ -105,6 +110,9 @@ func decodeSignupForm(c *gin.Context) (subscribers.SignupRequest, error) {
 		return subscribers.SignupRequest{}, formError(err)
 	}
 	f := c.Request.PostForm
+	if field := ambiguousForm(f); field != "" {
+		return subscribers.SignupRequest{}, duplicateFieldError(field)
+	}
 	nls := slices.Concat(f["newsletter"], f["newsletters"])
 	return subscribers.SignupRequest{Email: lastValue(f["email"]), Newsletters: nls, Name: f.Get("name"),
 		Honeypot: f.Get("website"), Meta: subscribers.RequestMeta{Source: f.Get("source")}}, nil
