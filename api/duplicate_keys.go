@@ -60,7 +60,7 @@ func readAllJSON(r io.Reader) ([]byte, error) {
 
 // singleFormValues are the form fields a signup takes once: two of them
 // (two email fields, say) make the form ambiguous.
-var singleFormValues = []string{"email", "name", "website", "source"}
+var singleFormValues = []string{"email", "suggested_email", "name", "website", "source"}
 
 // ambiguousForm returns the first of singleFormValues that form holds more
 // than once, in any case, or "".

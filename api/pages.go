@@ -124,7 +124,7 @@ func (s *Server) errorPage(c *gin.Context, status int, e *newsletter.Error) {
 // choice of newsletters.
 func (s *Server) signupErrorPage(c *gin.Context, e *newsletter.Error) pageData {
 	posted := slices.Concat(c.PostFormArray("newsletter"), c.PostFormArray("newsletters"))
-	form := &signupForm{ID: "signup", Email: lastPostForm(c, "email"), Name: c.PostForm("name"), Source: c.PostForm("source"),
+	form := &signupForm{ID: "signup", Email: submittedEmail(c.PostForm("email"), c.PostForm("suggested_email")), Name: c.PostForm("name"), Source: c.PostForm("source"),
 		Label: "Enter your email to subscribe", Button: "Subscribe"}
 	chosen := s.newsletterChoices(c, posted)
 	heading := "Subscribe"
@@ -145,9 +145,6 @@ func (s *Server) signupErrorPage(c *gin.Context, e *newsletter.Error) pageData {
 		Email: form.Email, Suggestion: e.Suggestion, Newsletters: form.Newsletters}
 }
 
-// lastPostForm returns the last value of form field key: a button that
-// submits a corrected address comes after the field it corrects.
-func lastPostForm(c *gin.Context, key string) string { return lastValue(c.PostFormArray(key)) }
 
 func checkAll(list []choice) []choice {
 	for i := range list {

@@ -48,7 +48,7 @@ func TestSubscribeFormErrorAtField(t *testing.T) {
 		`<input type="email" id="signup-email" name="email" required autocomplete="email" value="reader@gmial.com" aria-invalid="true" aria-describedby="signup-email-error signup-email-suggestion"`,
 		`<input type="hidden" name="newsletter" value="weekly">`, `<input type="hidden" name="name" value="Ann">`,
 		`id="signup-email-suggestion">Did you mean <strong>reader@gmail.com</strong>?`,
-		`<button type="submit" name="email" value="reader@gmail.com" class="secondary">Use reader@gmail.com</button>`,
+		`<button type="submit" name="suggested_email" value="reader@gmail.com" class="secondary">Use reader@gmail.com</button>`,
 	} {
 		if !strings.Contains(form, want) {
 			t.Errorf("the form lacks %s:\n%s", want, form)
@@ -59,12 +59,12 @@ func TestSubscribeFormErrorAtField(t *testing.T) {
 	}
 	// Enter in the field submits the form's first button: Subscribe, with
 	// the address as typed; the suggestion comes after it.
-	if strings.Index(form, `<button type="submit">Subscribe</button>`) > strings.Index(form, `name="email" value="reader@gmail.com"`) {
+	if strings.Index(form, `<button type="submit">Subscribe</button>`) > strings.Index(form, `name="suggested_email" value="reader@gmail.com"`) {
 		t.Errorf("the suggestion button comes before Subscribe, so Enter would submit the suggestion:\n%s", form)
 	}
 
 	// Pressing the suggestion sends the field and the button; the button wins.
-	wantHTML(t, e.postForm("newsletter=weekly&name=Ann&email=reader%40gmial.com&website=&email=reader%40gmail.com"),
+	wantHTML(t, e.postForm("newsletter=weekly&name=Ann&email=reader%40gmial.com&website=&suggested_email=reader%40gmail.com"),
 		http.StatusOK, "Check your inbox to confirm")
 	if s := e.subscriber("reader@gmail.com"); len(s.Subscriptions) != 1 || s.Subscriptions[0].Newsletter != "weekly" {
 		t.Fatalf("after the suggestion: %+v, want a pending subscription to weekly", s)

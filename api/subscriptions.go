@@ -114,18 +114,18 @@ func decodeSignupForm(c *gin.Context) (subscribers.SignupRequest, error) {
 		return subscribers.SignupRequest{}, duplicateFieldError(field)
 	}
 	nls := slices.Concat(f["newsletter"], f["newsletters"])
-	return subscribers.SignupRequest{Email: lastValue(f["email"]), Newsletters: nls, Name: f.Get("name"),
+	return subscribers.SignupRequest{Email: submittedEmail(f.Get("email"), f.Get("suggested_email")), Newsletters: nls, Name: f.Get("name"),
 		Honeypot: f.Get("website"), Meta: subscribers.RequestMeta{Source: f.Get("source")}}, nil
 }
 
-// lastValue returns the last of a form field's values: the sign-up form
-// offers a corrected address as a button named "email" after the address
-// field, so the button's value, when it is pressed, comes last.
-func lastValue(vs []string) string {
-	if len(vs) == 0 {
-		return ""
+// submittedEmail is the address a sign-up form submitted: the page's
+// suggested correction when the reader pressed its button
+// (suggested_email), else the address field.
+func submittedEmail(field, suggested string) string {
+	if suggested != "" {
+		return suggested
 	}
-	return vs[len(vs)-1]
+	return field
 }
 
 var (
