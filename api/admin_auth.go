@@ -101,6 +101,9 @@ func (s *Server) handleAdminLogin(c *gin.Context) {
 		s.loginPage(c, http.StatusForbidden, msgLoginExpired)
 		return
 	}
+	if s.refuseLimited(c, s.loginLimited) {
+		return
+	}
 	token := c.PostForm("token")
 	if !s.validToken(token) {
 		s.loginFailed(c)
@@ -122,12 +125,17 @@ func (s *Server) loginFailed(c *gin.Context) {
 			return
 		}
 		if wait > 0 {
-			c.Header("Retry-After", retryAfter(wait))
-			s.loginPage(c, http.StatusTooManyRequests, msgLoginLimited)
+			s.loginLimited(c, wait)
 			return
 		}
 	}
 	s.loginPage(c, http.StatusUnauthorized, msgWrongToken)
+}
+
+// loginLimited answers a sign-in from a client past its failure limit.
+func (s *Server) loginLimited(c *gin.Context, wait time.Duration) {
+	c.Header("Retry-After", retryAfter(wait))
+	s.loginPage(c, http.StatusTooManyRequests, msgLoginLimited)
 }
 
 // handleAdminLogout ends the session in this browser.

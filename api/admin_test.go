@@ -178,6 +178,12 @@ func TestAdminLoginFailuresAreLimited(t *testing.T) {
 	if b.cookies["nl_admin"] != nil {
 		t.Fatalf("a refused sign-in got a session")
 	}
+	// Past the limit the right token is refused too, unchecked.
+	r = b.login(editorToken)
+	wantHTML(t, r, http.StatusTooManyRequests, "Too many failed attempts")
+	if b.cookies["nl_admin"] != nil {
+		t.Fatalf("the right token signed in from a client past its limit")
+	}
 	// Bearer failures and sign-in failures share the limit.
 	if r := e.do("GET", "/v1/newsletters", nil, "Authorization", "Bearer wrong"); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("bearer request after failed sign-ins = %d, want 429", r.Status)

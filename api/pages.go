@@ -145,7 +145,6 @@ func (s *Server) signupErrorPage(c *gin.Context, e *newsletter.Error) pageData {
 		Email: form.Email, Suggestion: e.Suggestion, Newsletters: form.Newsletters}
 }
 
-
 func checkAll(list []choice) []choice {
 	for i := range list {
 		list[i].Checked = true

@@ -116,6 +116,37 @@ func TestWindowCountsAnySpan(t *testing.T) {
 	}
 }
 
+// TestWindowWaitTakesNothing: Wait tells what Allow would, without taking
+// an event, however often it is asked.
+func TestWindowWaitTakesNothing(t *testing.T) {
+	rdb := redistest.Client(t)
+	ctx := context.Background()
+	w := throttle.NewWindow(rdb, "nl:test:", throttle.Rate{N: 3, Per: time.Hour})
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		for range 5 {
+			if wait, err := w.Wait(ctx, "a", now); err != nil || wait != 0 {
+				t.Fatalf("Wait before event %d: %s, %v; want 0", i, wait, err)
+			}
+		}
+		if wait, err := w.Allow(ctx, "a", now.Add(time.Duration(i)*time.Minute)); err != nil || wait != 0 {
+			t.Fatalf("event %d: wait %s, %v", i, wait, err)
+		}
+	}
+	at := now.Add(10 * time.Minute)
+	for range 5 {
+		if wait, err := w.Wait(ctx, "a", at); err != nil || wait != 50*time.Minute {
+			t.Fatalf("Wait past the limit: %s, %v; want 50m until the first leaves", wait, err)
+		}
+	}
+	if wait, _ := w.Allow(ctx, "a", at); wait != 50*time.Minute {
+		t.Fatalf("Allow past the limit waits %s, want 50m (Wait took events?)", wait)
+	}
+	if wait, _ := w.Wait(ctx, "a", now.Add(time.Hour+time.Millisecond)); wait != 0 {
+		t.Fatalf("after the first left the window: Wait %s", wait)
+	}
+}
+
 // TestWindowsMatchChainedWindows checks Windows, the windows of a key kept
 // as one record, against the same rates as separate Windows taken in turn
 // until one refuses, over random event times.

@@ -81,3 +81,27 @@ func (w *Window) Allow(ctx context.Context, key string, now time.Time) (time.Dur
 		w.rate.Per.Milliseconds(), w.rate.N, Member()).Int64()
 	return time.Duration(ms) * time.Millisecond, err
 }
+
+// waitScript tells how long until KEYS[1]'s window has room for an event,
+// taking none: 0 when it has room now.
+//
+// ARGV: now ms, window ms, limit.
+var waitScript = redis.NewScript(`
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local count = redis.call('ZCOUNT', KEYS[1], '(' .. (now - window), '+inf')
+if count < limit then return 0 end
+local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)
+return math.max(tonumber(oldest[2]) + window - now, 1)
+`)
+
+// Wait returns how long key must wait at now before Allow would allow an
+// event, without taking one: 0 when it would be allowed now. A caller that
+// must refuse a client past its limit before doing any work (checking a
+// token, say) asks Wait first.
+func (w *Window) Wait(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	if w.rate.Unlimited() {
+		return 0, nil
+	}
+	ms, err := waitScript.Run(ctx, w.rdb, []string{w.prefix + key}, now.UnixMilli(), w.rate.Per.Milliseconds(), w.rate.N).Int64()
+	return time.Duration(ms) * time.Millisecond, err
+}

@@ -13,7 +13,7 @@ import (
 func loadComposeHA(t *testing.T) *types.Project {
 	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{"../../compose.ha.yaml"}, cli.WithName("newsletter-ha"),
-		cli.WithWorkingDirectory("../.."), cli.WithEnv([]string{}))
+		cli.WithWorkingDirectory("../.."), cli.WithEnv([]string{composeTokenEnv}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,7 +129,17 @@ func (c *Config) validate(r *reader) {
 	if !c.DevMode() && len(c.APITokens) == 0 {
 		r.fail("NEWSLETTER_API_TOKENS", "required when NEWSLETTER_REDIS_URL is set")
 	}
+	for _, t := range c.APITokens {
+		if !c.DevMode() && len(t) < minEditorToken {
+			r.fail("NEWSLETTER_API_TOKENS", "each editor token must be at least %d characters (make one with: openssl rand -hex 32)", minEditorToken)
+			break
+		}
+	}
 }
+
+// minEditorToken is the shortest editor token production accepts: long
+// enough that guessing it, at the failure limit, takes forever.
+const minEditorToken = 32
 
 // reader reads variables, collecting one error per wrong variable so that
 // LoadConfig reads like a table and names every mistake at once.

@@ -26,7 +26,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 func TestLoadConfigRefusesBadValues(t *testing.T) {
 	t.Parallel()
 	prod := map[string]string{"NEWSLETTER_REDIS_URL": "redis://127.0.0.1:6379/0",
-		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t",
+		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "a-test-editor-token-of-32-characters",
 		"NEWSLETTER_DKIM_DOMAIN": "example.org", "NEWSLETTER_DKIM_SELECTOR": "news"}
 	tests := []struct{ name, value string }{
 		{"NEWSLETTER_REDIS_URL", "mysql://x"},
@@ -95,7 +95,7 @@ func TestRunStopsOnBadConfigWithOneLine(t *testing.T) {
 func TestRunStopsWhenRedisDoesNotAnswer(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"NEWSLETTER_REDIS_URL": "redis://127.0.0.1:1/0",
-		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t", "NEWSLETTER_HTTP_ADDR": "127.0.0.1:0"}
+		"NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "a-test-editor-token-of-32-characters", "NEWSLETTER_HTTP_ADDR": "127.0.0.1:0"}
 	var stderr bytes.Buffer
 	code := run(nil, func(k string) string { return env[k] }, io.Discard, &stderr)
 	out := stderr.String()

@@ -125,10 +125,10 @@ func TestBinaryConfigErrors(t *testing.T) {
 				"newsletter: NEWSLETTER_API_TOKENS: required",
 			}},
 		{"database out of range", []string{"worker"},
-			[]string{"NEWSLETTER_REDIS_URL=" + dbURL.String(), "NEWSLETTER_SECRET=a-test-secret-of-enough-length", "NEWSLETTER_API_TOKENS=t"}, 1,
+			[]string{"NEWSLETTER_REDIS_URL=" + dbURL.String(), "NEWSLETTER_SECRET=a-test-secret-of-enough-length", "NEWSLETTER_API_TOKENS=a-test-editor-token-of-32-characters"}, 1,
 			[]string{"newsletter: NEWSLETTER_REDIS_URL: Redis at " + dbURL.Host + " has no database 1048576 (DB index is out of range)"}},
 		{"database out of range, one-shot command", []string{"digest", "status", "x"},
-			[]string{"NEWSLETTER_REDIS_URL=" + dbURL.String(), "NEWSLETTER_SECRET=a-test-secret-of-enough-length", "NEWSLETTER_API_TOKENS=t"}, 1,
+			[]string{"NEWSLETTER_REDIS_URL=" + dbURL.String(), "NEWSLETTER_SECRET=a-test-secret-of-enough-length", "NEWSLETTER_API_TOKENS=a-test-editor-token-of-32-characters"}, 1,
 			[]string{"newsletter: NEWSLETTER_REDIS_URL: Redis at " + dbURL.Host + " has no database 1048576"}},
 	}
 	for _, tt := range tests {

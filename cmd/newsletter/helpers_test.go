@@ -16,7 +16,7 @@ import (
 )
 
 const (
-	testToken   = "editor-token-for-tests"
+	testToken   = "editor-token-for-tests-0123456789abcdef"
 	testBaseURL = "http://news.example.test"
 )
 

@@ -126,7 +126,7 @@ func TestParseRedisURLRefusesBadForms(t *testing.T) {
 func TestLoadConfigRedisForms(t *testing.T) {
 	t.Parallel()
 	env := func(url string) func(string) string {
-		m := map[string]string{"NEWSLETTER_REDIS_URL": url, "NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "t"}
+		m := map[string]string{"NEWSLETTER_REDIS_URL": url, "NEWSLETTER_SECRET": "0123456789abcdef", "NEWSLETTER_API_TOKENS": "a-test-editor-token-of-32-characters"}
 		return func(k string) string { return m[k] }
 	}
 	for _, good := range []string{"redis+sentinel://:pw@127.0.0.1:26379/mymaster/2", "redis+cluster://127.0.0.1:7000,127.0.0.1:7001"} {
