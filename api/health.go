@@ -59,10 +59,16 @@ func (s *Server) handleReadyz(c *gin.Context) {
 }
 
 // handleMetrics serves the Prometheus metrics, when the server has them.
-func (s *Server) handleMetrics(c *gin.Context) {
-	if s.cfg.Metrics == nil {
+// metricsGate answers 404 when this router serves no metrics. Metrics are
+// for editors only: their counters move with each signup, so read by
+// anyone they would tell whether an address was new.
+func (s *Server) metricsGate(c *gin.Context) {
+	if s.cfg.Metrics == nil || s.cfg.MetricsElsewhere {
 		s.handleNotFound(c)
-		return
+		c.Abort()
 	}
+}
+
+func (s *Server) handleMetrics(c *gin.Context) {
 	s.cfg.Metrics.Handler().ServeHTTP(c.Writer, c.Request)
 }

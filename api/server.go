@@ -33,7 +33,10 @@ type Config struct {
 	APITokens   []string      // bearer tokens for the editor API
 	ConfirmTTL  time.Duration // told to readers on the thank-you page
 	Logger      *slog.Logger
-	Metrics     *metrics.Metrics // served at /metrics; nil: none
+	Metrics     *metrics.Metrics // served at /metrics to editors (bearer token); nil: none
+	// MetricsElsewhere leaves /metrics off this router: another listener
+	// (NEWSLETTER_METRICS_ADDR) serves it.
+	MetricsElsewhere bool
 	// TrustedProxies are the networks whose X-Forwarded-For names the
 	// client; none by default, so clients cannot choose their own IP.
 	TrustedProxies []netip.Prefix
@@ -107,7 +110,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/openapi.json", s.handleOpenAPI)
-	e.GET("/metrics", s.handleMetrics)
+	e.GET("/metrics", s.metricsGate, s.requireEditor, s.handleMetrics)
 	e.POST("/v1/subscriptions", s.allowOrigin, s.handleSubscribe)
 	e.OPTIONS("/v1/subscriptions", s.handlePreflight)
 	e.GET("/confirm", s.handleConfirmPage)

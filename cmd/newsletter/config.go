@@ -19,6 +19,7 @@ import (
 // Config is the service's configuration, read from NEWSLETTER_* variables.
 type Config struct {
 	HTTPAddr         string
+	MetricsAddr      string // a listener of its own for /metrics, without token; "" serves it to editors on HTTPAddr
 	BaseURL          string
 	RedisURL         string       // empty: dev mode on an embedded Redis
 	Redis            *RedisTarget // parsed RedisURL; nil in dev mode
@@ -71,6 +72,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
 		HTTPAddr:         r.str("NEWSLETTER_HTTP_ADDR", ":8080"),
+		MetricsAddr:      r.str("NEWSLETTER_METRICS_ADDR", ""),
 		BaseURL:          strings.TrimRight(r.webURL("NEWSLETTER_BASE_URL", "http://localhost:8080"), "/"),
 		RedisURL:         r.str("NEWSLETTER_REDIS_URL", ""),
 		SMTPURL:          r.str("NEWSLETTER_SMTP_URL", ""),

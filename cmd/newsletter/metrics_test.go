@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"io"
+	"net/http"
 	"newsletter"
 	"strconv"
 	"strings"
@@ -12,7 +14,7 @@ import (
 // scrape returns every sample of /metrics by its name and labels as written.
 func (h *harness) scrape() map[string]float64 {
 	h.t.Helper()
-	code, body := h.do("GET", "/metrics", "", "")
+	code, body := h.do("GET", "/metrics", "", "", "Authorization", "Bearer "+testToken)
 	if code != 200 {
 		h.t.Fatalf("GET /metrics = %d", code)
 	}
@@ -29,6 +31,50 @@ func (h *harness) scrape() map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestMetricsAreNoOracle: the counters move with each signup, so whoever
+// reads them could tell whether an address was new (issue 17, item 3).
+// /metrics answers editors only; with NEWSLETTER_METRICS_ADDR it is served
+// on that listener alone, and the public one has none.
+func TestMetricsAreNoOracle(t *testing.T) {
+	t.Parallel()
+	h := mustHarness(t)
+	if code, _ := h.do("GET", "/metrics", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("GET /metrics without a token = %d, want 401", code)
+	}
+	if code, _ := h.do("GET", "/metrics", "", "", "Authorization", "Bearer not-the-token"); code != http.StatusUnauthorized {
+		t.Errorf("GET /metrics with a wrong token = %d, want 401", code)
+	}
+	if _, ok := h.scrape()["newsletter_signups_total"]; !ok {
+		t.Errorf("an editor's scrape lacks newsletter_signups_total")
+	}
+
+	m := h.run(ModeAll, map[string]string{"NEWSLETTER_HTTP_ADDR": "127.0.0.1:0", "NEWSLETTER_METRICS_ADDR": "127.0.0.1:0"})
+	public := "http://" + m.Addr()
+	for _, auth := range []string{"", "Bearer " + testToken} {
+		req, _ := http.NewRequest("GET", public+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("public /metrics with a metrics listener (auth %q) = %d, want 404", auth, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get("http://" + m.MetricsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "newsletter_signups_total") {
+		t.Errorf("the metrics listener = %d, want 200 with the metrics", resp.StatusCode)
+	}
 }
 
 func TestMetricsMoveWithTheWork(t *testing.T) {

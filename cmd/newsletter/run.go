@@ -59,6 +59,7 @@ type Main struct {
 	worker    *worker.Server
 	scheduler *worker.Scheduler
 	http      *http.Server
+	metricsLn *metricsListener
 	queueUI   *worker.QueueUI
 	listener  net.Listener
 	served    chan error
@@ -224,7 +225,7 @@ const (
 
 func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	m.queueUI = worker.NewQueueUI(m.rdb, api.QueueUIPath)
-	srv := api.New(api.Config{Metrics: m.metrics, Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates,
+	srv := api.New(api.Config{Metrics: m.metrics, MetricsElsewhere: m.Config.MetricsAddr != "", Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
 		AllowedOrigins:   m.Config.AllowedOrigins,
 		SignupLimit:      throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
@@ -244,6 +245,11 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(ln) }()
 	m.Logger.Info("HTTP server listening", "addr", ln.Addr().String(), "base_url", m.Config.BaseURL)
+	if m.Config.MetricsAddr != "" && m.metrics != nil {
+		if m.metricsLn, err = serveMetrics(m.Config.MetricsAddr, m.metrics.Handler(), m.Logger); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -271,6 +277,9 @@ func (m *Main) close() error {
 		if err := <-m.served; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.metricsLn != nil {
+		errs = append(errs, m.metricsLn.close())
 	}
 	if m.queueUI != nil {
 		errs = append(errs, m.queueUI.Close())
