@@ -51,6 +51,10 @@ func (s *Server) coded(c *gin.Context, err error) *newsletter.Error {
 	if errors.As(err, &e) && e.Code != newsletter.EINTERNAL {
 		return e
 	}
+	if storeUnreachable(err) {
+		s.logger(c).Warn("Redis unreachable; answered 503", "error", err)
+		return errStoreUnreachable
+	}
 	s.logger(c).Error("Unable to serve request", "error", err)
 	return errInternal
 }
@@ -59,6 +63,9 @@ func (s *Server) coded(c *gin.Context, err error) *newsletter.Error {
 func (s *Server) fail(c *gin.Context, err error) {
 	e := s.coded(c, err)
 	status := statusFor(e.Code)
+	if e.Code == newsletter.EUNAVAILABLE && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", "1")
+	}
 	if wantsHTML(c) {
 		s.errorPage(c, status, e)
 		return

@@ -89,3 +89,23 @@ func TestReadyzWithoutACheckPingsRedis(t *testing.T) {
 		t.Fatalf("/readyz on a Redis that does not answer = %d %s, want 503 %s", r.Status, r.Body, want)
 	}
 }
+
+// TestRedisDownAnswers503: a request that fails because Redis cannot be
+// reached answers 503 unavailable with Retry-After, not 500: the service
+// will answer again in a moment, and a reader's request may be sent again
+// safely (issue 17, item 15).
+func TestRedisDownAnswers503(t *testing.T) {
+	t.Parallel()
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { down.Close() })
+	e := readyServer(t, down, nil)
+	for _, r := range []response{
+		e.postJSON(`{"email":"a@example.org","newsletters":["daily"]}`),
+		e.editor("GET", "/v1/subscribers/a@example.org", ""),
+	} {
+		wantJSONError(t, r, http.StatusServiceUnavailable, "unavailable")
+		if r.Header.Get("Retry-After") != "1" {
+			t.Errorf("Retry-After = %q, want 1", r.Header.Get("Retry-After"))
+		}
+	}
+}

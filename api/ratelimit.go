@@ -58,6 +58,24 @@ func retryAfter(wait time.Duration) string {
 	return strconv.FormatInt(max(int64(secs), 1), 10)
 }
 
+// networkKey is the wider network a client's signups are also limited by:
+// the /48 of an IPv6 address, whose holder could rotate through 65,536
+// /64s; "" for IPv4.
+func networkKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	if a = a.Unmap().WithZone(""); a.Is4() {
+		return ""
+	}
+	p, err := a.Prefix(48)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
 // clientKey is what a client is limited by: its IPv4 address, or the /64
 // network of its IPv6 address, since one host usually holds a whole /64
 // and could otherwise take a fresh address for every request.

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -168,6 +169,42 @@ func TestSignupLimitGroupsIPv6Networks(t *testing.T) {
 		if r.Status != tt.want {
 			t.Fatalf("signup %d from %s = %d, want %d", i, tt.ip, r.Status, tt.want)
 		}
+	}
+}
+
+// TestSignupLimitPerIPv6Slash48: a /48 holder can rotate through 65,536
+// /64s, each a fresh client; its network is limited too, at ten times the
+// per-client rate (issue 17, item 13). A signup refused by the network's
+// limit takes nothing from the client's, and other networks and IPv4
+// clients are unaffected.
+func TestSignupLimitPerIPv6Slash48(t *testing.T) {
+	e, _ := newEnvWith(t, t.Output(), func(cfg *api.Config, rdb *redis.Client) {
+		behindProxy(cfg)
+		signupLimit(2)(cfg, rdb)
+		cfg.SignupNetworkLimit = throttle.NewWindow(rdb, "nl:{nl}:throttle:signup48:", throttle.Rate{N: 20, Per: time.Minute})
+	})
+	e.putNewsletter("daily", "Daily")
+	signup := func(ip string, i int) response {
+		return e.postJSON(fmt.Sprintf(`{"email":"reader%d@example.org","newsletters":["daily"]}`, i), "X-Forwarded-For", ip)
+	}
+	accepted := 0
+	for i := range 30 { // 30 fresh /64s of one /48, two signups each would be 60
+		if r := signup(fmt.Sprintf("2001:db8:7:%x::1", i), i); r.Status == http.StatusAccepted {
+			accepted++
+		} else if r.Status != http.StatusTooManyRequests {
+			t.Fatalf("signup %d = %d %s", i, r.Status, r.Body)
+		} else {
+			wantRetryAfter(t, r, 60)
+		}
+	}
+	if accepted != 20 {
+		t.Errorf("%d signups accepted from one /48, want 20 (ten times the per-/64 limit)", accepted)
+	}
+	if r := signup("2001:db8:8::1", 100); r.Status != http.StatusAccepted {
+		t.Errorf("another /48 = %d, want 202", r.Status)
+	}
+	if r := signup("192.0.2.44", 101); r.Status != http.StatusAccepted {
+		t.Errorf("an IPv4 client = %d, want 202", r.Status)
 	}
 }
 

@@ -46,6 +46,9 @@ type Config struct {
 	// SignupLimit limits signups per client IP (per /64 for IPv6); nil:
 	// unlimited.
 	SignupLimit *throttle.Window
+	// SignupNetworkLimit limits signups per IPv6 /48, at ten times the
+	// per-client rate as a rule; nil: none.
+	SignupNetworkLimit *throttle.Window
 	// AuthFailureLimit limits requests with a missing or wrong editor token
 	// per client IP; past it they answer 429. nil: no limit.
 	AuthFailureLimit *throttle.Window

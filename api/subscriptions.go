@@ -39,7 +39,8 @@ type signupJSON struct {
 }
 
 func (s *Server) handleSubscribe(c *gin.Context) {
-	limit := subscribers.SignupLimit{Window: s.cfg.SignupLimit, Key: clientKey(c.ClientIP())}
+	limit := subscribers.SignupLimit{Window: s.cfg.SignupLimit, Key: clientKey(c.ClientIP()),
+		Network: s.cfg.SignupNetworkLimit, NetworkKey: networkKey(c.ClientIP())}
 	req, err := decodeSignup(c)
 	if err != nil {
 		s.failSignup(c, limit, err)

@@ -181,7 +181,7 @@ func key(i int) string { return "KEYS[" + strconv.Itoa(i+1) + "]" }
 
 // signupLimits are the limits a signup takes from.
 type signupLimits struct {
-	client  *windowArgs // the client's signup limit (nil: none)
+	client  []*windowArgs // the client's signup limits: its own, its network's
 	site    *windowArgs // the site's confirmation limit (nil: none)
 	address *eachArgs   // the address's confirmation limits (nil: none)
 }
@@ -252,36 +252,45 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 	return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, errors.New("the address's id kept changing"))
 }
 
-// gateScript takes a signup from the client's limit and then, unless that
-// refused, a confirmation email from the site's: both global keys, in one
-// step. It returns {milliseconds the client must wait (0: allowed), the
-// site's answer (0: taken, > 0: refused, -1: no site limit or not asked)}.
+// gateScript takes a signup from the client's limits (its own and its
+// network's) when all of them have room, and then a confirmation email
+// from the site's limit: global keys all, in one step. It returns
+// {milliseconds the client must wait (0: allowed), the site's answer (0:
+// taken, > 0: refused, -1: no site limit or not asked)}.
 //
-// KEYS: the client's key when ARGV[2] is "1", then the site's when ARGV[6]
-// is "1".
-// ARGV: now ms, then for the client and the site each: "1" or "0", window
-// ms, limit, member.
-var gateScript = redis.NewScript(throttle.LuaAllow + `
-local k, wait, site = 1, 0, -1
-if ARGV[2] == '1' then
-  wait = allow(KEYS[k], ARGV[1], ARGV[3], ARGV[4], ARGV[5])
-  k = k + 1
+// KEYS: the client's keys, then the site's when ARGV[3 + 3n] is "1".
+// ARGV: now ms, n (the client's limits), window ms, limit and member of
+// each, then "1" or "0", window ms, limit and member of the site's.
+var gateScript = redis.NewScript(throttle.LuaRoom + throttle.LuaAllow + `
+local now, n = ARGV[1], tonumber(ARGV[2])
+local wait, site = 0, -1
+for k = 1, n do
+  local a = 3 + (k - 1) * 3
+  wait = math.max(wait, room(KEYS[k], now, ARGV[a], ARGV[a + 1]))
 end
-if wait == 0 and ARGV[6] == '1' then site = allow(KEYS[k], ARGV[1], ARGV[7], ARGV[8], ARGV[9]) end
+if wait > 0 then return {wait, site} end
+for k = 1, n do
+  local a = 3 + (k - 1) * 3
+  take_event(KEYS[k], now, ARGV[a], ARGV[a + 2])
+end
+local s = 3 + n * 3
+if ARGV[s] == '1' then site = allow(KEYS[n + 1], now, ARGV[s + 1], ARGV[s + 2], ARGV[s + 3]) end
 return {wait, site}
 `)
 
 // gateArgs lays out gateScript's keys and arguments.
 func gateArgs(l signupLimits, nowMs int64) ([]string, []any) {
 	var keys []string
-	args := []any{nowMs}
-	for _, w := range []*windowArgs{l.client, l.site} {
-		if w == nil {
-			args = append(args, "0", 0, 0, "")
-			continue
-		}
+	args := []any{nowMs, len(l.client)}
+	for _, w := range l.client {
+		keys = append(keys, w.key)
+		args = append(args, w.window, w.limit, w.member)
+	}
+	if w := l.site; w != nil {
 		keys = append(keys, w.key)
 		args = append(args, "1", w.window, w.limit, w.member)
+	} else {
+		args = append(args, "0", 0, 0, "")
 	}
 	return keys, args
 }

@@ -29,24 +29,50 @@ type SignupRequest struct {
 }
 
 // SignupLimit is the limit on signups from one client: the window and the
-// client's key in it. A nil Window limits nothing.
+// client's key in it, and a wider window for the client's network (an
+// IPv6 /48, whose holder can take 65,536 fresh /64s) and its key there. A
+// nil Window limits nothing; a signup takes from both only when both have
+// room.
 type SignupLimit struct {
-	Window *throttle.Window
-	Key    string
+	Window     *throttle.Window
+	Key        string
+	Network    *throttle.Window
+	NetworkKey string // "" for none (IPv4)
 }
 
-// Take takes one signup from the limit at now, as Subscribe does, for an
+// Take takes one signup from the limits at now, as Subscribe does, for an
 // attempt that never reached Subscribe's round trip (a bad request, say);
-// it returns a *LimitedError when the client is past its limit.
+// it returns a *LimitedError when the client is past a limit.
 func (l SignupLimit) Take(ctx context.Context, now time.Time) error {
-	if l.Window == nil {
-		return nil
+	for _, w := range []struct {
+		window *throttle.Window
+		key    string
+	}{{l.Window, l.Key}, {l.Network, l.NetworkKey}} {
+		if w.window == nil || w.key == "" {
+			continue
+		}
+		wait, err := w.window.Allow(ctx, w.key, now)
+		if err != nil {
+			return err
+		} else if wait > 0 {
+			return &LimitedError{Wait: wait}
+		}
 	}
-	wait, err := l.Window.Allow(ctx, l.Key, now)
-	if err == nil && wait > 0 {
-		return &LimitedError{Wait: wait}
+	return nil
+}
+
+// windows are the limit's windows as the gate script takes them.
+func (l SignupLimit) windows() []*windowArgs {
+	var out []*windowArgs
+	if full, window, limit, ok := l.Window.Spec(l.Key); ok {
+		out = append(out, &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()})
 	}
-	return err
+	if l.NetworkKey != "" {
+		if full, window, limit, ok := l.Network.Spec(l.NetworkKey); ok {
+			out = append(out, &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()})
+		}
+	}
+	return out
 }
 
 // LimitedError says that a client signed up too often lately, and how long
@@ -100,9 +126,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	if err != nil {
 		return err
 	}
-	if full, window, limit, ok := client.Window.Spec(client.Key); ok {
-		limits.client = &windowArgs{key: full, window: window, limit: limit, member: throttle.Member()}
-	}
+	limits.client = client.windows()
 	res, err := s.Store.signup(ctx, signupInput{addr: addr, nls: nls, now: now, consent: consent, limits: limits,
 		name: name, outbox: outbox})
 	if err != nil {

@@ -41,6 +41,24 @@ local function allow(key, now, window, limit, member)
 end
 `
 
+// LuaRoom defines, for scripts that must check several windows before they
+// take from any: room(key, now, window, limit), 0 when the window at key
+// has room for an event at now, else the milliseconds until it has; and
+// take_event(key, now, window, member), which records one.
+const LuaRoom = `
+local function room(key, now, window, limit)
+  now, window, limit = tonumber(now), tonumber(window), tonumber(limit)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) < limit then return 0 end
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return math.max(tonumber(oldest[2]) + window - now, 1)
+end
+local function take_event(key, now, window, member)
+  redis.call('ZADD', key, now, member)
+  redis.call('PEXPIRE', key, window)
+end
+`
+
 // LuaAllow defines allow(key, now, window, limit, member) for the scripts of
 // other packages that take events from windows in the same round trip as
 // other work; Spec gives its arguments. allow returns 0 when the event is

@@ -227,13 +227,14 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 	m.queueUI = worker.NewQueueUI(m.rdb, api.QueueUIPath)
 	srv := api.New(api.Config{Metrics: m.metrics, MetricsElsewhere: m.Config.MetricsAddr != "", Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
-		AllowedOrigins:   m.Config.AllowedOrigins,
-		SignupLimit:      throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
-		AuthFailureLimit: throttle.NewWindow(m.rdb, "nl:{nl}:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
-		RequestTimeout:   requestTimeout,
-		SessionKey:       sessionKey(m.Config.Secrets),
-		QueueUI:          m.queueUI,
-		Ready:            m.ready})
+		AllowedOrigins:     m.Config.AllowedOrigins,
+		SignupLimit:        throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
+		SignupNetworkLimit: throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup48:", networkRate(throttle.Rate(m.Config.SignupRate))),
+		AuthFailureLimit:   throttle.NewWindow(m.rdb, "nl:{nl}:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
+		RequestTimeout:     requestTimeout,
+		SessionKey:         sessionKey(m.Config.Secrets),
+		QueueUI:            m.queueUI,
+		Ready:              m.ready})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}
@@ -251,6 +252,15 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 		}
 	}
 	return nil
+}
+
+// networkRate is the signup limit of an IPv6 /48: ten times a client's.
+func networkRate(r throttle.Rate) throttle.Rate {
+	if r.Unlimited() {
+		return r
+	}
+	r.N *= 10
+	return r
 }
 
 // Addr returns the address the HTTP server listens on, once Run returned.
