@@ -18,12 +18,12 @@ import (
 
 // startBaseline runs this program again as the baseline server, a process
 // of its own like `newsletter serve`.
-func (e *env) startBaseline(ctx context.Context, r int) (*target, error) {
+func (e *env) startBaseline(ctx context.Context, label string) (*target, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.startChild(fmt.Sprintf("run%d-baseline", r), os.Environ(), e.self,
+	c, err := e.startChild(label, os.Environ(), e.self,
 		"baseline-serve", "-addr", addr, "-redis", e.opt.redisURL)
 	if err != nil {
 		return nil, err
@@ -39,8 +39,9 @@ func (e *env) startBaseline(ctx context.Context, r int) (*target, error) {
 var baselineBody = []byte(`{"status":"pending","message":"Thank you for signing up for this newsletter. We've sent you a confirmation email."}`)
 
 // serveBaseline is the baseline: a bare Gin engine whose signup handler
-// decodes the same JSON and makes one Redis round trip (a SET). It returns
-// the exit code.
+// decodes the same JSON and makes one Redis round trip (a SET), on the
+// same Redis topology as the service (a go-redis UniversalClient made from
+// the same URL). It returns the exit code.
 func serveBaseline(args []string) int {
 	fs := flag.NewFlagSet("baseline-serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
@@ -48,12 +49,12 @@ func serveBaseline(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	opt, err := redis.ParseURL(*redisURL)
+	t, err := parseRedisURL(*redisURL)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "baseline:", err)
+		fmt.Fprintln(os.Stderr, "baseline: -redis:", err)
 		return 2
 	}
-	rdb := redis.NewClient(opt)
+	rdb := t.newClient() // as the service makes its own: one node, Sentinel's master or a cluster
 	defer rdb.Close()
 	srv := &http.Server{Addr: *addr, Handler: baselineEngine(rdb), ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -71,13 +72,14 @@ func serveBaseline(args []string) int {
 	return 0
 }
 
-func baselineEngine(rdb *redis.Client) http.Handler {
+func baselineEngine(rdb redis.UniversalClient) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.GET("/healthz", func(c *gin.Context) { c.Status(http.StatusOK) })
 	e.POST("/v1/subscriptions", func(c *gin.Context) {
 		var body struct {
 			Email       string   `json:"email"`
+			Name        string   `json:"name"`
 			Newsletters []string `json:"newsletters"`
 		}
 		if err := json.NewDecoder(io.LimitReader(c.Request.Body, 16<<10)).Decode(&body); err != nil || body.Email == "" {

@@ -36,7 +36,7 @@ type seedMeasure struct {
 // fanout seeds n subscribers, starts the service, and sends one digest to
 // all of them, measuring it.
 func (e *env) fanout(ctx context.Context, r, n int, fr *fanoutRow) error {
-	if err := e.rdb.FlushDB(ctx).Err(); err != nil {
+	if err := e.topo.flush(ctx); err != nil {
 		return err
 	}
 	res := &fanoutResult{}
@@ -66,11 +66,12 @@ func (e *env) seed(ctx context.Context, n int, m *seedMeasure) error {
 		return err
 	}
 	now, start := time.Now(), time.Now()
-	seed, imported := seedSubscribers, e.opt.seedVia == "import"
-	if imported {
-		seed = seedImport
+	imported := e.opt.seedVia == "import"
+	seed, err := e.topo.seedFor(e.opt.seedVia)
+	if err != nil {
+		return err
 	}
-	if err := seed(ctx, e.rdb, benchNewsletter, n, now); err != nil {
+	if err := seed(ctx, n, now); err != nil {
 		return err
 	}
 	m.SeedSeconds = time.Since(start).Seconds()
@@ -79,7 +80,7 @@ func (e *env) seed(ctx context.Context, n int, m *seedMeasure) error {
 	if m.BytesPerSub, m.SampledPerSub, err = e.memoryPerSub(ctx, before, audience, n, imported); err != nil || imported || !e.opt.consent {
 		return err
 	}
-	if err := seedConsent(ctx, e.rdb, benchNewsletter, n, now); err != nil {
+	if err := seedConsent(ctx, e.topo.node, benchNewsletter, n, now); err != nil {
 		return err
 	}
 	m.ConsentBytesPerSub, m.ConsentSampledPerSub, err = e.memoryPerSub(ctx, before, audience, n, true)

@@ -49,7 +49,7 @@ type target struct {
 
 // load runs each rate against the service ("api") or the baseline.
 func (e *env) load(ctx context.Context, r int, kind string) ([]loadRow, error) {
-	if err := e.rdb.FlushDB(ctx).Err(); err != nil {
+	if err := e.topo.flush(ctx); err != nil {
 		return nil, err
 	}
 	t, err := e.loadTarget(ctx, r, kind)
@@ -84,7 +84,7 @@ func (e *env) load(ctx context.Context, r int, kind string) ([]loadRow, error) {
 
 func (e *env) loadTarget(ctx context.Context, r int, kind string) (*target, error) {
 	if kind == "baseline" {
-		return e.startBaseline(ctx, r)
+		return e.startBaseline(ctx, fmt.Sprintf("run%d-baseline", r))
 	}
 	svc, err := e.startProcesses(ctx, fmt.Sprintf("run%d-%s", r, kind), kind == "api")
 	if err != nil {

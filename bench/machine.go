@@ -17,7 +17,10 @@ type machine struct {
 	Go        string `json:"go"`
 	Redis     string `json:"redis"`
 	LoadAvg   string `json:"load_average_at_start"`
-	RedisURL  string `json:"redis_url"`
+	LoadAvgAt string `json:"load_average_at_end,omitempty"` // other work on the machine shows here
+	RedisURL  string `json:"redis_url"`                     // without its password
+	Topology  string `json:"redis_topology"`                // node, sentinel or cluster
+	Masters   int    `json:"redis_masters"`
 	SinkSMTP  string `json:"sink_smtp"`
 	Connected int    `json:"smtp_connections"`
 }
@@ -26,7 +29,8 @@ func describeMachine(ctx context.Context, e *env) machine {
 	return machine{
 		Cores: runtime.NumCPU(), CPU: procField("/proc/cpuinfo", "model name"), MemTotal: procField("/proc/meminfo", "MemTotal"),
 		Kernel: firstLine("/proc/sys/kernel/osrelease"), Go: runtime.Version(), Redis: redisVersion(ctx, e.rdb),
-		LoadAvg: firstLine("/proc/loadavg"), RedisURL: e.opt.redisURL, SinkSMTP: e.opt.sinkSMTP, Connected: e.opt.connections,
+		LoadAvg: firstLine("/proc/loadavg"), RedisURL: redactURL(e.opt.redisURL), Topology: e.topo.kind(), Masters: e.topo.masters,
+		SinkSMTP: e.opt.sinkSMTP, Connected: e.opt.connections,
 	}
 }
 
@@ -65,5 +69,6 @@ func optionsJSON(o *options) map[string]any {
 	}
 	return map[string]any{"n": o.ns, "connections": o.connections, "record_every": o.recordEvery, "runs": o.runs, "phases": phases,
 		"rates": o.rates, "load_duration": o.loadFor.String(), "probes": o.probes, "probe_every": o.probeEvery.String(),
-		"summary_bytes": o.articleBytes, "consent": o.consent, "seed": o.seedVia, "signup_rate": liftedRate, "confirmation_rate": liftedRate}
+		"summary_bytes": o.articleBytes, "consent": o.consent, "seed": o.seedVia, "signup_rate": liftedRate, "confirmation_rate": liftedRate,
+		"closed_connections": o.closedConns, "closed_duration": o.closedFor.String(), "closed_warm_up": closedWarmUp.String()}
 }

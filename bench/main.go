@@ -1,12 +1,17 @@
 // Command bench measures the newsletter service on this machine: digest
 // fan-out against an SMTP sink in another process (bench/sink), the raw
-// SMTP limit of that sink over the same number of connections, the
-// subscribe API under fixed-rate load beside a bare Gin+Redis baseline, and
-// confirmation latency during a digest. It prints a markdown table and
+// SMTP limit of that sink over the same number of connections (one command
+// at a time, and pipelined as the service does), the subscribe API under
+// fixed-rate load and in a closed loop beside a bare Gin+Redis baseline,
+// and confirmation latency during a digest. It prints markdown tables and
 // writes the figures as JSON. bench/run builds and starts the sink first.
 //
 // It uses one Redis database (9 by default) and FLUSHDBs that one only,
-// many times: never point it at a database that holds anything.
+// many times: never point it at a database that holds anything. On a Redis
+// Cluster (-redis redis+cluster://host:port,...), which has only database
+// 0, it FLUSHALLs every master, and runs only with -i-own-this-cluster.
+//
+// "bench report FILE.json ..." prints the tables of earlier results again.
 package main
 
 import (
@@ -15,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,14 +47,21 @@ type options struct {
 	seedVia      string
 	articleBytes int
 	workDir      string
+	closedConns  []int
+	closedFor    time.Duration
+	ownCluster   bool
+	seedGiven    bool // -seed was on the command line
 }
 
 // allPhases are the phases -phases may name, in the order they run.
-var allPhases = []string{"fanout", "raw", "pool", "api", "api-alone", "baseline"}
+var allPhases = []string{"fanout", "raw", "raw-pipelined", "pool", "api", "api-alone", "baseline", "api-closed", "baseline-closed"}
 
 func main() {
 	if len(os.Args) > 2 && os.Args[1] == "baseline-serve" {
 		os.Exit(serveBaseline(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "report" {
+		os.Exit(reportFiles(os.Args[2:]))
 	}
 	opt, err := parseFlags(os.Args[1:])
 	if err != nil {
@@ -69,10 +82,13 @@ func parseFlags(args []string) (*options, error) {
 	million := fs.Bool("million", false, "also run the fan-out with 1,000,000 subscribers")
 	phases := fs.String("phases", strings.Join(allPhases, ","), "phases to run: "+strings.Join(allPhases, ","))
 	rates := fs.String("rates", "500,1000,2000,3000,4000", "subscribe API load rates, requests per second")
+	closed := fs.String("closed-connections", "16", "connections of the closed-loop subscribe load (api-closed, baseline-closed), comma separated: each count is run")
 	o := &options{}
 	fs.IntVar(&o.connections, "connections", 4, "SMTP connections: NEWSLETTER_SMTP_CONNECTIONS and the raw limit's")
 	fs.IntVar(&o.recordEvery, "record-every", 1, "NEWSLETTER_RECORD_EVERY: digest outcomes a batch holds before recording them")
-	fs.StringVar(&o.redisURL, "redis", "redis://127.0.0.1:6379/9", "Redis database to use; it is FLUSHed, repeatedly")
+	fs.StringVar(&o.redisURL, "redis", "redis://127.0.0.1:6379/9", "Redis to use, as NEWSLETTER_REDIS_URL takes it: redis://host:port/db, redis+sentinel://host:port,.../master/db or redis+cluster://host:port,...; it is FLUSHed, repeatedly")
+	fs.BoolVar(&o.ownCluster, "i-own-this-cluster", false, "allow a redis+cluster:// URL: every master of the cluster is FLUSHALLed, repeatedly")
+	fs.DurationVar(&o.closedFor, "closed-duration", 10*time.Second, "how long each closed-loop connection count is measured (after a warm-up)")
 	fs.IntVar(&o.runs, "runs", 3, "runs of everything; the table shows medians")
 	fs.StringVar(&o.jsonPath, "json", "bench/out/results.json", "write the results as JSON here (empty: do not)")
 	fs.StringVar(&o.sinkSMTP, "sink-smtp", "127.0.0.1:2525", "the sink's SMTP address")
@@ -98,14 +114,21 @@ func parseFlags(args []string) (*options, error) {
 	if o.rates, err = intList(*rates); err != nil {
 		return nil, fmt.Errorf("-rates: %w", err)
 	}
+	if o.closedConns, err = intList(*closed); err != nil || len(o.closedConns) == 0 {
+		return nil, fmt.Errorf("-closed-connections: want counts such as 8,16,32 (%v)", err)
+	}
 	if o.phases, err = phaseSet(*phases); err != nil {
 		return nil, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.seedGiven = o.seedGiven || f.Name == "seed" })
 	if o.seedVia != "pipeline" && o.seedVia != "import" {
 		return nil, fmt.Errorf("-seed: %q is not pipeline or import", o.seedVia)
 	}
 	if o.runs < 1 || o.connections < 1 || o.connections > 100 {
 		return nil, fmt.Errorf("-runs must be at least 1 and -connections from 1 to 100")
+	}
+	if slices.Max(o.closedConns) > 1024 || o.closedFor < time.Second {
+		return nil, fmt.Errorf("-closed-connections must be at most 1024 and -closed-duration at least 1s")
 	}
 	return o, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,6 +18,7 @@ type rawConn struct {
 	conn net.Conn
 	r    *bufio.Reader
 	w    *bufio.Writer
+	ext  map[string]bool // the EHLO keywords the server offered, upper case
 }
 
 func dialRaw(addr string) (*rawConn, error) {
@@ -24,12 +26,27 @@ func dialRaw(addr string) (*rawConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc := &rawConn{conn: conn, r: bufio.NewReaderSize(conn, 4<<10), w: bufio.NewWriterSize(conn, 64<<10)}
+	rc := &rawConn{conn: conn, r: bufio.NewReaderSize(conn, 4<<10), w: bufio.NewWriterSize(conn, 64<<10), ext: map[string]bool{}}
 	if err := rc.expect(220); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	if err := rc.cmd("EHLO bench.localhost", 250); err != nil {
+	rc.w.WriteString("EHLO bench.localhost\r\n")
+	err = rc.w.Flush()
+	for first := true; err == nil; first = false {
+		var line string
+		if line, err = rc.line(250); err != nil {
+			break
+		}
+		if !first { // the first line greets; the others name an extension each
+			kw, _, _ := strings.Cut(strings.TrimSpace(line[4:]), " ")
+			rc.ext[strings.ToUpper(kw)] = true
+		}
+		if line[3] != '-' {
+			break
+		}
+	}
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -72,20 +89,29 @@ func (rc *rawConn) cmd(line string, want int) error {
 // expect reads one reply, of one or more lines, and checks its code.
 func (rc *rawConn) expect(want int) error {
 	for {
-		line, err := rc.r.ReadString('\n')
+		line, err := rc.line(want)
 		if err != nil {
 			return err
-		}
-		if len(line) < 4 {
-			return fmt.Errorf("smtp: short reply %q", line)
-		}
-		if code, _ := strconv.Atoi(line[:3]); code != want {
-			return fmt.Errorf("smtp: got %q, want %d", line, want)
 		}
 		if line[3] != '-' {
 			return nil
 		}
 	}
+}
+
+// line reads one line of a reply and checks its code.
+func (rc *rawConn) line(want int) (string, error) {
+	line, err := rc.r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	if len(line) < 4 {
+		return "", fmt.Errorf("smtp: short reply %q", line)
+	}
+	if code, _ := strconv.Atoi(line[:3]); code != want {
+		return "", fmt.Errorf("smtp: got %q, want %d", line, want)
+	}
+	return line, nil
 }
 
 // stuff returns msg dot-stuffed (RFC 5321 4.5.2), ending in CRLF and the

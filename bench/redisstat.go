@@ -4,15 +4,18 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"newsletter"
-	"newsletter/subscribers"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"newsletter"
+	"newsletter/subscribers"
 )
 
-// redisInfo returns the fields of one INFO section.
+// redisInfo returns the fields of one INFO section of one server.
 func redisInfo(ctx context.Context, rdb *redis.Client, section string) (map[string]string, error) {
 	raw, err := rdb.Info(ctx, section).Result()
 	if err != nil {
@@ -28,35 +31,52 @@ func redisInfo(ctx context.Context, rdb *redis.Client, section string) (map[stri
 	return out, nil
 }
 
-// usedMemory is INFO memory's used_memory: the whole instance, every
-// database, so other users of the same Redis blur it.
-func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
-	info, err := redisInfo(ctx, rdb, "memory")
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(info["used_memory"], 10, 64)
+// infoSum returns the sum of the INFO fields named, of one section, over
+// the servers that hold data: the one server, or every master of a
+// cluster (not the replicas, whose work the masters' writes cause).
+func infoSum(ctx context.Context, rdb redis.UniversalClient, section string, fields ...string) (float64, error) {
+	var mu sync.Mutex
+	var sum float64
+	err := forEachServer(ctx, rdb, func(ctx context.Context, c *redis.Client) error {
+		info, err := redisInfo(ctx, c, section)
+		if err != nil {
+			return err
+		}
+		var v float64
+		for _, f := range fields {
+			x, err := strconv.ParseFloat(info[f], 64)
+			if err != nil {
+				return fmt.Errorf("INFO %s %s: %w", section, f, err)
+			}
+			v += x
+		}
+		mu.Lock()
+		sum += v
+		mu.Unlock()
+		return nil
+	})
+	return sum, err
 }
 
-// redisCPU is the instance's used_cpu_user + used_cpu_sys, in seconds.
-func redisCPU(ctx context.Context, rdb *redis.Client) (float64, error) {
-	info, err := redisInfo(ctx, rdb, "cpu")
-	if err != nil {
-		return 0, err
-	}
-	u, err := strconv.ParseFloat(info["used_cpu_user"], 64)
-	if err != nil {
-		return 0, err
-	}
-	s, err := strconv.ParseFloat(info["used_cpu_sys"], 64)
-	return u + s, err
+// usedMemory is INFO memory's used_memory: the whole instance, every
+// database, so other users of the same Redis blur it; on a cluster, the
+// sum over the masters.
+func usedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
+	v, err := infoSum(ctx, rdb, "memory", "used_memory")
+	return int64(v), err
+}
+
+// redisCPU is the instance's used_cpu_user + used_cpu_sys, in seconds; on
+// a cluster, the sum over the masters.
+func redisCPU(ctx context.Context, rdb redis.UniversalClient) (float64, error) {
+	return infoSum(ctx, rdb, "cpu", "used_cpu_user", "used_cpu_sys")
 }
 
 // sampledBytesPerSubscriber estimates the memory of n seeded subscribers
 // from MEMORY USAGE, which other databases do not blur: the index hash and
 // the audience set in full, plus the subscriber hashes (and consent lists,
 // with consent) of a sample of ids scaled up to n.
-func sampledBytesPerSubscriber(ctx context.Context, rdb *redis.Client, nl string, n int, consent bool) (float64, error) {
+func sampledBytesPerSubscriber(ctx context.Context, rdb redis.UniversalClient, nl string, n int, consent bool) (float64, error) {
 	var total float64
 	for _, p := range newsletter.AllPartitions() {
 		for _, key := range []string{seedKeyIndex(p), subscribers.KeyAudience(nl, newsletter.StatusConfirmed, p)} {
@@ -87,10 +107,20 @@ func sampledBytesPerSubscriber(ctx context.Context, rdb *redis.Client, nl string
 	return total / float64(n), nil
 }
 
-func redisVersion(ctx context.Context, rdb *redis.Client) string {
-	info, err := redisInfo(ctx, rdb, "server")
-	if err != nil {
-		return "unknown"
-	}
-	return info["redis_version"]
+// redisVersion is the version of the server, or of the masters of a
+// cluster (the first one to answer).
+func redisVersion(ctx context.Context, rdb redis.UniversalClient) string {
+	var mu sync.Mutex
+	version := "unknown"
+	_ = forEachServer(ctx, rdb, func(ctx context.Context, c *redis.Client) error {
+		info, err := redisInfo(ctx, c, "server")
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		version = info["redis_version"]
+		mu.Unlock()
+		return nil
+	})
+	return version
 }

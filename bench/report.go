@@ -38,33 +38,105 @@ func writeJSON(path string, res *results) error {
 func printMarkdown(w io.Writer, res *results) {
 	m := res.Machine
 	fmt.Fprintf(w, "\n## Results: medians of %d run(s)\n\n", len(res.Runs))
-	fmt.Fprintf(w, "%d cores (%s), %s, Go %s, Redis %s, kernel %s; load average at start %s; %d SMTP connections.\n",
-		m.Cores, m.CPU, m.MemTotal, strings.TrimPrefix(m.Go, "go"), m.Redis, m.Kernel, m.LoadAvg, m.Connected)
+	fmt.Fprintf(w, "%d cores (%s), %s, Go %s, Redis %s, kernel %s; load average at start %s", m.Cores, m.CPU, m.MemTotal,
+		strings.TrimPrefix(m.Go, "go"), m.Redis, m.Kernel, m.LoadAvg)
+	if m.LoadAvgAt != "" {
+		fmt.Fprintf(w, ", at the end %s", m.LoadAvgAt)
+	}
+	fmt.Fprintf(w, "; %d SMTP connections.\n", m.Connected)
 	fmt.Fprintf(w, "NEWSLETTER_RECORD_EVERY=%v. ", res.Options["record_every"])
 	fmt.Fprintf(w, "Signup and confirmation limits lifted (%s) for the bench. Subscribers seeded by %v", liftedRate, res.Options["seed"])
 	if res.Options["seed"] == "import" {
 		fmt.Fprint(w, " (each with the import's consent record, counted in Redis B/subscriber)")
 	}
 	fmt.Fprintln(w, ".")
+	topo := topologyName(m)
+	fmt.Fprintf(w, "Redis: %s, %s.\n", topo, m.RedisURL)
 	s := res.Summary
 	if len(s.Fanout) > 0 {
-		printFanout(w, s.Fanout)
+		printFanout(w, s.Fanout, topo)
 		printCosts(w, s.Fanout)
 		printLatency(w, s.Fanout)
 	}
 	if len(s.Load) > 0 {
 		printLoad(w, s.Load)
 	}
-	printTargets(w, s)
+	if len(s.Closed) > 0 {
+		printClosed(w, s.Closed, topo)
+	}
+	printTargets(w, s, topo)
 }
 
-func printFanout(w io.Writer, rows []summaryRow) {
-	fmt.Fprintln(w, "\n### Digest fan-out")
-	table(w, []string{"subscribers", "fan-out msg/s", "time s", "raw limit msg/s", "fan-out ÷ limit", "mailer.Pool msg/s", "message KB", "HTML KB"},
+// topologyName is what the tables call the Redis that m ran on.
+func topologyName(m machine) string {
+	switch m.Topology {
+	case "cluster":
+		return fmt.Sprintf("cluster (%d masters)", m.Masters)
+	case "sentinel":
+		return "Sentinel master"
+	}
+	return "one node"
+}
+
+func printFanout(w io.Writer, rows []summaryRow, topo string) {
+	fmt.Fprintf(w, "\n### Digest fan-out, Redis %s\n", topo)
+	fmt.Fprintln(w, "\nraw: one command and one reply at a time (4 round trips a message); pipelined: each message's content in one write with the next one's MAIL, RCPT and DATA (1 round trip), as the service streams a batch. Same message, same connections.")
+	table(w, []string{"subscribers", "fan-out msg/s", "time s", "raw msg/s", "fan-out ÷ raw", "pipelined raw msg/s", "fan-out ÷ pipelined", "mailer.Pool msg/s", "message KB", "HTML KB"},
 		rows, func(r summaryRow) []string {
 			return []string{count(r.N), num(r.get("fanout_per_s"), 0), num(r.get("fanout_s"), 1), num(r.get("raw_per_s"), 0),
-				pct(r.get("of_limit")), num(r.get("pool_per_s"), 0), num(r.get("message_kb"), 1), num(r.get("html_kb"), 1)}
+				pct(r.get("of_limit")), num(r.get("raw_pipelined_per_s"), 0), pct(r.get("of_pipelined")),
+				num(r.get("pool_per_s"), 0), num(r.get("message_kb"), 1), num(r.get("html_kb"), 1)}
 		})
+}
+
+// printClosed prints the closed-loop rows, the API's with its ratio to the
+// baseline at the same connection count.
+func printClosed(w io.Writer, rows []summaryRow, topo string) {
+	fmt.Fprintf(w, "\n### Subscribe API, closed loop, Redis %s\n", topo)
+	fmt.Fprintln(w, "\nEach connection sends the next signup (a new address, a name, one newsletter) as soon as the last is answered. api-closed: `newsletter serve` alone, limits lifted, confirmations left in the outbox; baseline-closed: bare Gin + one Redis SET. The client runs on the same cores. CPU in seconds per 1,000 requests.")
+	base := map[int]summaryRow{}
+	for _, r := range rows {
+		if r.Kind == "baseline-closed" {
+			base[r.Connections] = r
+		}
+	}
+	table(w, []string{"server", "connections", "2xx/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx", "errors", "server CPU", "Redis CPU", "client CPU", "2xx/s ÷ baseline"},
+		rows, func(r summaryRow) []string {
+			ratio := math.NaN()
+			if b, ok := base[r.Connections]; ok && r.Kind != "baseline-closed" {
+				ratio = r.get("per_s") / b.get("per_s")
+			}
+			return []string{r.Kind, count(r.Connections), num(r.get("per_s"), 0), num(r.get("p50_ms"), 1), num(r.get("p90_ms"), 1),
+				num(r.get("p99_ms"), 1), num(r.get("max_ms"), 1), num(r.get("non_2xx"), 0), num(r.get("errors"), 0),
+				num(r.get("server_cpu_1k"), 3), num(r.get("redis_cpu_1k"), 3), num(r.get("load_cpu_1k"), 3), pct(ratio)}
+		})
+}
+
+// reportFiles prints the tables of results written earlier, one file
+// after the other (say one per topology). It returns the exit code.
+func reportFiles(paths []string) int {
+	if len(paths) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: bench report RESULTS.json ...")
+		return 2
+	}
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench report:", err)
+			return 1
+		}
+		var res results
+		if err := json.Unmarshal(raw, &res); err != nil {
+			fmt.Fprintf(os.Stderr, "bench report: %s: %v\n", p, err)
+			return 1
+		}
+		if res.Summary == nil {
+			res.Summary = summarize(res.Runs)
+		}
+		fmt.Printf("\n<!-- %s -->\n", p)
+		printMarkdown(os.Stdout, &res)
+	}
+	return 0
 }
 
 func printCosts(w io.Writer, rows []summaryRow) {

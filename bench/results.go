@@ -19,6 +19,7 @@ type runResult struct {
 	Run    int         `json:"run"`
 	Fanout []fanoutRow `json:"fanout"`
 	Load   []loadRow   `json:"load"`
+	Closed []closedRow `json:"closed_loop,omitempty"`
 }
 
 // fanoutRow is everything measured for one subscriber count in one run.
@@ -26,8 +27,10 @@ type fanoutRow struct {
 	N            int           `json:"n"`
 	Fanout       *fanoutResult `json:"fanout,omitempty"`
 	Raw          *limitResult  `json:"raw_limit,omitempty"`
+	RawPipelined *limitResult  `json:"raw_pipelined_limit,omitempty"`
 	Pool         *limitResult  `json:"mailer_pool,omitempty"`
-	OfLimit      float64       `json:"fanout_of_limit,omitempty"` // fan-out msgs/s divided by the raw limit's
+	OfLimit      float64       `json:"fanout_of_limit,omitempty"`     // fan-out msgs/s divided by the raw limit's
+	OfPipelined  float64       `json:"fanout_of_pipelined,omitempty"` // and by the pipelined raw limit's
 	MessageBytes int           `json:"message_bytes,omitempty"`
 	sample       []byte        // a digest message as the sink received it
 }
@@ -35,15 +38,17 @@ type fanoutRow struct {
 type summary struct {
 	Fanout []summaryRow `json:"fanout"`
 	Load   []summaryRow `json:"load"`
+	Closed []summaryRow `json:"closed_loop,omitempty"`
 }
 
-// summaryRow is the medians of one subscriber count, or of one load kind
-// and rate.
+// summaryRow is the medians of one subscriber count, of one load kind
+// and rate, or of one closed-loop kind and connection count.
 type summaryRow struct {
-	N      int                `json:"n,omitempty"`
-	Kind   string             `json:"kind,omitempty"`
-	Rate   int                `json:"rate,omitempty"`
-	Values map[string]float64 `json:"values"`
+	N           int                `json:"n,omitempty"`
+	Kind        string             `json:"kind,omitempty"`
+	Rate        int                `json:"rate,omitempty"`
+	Connections int                `json:"connections,omitempty"`
+	Values      map[string]float64 `json:"values"`
 }
 
 // get returns the median named key, NaN when it was not measured.
@@ -86,13 +91,17 @@ var fanoutMetrics = map[string]fanoutMetric{
 	"latency_missing": fanIf(func(f *fanoutResult) (float64, bool) {
 		return latency(f, func(l *latencyResult) float64 { return float64(l.Missing + l.Refused) })
 	}),
-	"message_kb":        func(r *fanoutRow) (float64, bool) { return float64(r.MessageBytes) / 1000, r.MessageBytes > 0 },
-	"raw_per_s":         limit(func(r *fanoutRow) *limitResult { return r.Raw }, func(l *limitResult, _ int) float64 { return l.PerSecond }),
-	"raw_client_cpu_1k": limit(func(r *fanoutRow) *limitResult { return r.Raw }, func(l *limitResult, n int) float64 { return per1k(l.CPU, n) }),
-	"raw_sink_cpu_1k":   limit(func(r *fanoutRow) *limitResult { return r.Raw }, func(l *limitResult, n int) float64 { return per1k(l.SinkCPU, n) }),
-	"pool_per_s":        limit(func(r *fanoutRow) *limitResult { return r.Pool }, func(l *limitResult, _ int) float64 { return l.PerSecond }),
-	"pool_cpu_1k":       limit(func(r *fanoutRow) *limitResult { return r.Pool }, func(l *limitResult, n int) float64 { return per1k(l.CPU, n) }),
-	"of_limit":          func(r *fanoutRow) (float64, bool) { return r.OfLimit, r.OfLimit > 0 },
+	"message_kb":                  func(r *fanoutRow) (float64, bool) { return float64(r.MessageBytes) / 1000, r.MessageBytes > 0 },
+	"raw_per_s":                   limit(func(r *fanoutRow) *limitResult { return r.Raw }, func(l *limitResult, _ int) float64 { return l.PerSecond }),
+	"raw_client_cpu_1k":           limit(func(r *fanoutRow) *limitResult { return r.Raw }, func(l *limitResult, n int) float64 { return per1k(l.CPU, n) }),
+	"raw_sink_cpu_1k":             limit(func(r *fanoutRow) *limitResult { return r.Raw }, func(l *limitResult, n int) float64 { return per1k(l.SinkCPU, n) }),
+	"raw_pipelined_per_s":         limit(func(r *fanoutRow) *limitResult { return r.RawPipelined }, func(l *limitResult, _ int) float64 { return l.PerSecond }),
+	"raw_pipelined_client_cpu_1k": limit(func(r *fanoutRow) *limitResult { return r.RawPipelined }, func(l *limitResult, n int) float64 { return per1k(l.CPU, n) }),
+	"raw_pipelined_sink_cpu_1k":   limit(func(r *fanoutRow) *limitResult { return r.RawPipelined }, func(l *limitResult, n int) float64 { return per1k(l.SinkCPU, n) }),
+	"of_pipelined":                func(r *fanoutRow) (float64, bool) { return r.OfPipelined, r.OfPipelined > 0 },
+	"pool_per_s":                  limit(func(r *fanoutRow) *limitResult { return r.Pool }, func(l *limitResult, _ int) float64 { return l.PerSecond }),
+	"pool_cpu_1k":                 limit(func(r *fanoutRow) *limitResult { return r.Pool }, func(l *limitResult, n int) float64 { return per1k(l.CPU, n) }),
+	"of_limit":                    func(r *fanoutRow) (float64, bool) { return r.OfLimit, r.OfLimit > 0 },
 }
 
 func fan(f func(*fanoutResult, int) float64) fanoutMetric {
@@ -174,6 +183,7 @@ func summarize(runs []*runResult) *summary {
 		s.Fanout = append(s.Fanout, sr)
 	}
 	s.Load = summarizeLoad(runs)
+	s.Closed = summarizeClosed(runs)
 	return s
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,7 +16,8 @@ import (
 // env is what every phase shares.
 type env struct {
 	opt   *options
-	rdb   *redis.Client
+	topo  *topology
+	rdb   redis.UniversalClient // topo.rdb
 	sink  *sinkClient
 	bin   string // the newsletter binary
 	self  string // this program, re-run as the baseline server
@@ -35,10 +37,12 @@ func run(ctx context.Context, opt *options) error {
 		rr, err := e.oneRun(ctx, r)
 		res.Runs = append(res.Runs, rr)
 		if err != nil {
+			res.Machine.LoadAvgAt = firstLine("/proc/loadavg")
 			e.report(res)
 			return fmt.Errorf("run %d: %w", r, err)
 		}
 	}
+	res.Machine.LoadAvgAt = firstLine("/proc/loadavg")
 	e.report(res)
 	return nil
 }
@@ -46,7 +50,11 @@ func run(ctx context.Context, opt *options) error {
 // oneRun runs each chosen phase once.
 func (e *env) oneRun(ctx context.Context, r int) (*runResult, error) {
 	rr := &runResult{Run: r}
-	for _, n := range e.opt.ns {
+	ns := e.opt.ns
+	if !e.opt.phases["fanout"] && !e.opt.phases["raw"] && !e.opt.phases["raw-pipelined"] && !e.opt.phases["pool"] {
+		ns = nil
+	}
+	for _, n := range ns {
 		fr := fanoutRow{N: n}
 		if e.opt.phases["fanout"] {
 			logf("run %d: fan-out to %d", r, n)
@@ -72,12 +80,21 @@ func (e *env) oneRun(ctx context.Context, r int) (*runResult, error) {
 			return rr, err
 		}
 	}
+	if e.opt.phases["api-closed"] || e.opt.phases["baseline-closed"] {
+		logf("run %d: subscribe API closed loop with %v connections", r, e.opt.closedConns)
+		rows, err := e.closedLoop(ctx, r)
+		rr.Closed = append(rr.Closed, rows...)
+		if err != nil {
+			return rr, err
+		}
+	}
 	return rr, nil
 }
 
-// limits measures the raw SMTP limit and the mailer.Pool for n messages.
+// limits measures the raw SMTP limit, pipelined or not, and the
+// mailer.Pool for n messages.
 func (e *env) limits(ctx context.Context, r, n int, fr *fanoutRow) error {
-	if !e.opt.phases["raw"] && !e.opt.phases["pool"] {
+	if !e.opt.phases["raw"] && !e.opt.phases["raw-pipelined"] && !e.opt.phases["pool"] {
 		return nil
 	}
 	msg, err := e.sampleMessage(fr)
@@ -94,6 +111,15 @@ func (e *env) limits(ctx context.Context, r, n int, fr *fanoutRow) error {
 			fr.OfLimit = fr.Fanout.PerSecond / fr.Raw.PerSecond
 		}
 	}
+	if e.opt.phases["raw-pipelined"] {
+		logf("run %d: raw SMTP limit pipelined, %d messages", r, n)
+		if fr.RawPipelined, err = e.rawPipelinedLimit(ctx, n, msg.raw); err != nil {
+			return fmt.Errorf("raw pipelined limit: %w", err)
+		}
+		if fr.Fanout != nil {
+			fr.OfPipelined = fr.Fanout.PerSecond / fr.RawPipelined.PerSecond
+		}
+	}
 	if e.opt.phases["pool"] {
 		logf("run %d: mailer.Pool, %d messages", r, n)
 		if fr.Pool, err = e.poolLimit(ctx, n, msg.message); err != nil {
@@ -104,18 +130,21 @@ func (e *env) limits(ctx context.Context, r, n int, fr *fanoutRow) error {
 }
 
 func setup(ctx context.Context, opt *options) (*env, error) {
-	ropt, err := redis.ParseURL(opt.redisURL)
+	topo, err := openTopology(ctx, opt.redisURL, opt.ownCluster)
 	if err != nil {
-		return nil, fmt.Errorf("-redis: %w", err)
+		return nil, err
 	}
-	if ropt.DB == 0 {
-		return nil, fmt.Errorf("-redis: refusing database 0; name a spare database such as /9")
-	}
-	e := &env{opt: opt, rdb: redis.NewClient(ropt), sink: newSinkClient(opt.sinkHTTP), cores: runtime.NumCPU()}
-	if err := e.rdb.Ping(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("Redis at %s: %w", ropt.Addr, err)
+	e := &env{opt: opt, topo: topo, rdb: topo.rdb, sink: newSinkClient(opt.sinkHTTP), cores: runtime.NumCPU()}
+	if topo.cluster != nil && opt.seedVia == "pipeline" {
+		if opt.seedGiven {
+			topo.rdb.Close()
+			return nil, errors.New("-seed pipeline writes through one server's pipelines (seed.go); on a cluster use -seed import")
+		}
+		opt.seedVia = "import"
+		logf("on a cluster the subscribers are seeded by -seed import (subscribers.Service.Import)")
 	}
 	if err := e.sink.reset(ctx); err != nil {
+		topo.rdb.Close()
 		return nil, fmt.Errorf("the sink does not answer on %s (bench/run starts it): %w", opt.sinkHTTP, err)
 	}
 	if e.dir = opt.workDir; e.dir == "" {
@@ -127,7 +156,11 @@ func setup(ctx context.Context, opt *options) (*env, error) {
 		return nil, err
 	}
 	e.bin, err = buildService(ctx, opt.bin, e.dir)
-	logf("logs and binaries in %s; Redis database %d is flushed before each phase", e.dir, ropt.DB)
+	if topo.cluster != nil {
+		logf("logs and binaries in %s; Redis: %s, every master FLUSHALLed before each phase", e.dir, topo.name())
+	} else {
+		logf("logs and binaries in %s; Redis: %s, database %d flushed before each phase", e.dir, topo.name(), topo.target.DB)
+	}
 	return e, err
 }
 

@@ -12,8 +12,8 @@ const targetN = 100_000
 // printTargets compares the medians with the targets. A fan-out
 // target is checked at 100,000 subscribers, or at the largest count run
 // when that is smaller, which the table says.
-func printTargets(w io.Writer, s *summary) {
-	fmt.Fprintln(w, "\n### Against the targets")
+func printTargets(w io.Writer, s *summary, topo string) {
+	fmt.Fprintf(w, "\n### Against the targets, Redis %s\n", topo)
 	fmt.Fprintf(w, "\n| target | measured | verdict |\n|---|---|---|\n")
 	at, ok := fanoutAt(s.Fanout)
 	where := ""
@@ -27,19 +27,28 @@ func printTargets(w io.Writer, s *summary) {
 		}
 		fmt.Fprintf(w, "| %s | %s%s%s | %s |\n", name, num(v, prec), unit, where, verdict)
 	}
-	nan := math.NaN()
-	get := func(key string) float64 {
-		if !ok {
-			return nan
-		}
-		return at.get(key)
+	if ok { // the fan-out targets, when a fan-out count ran
+		printFanoutTargets(check, at.get)
 	}
+	where = ""
+	if len(s.Load) > 0 {
+		printLoadTargets(w, s, check)
+	}
+	printClosedTargets(w, s.Closed)
+}
+
+// printFanoutTargets checks the fan-out's targets.
+func printFanoutTargets(check func(string, float64, string, int, func(float64) bool), get func(string) float64) {
 	check("fan-out ≥ 85% of the raw limit", 100*get("of_limit"), "%", 0, func(v float64) bool { return v >= 85 })
+	check("fan-out ≥ 85% of the pipelined raw client (one round trip a message), same connections", 100*get("of_pipelined"), "%", 0, func(v float64) bool { return v >= 85 })
 	check("service CPU ≤ 0.25 s per 1,000 messages", get("service_cpu_1k"), " s", 3, func(v float64) bool { return v <= 0.25 })
 	check("worker peak RSS < 100 MB", get("worker_rss_mb"), " MB", 1, func(v float64) bool { return v < 100 })
 	check("Redis < 300 B per confirmed subscriber (INFO)", get("redis_b_sub"), " B", 0, func(v float64) bool { return v < 300 })
 	check("confirmation p95 < 5 s during the digest", get("latency_p95_ms")/1000, " s", 2, func(v float64) bool { return v < 5 })
-	where = ""
+}
+
+// printLoadTargets checks the fixed-rate subscribe load's targets.
+func printLoadTargets(w io.Writer, s *summary, check func(string, float64, string, int, func(float64) bool)) {
 	api, base := bestSustained(s.Load, "api-alone"), bestSustained(s.Load, "baseline")
 	check("subscribe API (serve alone, as the baseline) ≥ 3,000 signups/s with p99 < 50 ms (highest rate held)", api, "/s", 0, func(v float64) bool { return v >= 3000 })
 	withWorker := bestSustained(s.Load, "api")
@@ -49,6 +58,33 @@ func printTargets(w io.Writer, s *summary) {
 		verdict = map[bool]string{true: "meets", false: "misses"}[api > 0 && base <= 2*api]
 	}
 	fmt.Fprintf(w, "| API's highest held rate within 2x of the baseline's | API %s/s, baseline %s/s | %s |\n", num(api, 0), num(base, 0), verdict)
+}
+
+// printClosedTargets checks, at each connection count that both ran, the
+// closed-loop target: the API answers at least half the baseline's
+// requests per second (2xx), with p99 under 20 ms.
+func printClosedTargets(w io.Writer, rows []summaryRow) {
+	base := map[int]summaryRow{}
+	for _, r := range rows {
+		if r.Kind == "baseline-closed" {
+			base[r.Connections] = r
+		}
+	}
+	for _, r := range rows {
+		b, ok := base[r.Connections]
+		if r.Kind != "api-closed" || !ok {
+			continue
+		}
+		ratio := r.get("per_s") / b.get("per_s")
+		failed := r.get("non_2xx") + r.get("errors")
+		note := ""
+		if failed > 0 {
+			note = fmt.Sprintf("; %s non-2xx or errors", num(failed, 0))
+		}
+		fmt.Fprintf(w, "| subscribe API closed loop, %d connections: ≥ 50%% of the baseline's requests/s, p99 < 20 ms | %s/s, p99 %s ms: %s of the baseline's %s/s (p99 %s ms)%s | %s |\n",
+			r.Connections, num(r.get("per_s"), 0), num(r.get("p99_ms"), 1), pct(ratio), num(b.get("per_s"), 0), num(b.get("p99_ms"), 1), note,
+			map[bool]string{true: "meets", false: "misses"}[ratio >= 0.5 && r.get("p99_ms") < 20])
+	}
 }
 
 // fanoutAt returns the row of targetN subscribers, else the largest run.

@@ -15,6 +15,9 @@
 // user and system CPU so far.
 //
 // It is a separate process so that its CPU is not the measured program's.
+// go-smtp offers PIPELINING (RFC 2920) in its EHLO answer and reads
+// pipelined commands and content from one buffer, as the service's mailer
+// and the bench's pipelined raw client send them.
 package main
 
 import (
