@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"newsletter"
 )
 
 // CORS for the public JSON API (POST /v1/subscriptions): only the allowed
@@ -49,6 +51,52 @@ func normalizeOrigin(origin string) (string, bool) {
 		return "", false
 	}
 	return u.Scheme + "://" + strings.ToLower(u.Host), true
+}
+
+// refuseCrossSite refuses, with 403, a browser's request sent by a page of
+// another site: one whose Origin is neither an allowed origin nor the
+// service's own, or, without Origin, whose Sec-Fetch-Site says cross-site.
+// Any website could otherwise make its visitors' browsers sign people up.
+// Requests without those headers (servers, curl) pass.
+func (s *Server) refuseCrossSite(c *gin.Context) {
+	origin := c.GetHeader("Origin")
+	switch {
+	case origin != "":
+		if s.origins.allows(origin) || s.ownOrigin(origin) || sameHost(origin, c.Request.Host) {
+			return
+		}
+	case c.GetHeader("Sec-Fetch-Site") != "cross-site":
+		return
+	}
+	s.fail(c, errCrossSite)
+	c.Abort()
+}
+
+var errCrossSite = newsletter.Errorf(newsletter.EFORBIDDEN,
+	"This form may only be sent from the site's own pages.")
+
+// ownOrigin reports whether origin is the service's own (NEWSLETTER_BASE_URL's).
+func (s *Server) ownOrigin(origin string) bool {
+	own, ok1 := normalizeOrigin(strings.TrimSuffix(originOf(s.cfg.BaseURL), "/"))
+	given, ok2 := normalizeOrigin(origin)
+	return ok1 && ok2 && own == given
+}
+
+// sameHost reports whether origin names the host the request was sent to:
+// a page of this service, whatever NEWSLETTER_BASE_URL says (a proxy that
+// ends TLS may change the scheme, not the host).
+func sameHost(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && host != "" && strings.EqualFold(u.Host, host)
+}
+
+// originOf is scheme://host of a URL, "" when it has none.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // allowOrigin lets the page of an allowed origin read the answer, errors

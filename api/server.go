@@ -114,7 +114,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/openapi.json", s.handleOpenAPI)
 	e.GET("/metrics", s.metricsGate, s.requireEditor, s.handleMetrics)
-	e.POST("/v1/subscriptions", s.allowOrigin, s.handleSubscribe)
+	e.POST("/v1/subscriptions", s.allowOrigin, s.refuseCrossSite, s.handleSubscribe)
 	e.OPTIONS("/v1/subscriptions", s.handlePreflight)
 	e.GET("/confirm", s.handleConfirmPage)
 	e.POST("/confirm", s.handleConfirm)
