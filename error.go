@@ -40,6 +40,7 @@ const (
 	EFORBIDDEN        = "forbidden"
 	EMETHODNOTALLOWED = "method_not_allowed"
 	ETIMEOUT          = "timeout"
+	ESTALLED          = "request_timeout" // the client stopped sending its request body
 )
 
 // Codes lists every error code above, for the edges that must map each one
@@ -49,7 +50,7 @@ var Codes = []string{
 	EINVALIDEMAIL, EUNKNOWNNEWSLETTER, EINVALIDID, EINVALIDTOKEN, EEXPIREDTOKEN,
 	EINVALIDNEWSLETTER, EINVALIDARTICLE, ENOARTICLES, EINVALIDDIGEST, EBADCSV, EUNAVAILABLE,
 	EBADREQUEST, EBODYTOOLARGE, EUNSUPPORTEDMEDIA, EUNAUTHORIZED, EFORBIDDEN,
-	EMETHODNOTALLOWED, ETIMEOUT,
+	EMETHODNOTALLOWED, ETIMEOUT, ESTALLED,
 }
 
 // Error is an error with a machine-readable code and a sentence fit to show

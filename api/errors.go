@@ -34,6 +34,7 @@ var statusOf = map[string]int{
 	newsletter.EFORBIDDEN:         http.StatusForbidden,
 	newsletter.EMETHODNOTALLOWED:  http.StatusMethodNotAllowed,
 	newsletter.ETIMEOUT:           http.StatusServiceUnavailable,
+	newsletter.ESTALLED:           http.StatusRequestTimeout,
 }
 
 var errInternal = &newsletter.Error{Code: newsletter.EINTERNAL, Message: "Internal error."}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"slices"
 
 	"github.com/gin-gonic/gin"
@@ -133,6 +135,7 @@ var (
 	errBodyTooLarge     = newsletter.Errorf(newsletter.EBODYTOOLARGE, "The request body is too large.")
 	errUnsupportedMedia = newsletter.Errorf(newsletter.EUNSUPPORTEDMEDIA, "Send JSON (application/json) or a form (application/x-www-form-urlencoded).")
 	errMalformed        = newsletter.Errorf(newsletter.EBADREQUEST, "The request body is not valid JSON of the expected shape.")
+	errStalled          = newsletter.Errorf(newsletter.ESTALLED, "The request body stopped arriving before it was complete.")
 )
 
 // jsonError says what was wrong with a JSON body, naming the field when a
@@ -143,11 +146,20 @@ func jsonError(err error) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return errBodyTooLarge
+	case stalled(err):
+		return errStalled
 	case errors.As(err, &typeErr):
 		return &newsletter.Error{Code: newsletter.EBADREQUEST, Field: typeErr.Field,
 			Message: "The field " + typeErr.Field + " must be a " + jsonKind(typeErr.Type.Kind().String()) + "."}
 	}
 	return errMalformed
+}
+
+// stalled reports whether reading a request body failed because the
+// client stopped sending: the server's read deadline passed.
+func stalled(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 func jsonKind(goKind string) string {
@@ -164,6 +176,9 @@ func formError(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return errBodyTooLarge
+	}
+	if stalled(err) {
+		return errStalled
 	}
 	return newsletter.Errorf(newsletter.EBADREQUEST, "The form could not be read.")
 }
