@@ -182,8 +182,8 @@ func key(i int) string { return "KEYS[" + strconv.Itoa(i+1) + "]" }
 // signupLimits are the limits a signup takes from.
 type signupLimits struct {
 	client  []*windowArgs // the client's signup limits: its own, its network's
-	site    *windowArgs // the site's confirmation limit (nil: none)
-	address *eachArgs   // the address's confirmation limits (nil: none)
+	site    *windowArgs   // the site's confirmation limit (nil: none)
+	address *eachArgs     // the address's confirmation limits (nil: none)
 }
 
 // windowArgs are one throttle.Window's arguments.
