@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -29,6 +30,9 @@ type Metrics struct {
 	Sent          *prometheus.CounterVec // by newsletter and kind
 	Failed        *prometheus.CounterVec // by newsletter and kind
 	SendSeconds   prometheus.Histogram
+	// Logger takes the errors of gauge sources, which a scrape never
+	// shows; nil: slog's default.
+	Logger *slog.Logger
 }
 
 // New returns the service's metrics, with Go runtime and process metrics.
@@ -73,7 +77,10 @@ type Gauges func() (map[[2]string]float64, error)
 // AddGauges registers a gauge family whose two labels and values come from
 // read at each scrape.
 func (m *Metrics) AddGauges(name, help string, labels [2]string, read Gauges) {
-	m.registry.MustRegister(&gaugeFunc{desc: prometheus.NewDesc(name, help, labels[:], nil), read: read})
+	m.registry.MustRegister(&gaugeFunc{name: name, desc: prometheus.NewDesc(name, help, labels[:], nil), read: read, m: m,
+		up: prometheus.NewDesc("newsletter_metrics_source_up",
+			"1 when the source of a gauge family (Redis, mostly) answered at this scrape, 0 when it failed and the family is left out.",
+			nil, prometheus.Labels{"family": name})})
 }
 
 // Handler serves the metrics in Prometheus's text format.
@@ -81,20 +88,32 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// gaugeFunc is a collector of gauges read at scrape time.
+// gaugeFunc is a collector of gauges read at scrape time. A source that
+// fails (Redis down) leaves its family out of the scrape, sets
+// newsletter_metrics_source_up to 0 and logs why; the scrape goes on with
+// every other metric, and shows no error text.
 type gaugeFunc struct {
+	name string
 	desc *prometheus.Desc
+	up   *prometheus.Desc // newsletter_metrics_source_up of this family
 	read Gauges
+	m    *Metrics
 }
 
-func (g *gaugeFunc) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+func (g *gaugeFunc) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc; ch <- g.up }
 
 func (g *gaugeFunc) Collect(ch chan<- prometheus.Metric) {
 	values, err := g.read()
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(g.desc, err)
+		ch <- prometheus.MustNewConstMetric(g.up, prometheus.GaugeValue, 0)
+		logger := g.m.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Warn("A metrics source failed; its gauges are left out of this scrape", "family", g.name, "error", err)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(g.up, prometheus.GaugeValue, 1)
 	for labels, v := range values {
 		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v, labels[0], labels[1])
 	}

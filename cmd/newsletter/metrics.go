@@ -12,6 +12,7 @@ import (
 // Redis at each scrape: queue sizes and the progress of unfinished digests.
 func (m *Main) newMetrics(p parts) *metrics.Metrics {
 	mt := metrics.New()
+	mt.Logger = m.Logger
 	queues := worker.QueueSizes(m.rdb)
 	mt.AddGauges("newsletter_queue_tasks", "Tasks in each asynq queue, by state; confirmation emails in the outbox as queue confirm, state outbox (waiting for the relay) and outbox_dead (unreadable, moved aside).",
 		[2]string{"queue", "state"}, func() (map[[2]string]float64, error) {
