@@ -27,7 +27,7 @@ const (
 // Poller fetches feeds and turns new items into articles.
 type Poller struct {
 	Store  *Store
-	Client *http.Client // nil: a client with a 20 s timeout
+	Client *http.Client // nil: FeedClient(false), public addresses only
 	Logger *slog.Logger
 	Now    func() time.Time
 
@@ -36,6 +36,8 @@ type Poller struct {
 
 // NewPoller returns a Poller that keeps feed validators in rdb and articles
 // in store (a Store on rdb when nil), and logs to logger (nowhere when nil).
+// It fetches feeds at public addresses only (FeedClient): set Client to
+// FeedClient(true) to allow private ones.
 func NewPoller(rdb redis.UniversalClient, store *Store, logger *slog.Logger) *Poller {
 	if store == nil {
 		store = NewStore(rdb)
@@ -45,7 +47,7 @@ func NewPoller(rdb redis.UniversalClient, store *Store, logger *slog.Logger) *Po
 	}
 	return &Poller{
 		Store:  store,
-		Client: &http.Client{Timeout: DefaultTimeout},
+		Client: FeedClient(false),
 		Logger: logger,
 		Now:    time.Now,
 		rdb:    rdb,
@@ -142,7 +144,7 @@ func (p *Poller) client() *http.Client {
 	if p.Client != nil {
 		return p.Client
 	}
-	return &http.Client{Timeout: DefaultTimeout}
+	return FeedClient(false)
 }
 
 func (p *Poller) logger() *slog.Logger {

@@ -186,6 +186,7 @@ func mustPoller(tb testing.TB, now time.Time) (*articles.Poller, *articles.Store
 	}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p := articles.NewPoller(rdb, s, logger)
+	p.Client = articles.FeedClient(true) // the test's feeds are on loopback
 	p.Now = func() time.Time { return now }
 	return p, s, rdb
 }

@@ -46,6 +46,7 @@ type Config struct {
 	LogFormat        string
 	ScheduleTick     time.Duration // how often newsletters' schedules are checked
 	FeedInterval     time.Duration // how often newsletters' feeds are polled
+	FeedAllowPrivate bool          // feeds may be at loopback and private addresses
 }
 
 // DevMode reports whether the service runs without a configured Redis.
@@ -96,6 +97,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:        r.oneOf("NEWSLETTER_LOG_FORMAT", "text", "text", "json"),
 		ScheduleTick:     r.duration("NEWSLETTER_SCHEDULE_TICK", time.Minute),
 		FeedInterval:     r.duration("NEWSLETTER_FEED_INTERVAL", 10*time.Minute),
+		FeedAllowPrivate: r.boolean("NEWSLETTER_FEED_ALLOW_PRIVATE", r.getenv("NEWSLETTER_REDIS_URL") == ""),
 	}
 	c.Redis = r.redisTarget("NEWSLETTER_REDIS_URL", c.RedisURL)
 	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)
@@ -213,6 +215,15 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		r.fail(name, "%q is not a positive duration such as 168h", v)
 	}
 	return d
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.str(name, strconv.FormatBool(def))
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "%q is not true or false", v)
+	}
+	return b
 }
 
 func (r *reader) oneOf(name, def string, allowed ...string) string {

@@ -41,6 +41,8 @@ func testEnv(redisURL, smtpURL string) map[string]string {
 		"NEWSLETTER_FROM":       "Daily Brief <news@example.org>",
 		// Tests sign up many addresses from 127.0.0.1; abuse_test.go tests the limit.
 		"NEWSLETTER_SIGNUP_RATE": "100000/m",
+		// The tests' feeds are on loopback.
+		"NEWSLETTER_FEED_ALLOW_PRIVATE": "true",
 	}
 }
 

@@ -202,7 +202,7 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger, Metrics: m.metrics, RecordEvery: m.Config.RecordEvery}
 	h := &worker.Handlers{Engine: engine, DigestService: ds, Newsletters: p.store,
-		Poller: articles.NewPoller(m.rdb, p.articles, m.Logger), Logger: m.Logger,
+		Poller: m.feedPoller(p), Logger: m.Logger,
 		Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL}
 	if m.worker, err = worker.NewServer(m.rdb, h, worker.ServerConfig{Secrets: m.Config.Secrets, BulkConcurrency: m.Config.SMTPConnections}); err != nil {
 		return err
@@ -252,6 +252,14 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 		}
 	}
 	return nil
+}
+
+// feedPoller is the poller of newsletters' feeds: public addresses only,
+// unless NEWSLETTER_FEED_ALLOW_PRIVATE (dev mode's default).
+func (m *Main) feedPoller(p parts) *articles.Poller {
+	poller := articles.NewPoller(m.rdb, p.articles, m.Logger)
+	poller.Client = articles.FeedClient(m.Config.FeedAllowPrivate)
+	return poller
 }
 
 // networkRate is the signup limit of an IPv6 /48: ten times a client's.
