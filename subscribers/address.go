@@ -114,6 +114,31 @@ func AddressKey(addr string) string {
 	return strings.ToLower(addr)
 }
 
+// MailboxKey returns the key of the mailbox an address delivers to, which
+// many spellings share: lower case, without a +tag in the local part (any
+// domain: victim+1@ and victim+2@ reach victim@), and for gmail.com and
+// googlemail.com without dots in the local part, as Gmail reads it. The
+// confirmation limits, "This wasn't me", the suppression list and the
+// partition key on it; email still goes to the address as typed.
+func MailboxKey(addr string) string {
+	key := strings.ToLower(strings.TrimSpace(addr))
+	at := strings.LastIndexByte(key, '@')
+	if at <= 0 {
+		return key
+	}
+	local, domain := key[:at], key[at+1:]
+	if plus := strings.IndexByte(local, '+'); plus > 0 {
+		local = local[:plus]
+	}
+	if domain == "gmail.com" || domain == "googlemail.com" {
+		if dotless := strings.ReplaceAll(local, ".", ""); dotless != "" {
+			local = dotless
+		}
+		domain = "gmail.com"
+	}
+	return local + "@" + domain
+}
+
 // invalidEmail returns the error NormalizeAddress reports, with an optional
 // corrected address to offer.
 func invalidEmail(suggestion string) error {

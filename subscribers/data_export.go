@@ -40,7 +40,7 @@ func (s *Service) ExportAddress(ctx context.Context, email string) (*DataExport,
 
 // suppression returns the suppression record of addr, or nil.
 func (s *Store) suppression(ctx context.Context, addr string) (*Suppression, error) {
-	raw, err := s.rdb.HGet(ctx, keySuppressed(PartitionOf(addr)), AddressKey(addr)).Bytes()
+	raw, err := s.rdb.HGet(ctx, keySuppressed(PartitionOf(addr)), MailboxKey(addr)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	} else if err != nil {

@@ -25,8 +25,8 @@ import (
 //	nl:{rNN}:outbox                        list   confirmation emails for the relay: "{id}\n{newsletters}\n{JSON: address, unix time of the signup, request id}"; "" once erased
 //	nl:{rNN}:outbox:dead                   list   outbox entries the relay could not read
 //	nl:{rNN}:outbox:relay                  string the lease of the relay at work on the partition's outbox
-//	nl:{rNN}:suppressed                    hash   AddressKey -> suppression record, JSON
-//	nl:{rNN}:suppressions                  zset   AddressKey scored by suppression time, unix ms, for paging
+//	nl:{rNN}:suppressed                    hash   MailboxKey -> suppression record, JSON
+//	nl:{rNN}:suppressions                  zset   MailboxKey scored by suppression time, unix ms, for paging
 //	nl:{rNN}:throttle:confirm:addr:{hash}  string times of the confirmation emails to one address in the last 10 minutes and 24 hours (throttle.Windows)
 //
 // The subscriber's hash holds e (email), n (name), c (created_at), pn (the
@@ -37,14 +37,16 @@ import (
 // encoding: a confirmed reader costs under 400 bytes in all.
 // Confirmation tokens are not stored at all (token.go).
 //
-// {hash} is the hex SHA-256 of the AddressKey: the throttle keys name no
+// {hash} is the hex SHA-256 of the MailboxKey (one record per mailbox,
+// however its address is written): the throttle keys name no
 // address, and they expire with their window, so Erase need not find them.
 
 // PartitionOf returns the partition that holds the data of address addr: a
-// hash of its AddressKey, so every spelling the service takes for one
-// address lands in one partition.
+// hash of its MailboxKey, so every spelling of one mailbox (victim+1@,
+// v.ictim@gmail.com) lands in one partition, where its confirmation limits
+// and suppression are one record.
 func PartitionOf(addr string) newsletter.Partition {
-	return newsletter.Partition(crc32.ChecksumIEEE([]byte(AddressKey(addr))) % newsletter.Partitions)
+	return newsletter.Partition(crc32.ChecksumIEEE([]byte(MailboxKey(addr))) % newsletter.Partitions)
 }
 
 // Global keys.
@@ -103,7 +105,7 @@ const prefixConfirmAddress = "nl:"
 // confirmAddressKey returns the key, after prefixConfirmAddress, under which
 // the per-address confirmation limits count addr.
 func confirmAddressKey(addr string) string {
-	sum := sha256.Sum256([]byte(AddressKey(addr)))
+	sum := sha256.Sum256([]byte(MailboxKey(addr)))
 	return PartitionOf(addr).Tag() + ":throttle:confirm:addr:" + hex.EncodeToString(sum[:])
 }
 

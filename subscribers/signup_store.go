@@ -96,7 +96,7 @@ for i, nl in ipairs(list) do
   subs[i] = sub
 end
 local send, refused = 0, 0
-if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, addr_key) == 0 then
+if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, ` + argv(argvMailboxKey) + `) == 0 then
   send = 1
   if address ~= '' then
     local r = allow_each(` + key(signupKeyAddressLimit) + `, now_ms, windows, address_ttl)
@@ -158,6 +158,7 @@ const (
 	argvID            = iota // the subscriber id: the address's, or the one reserved for a new address
 	argvBit                  // its bit in the partition's audiences
 	argvAddrKey              // AddressKey of the address
+	argvMailboxKey           // its MailboxKey, for the suppression list
 	argvAddr                 // the address
 	argvNow                  // unix seconds
 	argvNowMs                // unix milliseconds, for the limits
@@ -379,6 +380,7 @@ func signupArgs(id int64, in signupInput, siteOK bool) ([]string, []any) {
 	c := cleanConsent(in.consent)
 	args := make([]any, argvAddressWindow, argvAddressWindow+4)
 	args[argvID], args[argvBit], args[argvAddrKey], args[argvAddr] = id, newsletter.BitOf(id), AddressKey(in.addr), in.addr
+	args[argvMailboxKey] = MailboxKey(in.addr)
 	args[argvNow], args[argvNowMs], args[argvNewsletters] = in.now.Unix(), in.now.UnixMilli(), strings.Join(in.nls, ",")
 	args[argvIP], args[argvUserAgent], args[argvSource], args[argvWording] = c.IP, c.UserAgent, c.Source, c.Wording
 	args[argvName], args[argvOutbox] = in.name, in.outbox

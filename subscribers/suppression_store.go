@@ -20,9 +20,10 @@ const maxSuppressionReason = 500
 // Suppress adds addr to the suppression list, or updates its entry: a
 // suppression is a record of why no email goes to the address, so the latest
 // reason, source and time replace earlier ones. The reason is kept to one
-// line of at most 500 bytes. Addresses are matched case-insensitively.
+// line of at most 500 bytes. Addresses are matched by mailbox (MailboxKey):
+// suppressing victim@ suppresses victim+news@ too.
 func (s *Store) Suppress(ctx context.Context, addr, reason, source string, at time.Time) error {
-	key := AddressKey(strings.TrimSpace(addr))
+	key := MailboxKey(addr)
 	if key == "" {
 		return errors.New("subscribers: suppress: empty address")
 	}
@@ -43,7 +44,7 @@ func (s *Store) Suppress(ctx context.Context, addr, reason, source string, at ti
 // Unsuppress removes addr from the suppression list and reports whether it
 // was on it.
 func (s *Store) Unsuppress(ctx context.Context, addr string) (bool, error) {
-	key, part := AddressKey(strings.TrimSpace(addr)), PartitionOf(addr)
+	key, part := MailboxKey(addr), PartitionOf(addr)
 	var del *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		del = p.HDel(ctx, keySuppressed(part), key)
@@ -67,7 +68,7 @@ func (s *Store) Suppressed(ctx context.Context, addrs []string) ([]bool, error) 
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, addr := range addrs {
 			addr = strings.TrimSpace(addr)
-			cmds[i] = p.HExists(ctx, keySuppressed(PartitionOf(addr)), AddressKey(addr))
+			cmds[i] = p.HExists(ctx, keySuppressed(PartitionOf(addr)), MailboxKey(addr))
 		}
 		return nil
 	})
