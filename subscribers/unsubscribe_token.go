@@ -1,6 +1,8 @@
 package subscribers
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,12 +14,20 @@ import (
 )
 
 // Signer makes and checks unsubscribe tokens. They are stateless: the
-// subscriber id and newsletter, then an HMAC-SHA256 tag, so they work for as
-// long as the service runs. The first key signs; every key verifies, so
-// keys can be rotated without breaking links already sent.
+// subscriber id, encrypted (AES under a key derived from the secret, so a
+// token tells nothing of how many subscribers there are or in what order
+// they came), and the newsletter, then an HMAC-SHA256 tag, so they work
+// for as long as the service runs. The first key signs; every key
+// verifies, so keys can be rotated without breaking links already sent;
+// tokens of the earlier form (the id in the clear) still verify.
 type Signer struct {
-	keys [][]byte
+	keys   [][]byte
+	blocks []cipher.Block // AES for the id, one per key
 }
+
+// idBlockBytes is the size of an encrypted id: the id (8 bytes) and 8 zero
+// bytes that a wrong decryption would not give back.
+const idBlockBytes = aes.BlockSize
 
 // unsubscribeTagBytes is the length of the tag: 128 bits.
 const unsubscribeTagBytes = 16
@@ -30,6 +40,12 @@ func NewSigner(secrets []string) (*Signer, error) {
 	s := &Signer{}
 	for _, secret := range secrets {
 		s.keys = append(s.keys, []byte(secret))
+		sum := sha256.Sum256([]byte("newsletter unsubscribe id\x00" + secret))
+		block, err := aes.NewCipher(sum[:16])
+		if err != nil {
+			return nil, err
+		}
+		s.blocks = append(s.blocks, block)
 	}
 	return s, nil
 }
@@ -37,7 +53,7 @@ func NewSigner(secrets []string) (*Signer, error) {
 // UnsubscribeToken returns the token that unsubscribes subscriber id from
 // newsletter nl.
 func (s *Signer) UnsubscribeToken(id int64, nl string) string {
-	payload := unsubscribePayload(id, nl)
+	payload := sealedPayload(s.blocks[0], id, nl)
 	return base64.RawURLEncoding.EncodeToString(payload) + "." +
 		base64.RawURLEncoding.EncodeToString(tag(s.keys[0], payload))
 }
@@ -54,8 +70,11 @@ func (s *Signer) ParseUnsubscribeToken(token string) (int64, string, error) {
 	if !ok || !ok1 || !ok2 || len(given) != unsubscribeTagBytes {
 		return 0, "", errInvalidUnsubscribe
 	}
-	for _, key := range s.keys {
+	for i, key := range s.keys {
 		if hmac.Equal(tag(key, payload), given) {
+			if id, nl, ok := openPayload(s.blocks[i], payload); ok {
+				return id, nl, nil
+			}
 			return parseUnsubscribePayload(payload)
 		}
 	}
@@ -70,6 +89,33 @@ func decodeCanonical(s string) ([]byte, bool) {
 	return b, err == nil && base64.RawURLEncoding.EncodeToString(b) == s
 }
 
+// sealedPayload is an unsubscribe token's payload: the id encrypted with
+// block, then the newsletter.
+func sealedPayload(block cipher.Block, id int64, nl string) []byte {
+	var plain [idBlockBytes]byte
+	binary.BigEndian.PutUint64(plain[:8], uint64(id))
+	out := make([]byte, idBlockBytes, idBlockBytes+len(nl))
+	block.Encrypt(out, plain[:])
+	return append(out, nl...)
+}
+
+// openPayload reads a payload that sealedPayload made with block.
+func openPayload(block cipher.Block, p []byte) (int64, string, bool) {
+	if len(p) <= idBlockBytes || newsletter.ValidateID(string(p[idBlockBytes:])) != nil {
+		return 0, "", false
+	}
+	var plain [idBlockBytes]byte
+	block.Decrypt(plain[:], p[:idBlockBytes])
+	for _, b := range plain[8:] {
+		if b != 0 {
+			return 0, "", false
+		}
+	}
+	return int64(binary.BigEndian.Uint64(plain[:8])), string(p[idBlockBytes:]), true
+}
+
+// unsubscribePayload is the payload of the earlier form, the id in the
+// clear (a varint), still accepted.
 func unsubscribePayload(id int64, nl string) []byte {
 	b := binary.AppendUvarint(nil, uint64(id))
 	return append(b, nl...)

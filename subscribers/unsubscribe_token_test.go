@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"math"
 	"strings"
@@ -38,6 +39,38 @@ func signPayload(key string, payload []byte) string {
 	m.Write(payload)
 	return base64.RawURLEncoding.EncodeToString(payload) + "." +
 		base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// TestUnsubscribeTokenHidesTheID: consecutive ids make unrelated tokens,
+// so a token tells nothing of how many subscribers there are or in what
+// order they came (issue 17, item 12); links of the earlier form, the id
+// in the clear, still work.
+func TestUnsubscribeTokenHidesTheID(t *testing.T) {
+	s := MustSigner(t, newKey)
+	payloadOf := func(id int64) []byte {
+		p64, _, _ := strings.Cut(s.UnsubscribeToken(id, "daily"), ".")
+		p, err := base64.RawURLEncoding.DecodeString(p64)
+		if err != nil || len(p) != 16+len("daily") {
+			t.Fatalf("token payload %q: %v", p64, err)
+		}
+		return p[:16]
+	}
+	for id := int64(1); id < 50; id++ {
+		a, b := payloadOf(id), payloadOf(id+1)
+		differ := 0
+		for i := range a {
+			for x := a[i] ^ b[i]; x != 0; x &= x - 1 {
+				differ++
+			}
+		}
+		if differ < 32 {
+			t.Fatalf("the tokens of ids %d and %d differ in %d of 128 bits: the id shows through", id, id+1, differ)
+		}
+	}
+	legacy := signPayload(newKey, append(binary.AppendUvarint(nil, 404), "daily"...))
+	if id, nl, err := s.ParseUnsubscribeToken(legacy); err != nil || id != 404 || nl != "daily" {
+		t.Fatalf("a link of the earlier form = %d, %q, %v; want 404, daily", id, nl, err)
+	}
 }
 
 func TestUnsubscribeTokenRoundTrip(t *testing.T) {
@@ -125,7 +158,9 @@ func FuzzUnsubscribeToken(f *testing.F) {
 		if newsletter.ValidateID(nl) != nil {
 			t.Fatalf("Parse(%q) = %d, %q: not a newsletter id", token, id, nl)
 		}
-		if byKey[0].UnsubscribeToken(id, nl) != token && byKey[1].UnsubscribeToken(id, nl) != token {
+		legacy := append(binary.AppendUvarint(nil, uint64(id)), nl...) // the earlier form, still accepted
+		if byKey[0].UnsubscribeToken(id, nl) != token && byKey[1].UnsubscribeToken(id, nl) != token &&
+			signPayload(newKey, legacy) != token && signPayload(oldKey, legacy) != token {
 			t.Fatalf("Parse(%q) = %d, %q, which makes another token: %q", token, id, nl, byKey[0].UnsubscribeToken(id, nl))
 		}
 	})
