@@ -165,6 +165,14 @@ func pathParam(c *gin.Context, name string) string {
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
+	if r.Method == http.MethodHead {
+		// HEAD is GET without the body: every GET route answers it the
+		// same way (GET routes change nothing; link checkers and mail
+		// scanners use HEAD). The server drops the body, as it knows the
+		// request was HEAD.
+		r = r.Clone(r.Context())
+		r.Method = http.MethodGet
+	}
 	s.handler.ServeHTTP(w, r)
 }
 
