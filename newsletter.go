@@ -24,9 +24,16 @@ type Newsletter struct {
 	Timezone    string    `json:"timezone,omitempty"`
 	MaxLateness string    `json:"max_lateness,omitempty"`
 	Feeds       []string  `json:"feeds,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
+	// Public says whether the newsletter has pages on the site: a page
+	// with its archive, a feed of its digests, web views. nil is true.
+	Public    *bool     `json:"public,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
+
+// IsPublic reports whether the newsletter has public pages (Public unset
+// counts as true).
+func (n *Newsletter) IsPublic() bool { return n.Public == nil || *n.Public }
 
 // Limits on a newsletter's fields.
 const (

@@ -100,28 +100,32 @@ func (s *Server) handleWebView(c *gin.Context) {
 	}
 	var n *newsletter.Newsletter
 	if err == nil {
-		n, err = s.loadNewsletter(c, d.Newsletter)
+		n, err = s.publicNewsletter(c, d.Newsletter)
 	}
 	if err != nil {
 		s.failPage(c, err)
 		return
 	}
-	data := pageData{Title: d.Subject + " · " + n.Name, Digest: webView(d, n), Form: &signupForm{ID: "signup",
-		Heading: "Get " + n.Name + " by email", Newsletters: []choice{{ID: n.ID, Name: n.Name, Checked: true}},
-		Source: s.cfg.BaseURL + "/digests/" + d.ID, Label: "Enter your email to subscribe", Button: "Subscribe"}}
+	v := s.viewOf(n)
+	data := pageData{Title: d.Subject + " · " + n.Name, Digest: webView(d, n),
+		Head: &pageHead{FeedURL: v.FeedURL, Type: "article", Description: issueSummary(d), URL: s.cfg.BaseURL + "/digests/" + d.ID},
+		Form: &signupForm{ID: "signup",
+			Heading: "Get " + n.Name + " by email", Newsletters: []choice{{ID: n.ID, Name: n.Name, Checked: true}},
+			Source: s.cfg.BaseURL + "/digests/" + d.ID, Label: "Enter your email to subscribe", Button: "Subscribe"}}
 	s.renderPage(c, http.StatusOK, "digest", data, "public, max-age=300")
 }
 
 // digestView is a digest as its web view shows it.
 type digestView struct {
-	Newsletter string // its name
-	Subject    string
-	Intro      string
-	Date       string
-	Articles   []articles.Article
+	Newsletter    string // its name
+	NewsletterURL string // its page, with the archive
+	Subject       string
+	Intro         string
+	Date          string
+	Articles      []articles.Article
 }
 
 func webView(d *digests.Digest, n *newsletter.Newsletter) *digestView {
-	return &digestView{Newsletter: n.Name, Subject: d.Subject, Intro: d.Intro,
+	return &digestView{Newsletter: n.Name, NewsletterURL: "/newsletters/" + n.ID, Subject: d.Subject, Intro: d.Intro,
 		Date: templates.HumanDate(d.CreatedAt, location(n)), Articles: d.Articles}
 }

@@ -23,6 +23,9 @@ type pageData struct {
 	Form        *signupForm  // a sign-up form, when the page offers one
 	Confirm     *confirmView // the confirmation pages: where the reader stands
 	Digest      *digestView  // the web view of a digest
+	Head        *pageHead    // the page's feed and OpenGraph card
+	Listing     []newsletterView
+	Archive     *archiveView // a newsletter's page
 
 	// Email, Suggestion and AskNewLink say on an error page what Form says
 	// now, for error pages of NEWSLETTER_TEMPLATES_DIR made before it.

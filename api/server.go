@@ -123,6 +123,9 @@ func (s *Server) routes() {
 	e.GET("/not-me", s.handleNotMePage)
 	e.POST("/not-me", s.handleNotMe)
 	e.GET("/digests/:id", s.handleWebView)
+	e.GET("/newsletters", s.handleNewslettersPage)
+	e.GET("/newsletters/:id", s.handleNewsletterPage)
+	e.GET("/newsletters/:id/feed.xml", s.handleNewsletterFeed)
 
 	editor := e.Group("/v1", s.requireEditor)
 	editor.PUT("/newsletters/:id", s.handlePutNewsletter)

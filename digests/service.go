@@ -234,6 +234,40 @@ func (s *Service) Unfinished(ctx context.Context, nl string) ([]*Digest, error) 
 	return s.Store.Unfinished(ctx, nl)
 }
 
+// Archive returns newsletter nl's digests that went out to its readers
+// (sending or sent; test sends never), newest first, skipping the first
+// offset of them and returning at most limit, and whether more follow.
+func (s *Service) Archive(ctx context.Context, nl string, offset, limit int) ([]*Digest, bool, error) {
+	const chunk = 50
+	var out []*Digest
+	seen := 0
+	for start := int64(0); ; start += chunk {
+		ids, err := s.Store.rdb.ZRevRange(ctx, keyDigests(nl), start, start+chunk-1).Result()
+		if err != nil {
+			return nil, false, fmt.Errorf("digests: archive: %w", err)
+		}
+		for _, id := range ids {
+			d, err := s.Store.Get(ctx, id)
+			if err != nil {
+				return nil, false, fmt.Errorf("digests: archive: %w", err)
+			}
+			if d == nil || d.IsTest() || (d.Status != StatusSending && d.Status != StatusSent) {
+				continue
+			}
+			if seen++; seen <= offset {
+				continue
+			}
+			if len(out) == limit {
+				return out, true, nil
+			}
+			out = append(out, d)
+		}
+		if len(ids) < chunk {
+			return out, false, nil
+		}
+	}
+}
+
 // Body returns the stored body of digest id (its web view), or nil if it was
 // not rendered yet.
 func (s *Service) Body(ctx context.Context, id string) (*Body, error) {
