@@ -51,7 +51,7 @@ func (e *Engine) SendConfirmation(ctx context.Context, p Confirmation) error {
 	link := e.BaseURL + "/confirm?token=" + url.QueryEscape(token)
 	data := confirmData{Email: p.Email, Link: link, NotMeLink: e.BaseURL + "/not-me?token=" + url.QueryEscape(token),
 		ValidFor: templates.HumanDuration(e.ConfirmTTL), Newsletters: nls}
-	if err := e.send(ctx, "confirm", firstOf(p.Newsletters), from, p.Email, data); err != nil {
+	if err := e.send(ctx, "confirm", firstOf(p.Newsletters), from, p.Email, data, nil); err != nil {
 		return err
 	}
 	if e.LogLinks {
@@ -62,8 +62,9 @@ func (e *Engine) SendConfirmation(ctx context.Context, p Confirmation) error {
 
 // Welcome is one welcome email to send, after a confirmation.
 type Welcome struct {
-	Email      string
-	Newsletter string
+	SubscriberID int64 // 0 (a task queued before it was carried): no List-Unsubscribe
+	Email        string
+	Newsletter   string
 }
 
 // SendWelcome sends the welcome email of newsletter p.Newsletter; a
@@ -76,7 +77,20 @@ func (e *Engine) SendWelcome(ctx context.Context, p Welcome) error {
 	if len(nls) == 0 {
 		return nil // the newsletter is gone: nobody to welcome to
 	}
-	return e.send(ctx, "welcome", p.Newsletter, from, p.Email, welcomeData{Email: p.Email, Newsletter: nls[0]})
+	return e.send(ctx, "welcome", p.Newsletter, from, p.Email, welcomeData{Email: p.Email, Newsletter: nls[0]},
+		e.unsubscribeHeaders(p.SubscriberID, p.Newsletter))
+}
+
+// unsubscribeHeaders are List-Unsubscribe with one-click POST (RFC 8058)
+// for subscriber id and newsletter nl, or none without an id or a Signer.
+func (e *Engine) unsubscribeHeaders(id int64, nl string) map[string]string {
+	if id <= 0 || e.Signer == nil {
+		return nil
+	}
+	return map[string]string{
+		"List-Unsubscribe":      "<" + e.BaseURL + "/unsubscribe?token=" + e.Signer.UnsubscribeToken(id, nl) + ">",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+	}
 }
 
 // newsletters loads the named newsletters that still exist, and the sender
@@ -112,7 +126,7 @@ func firstOf(list []string) string {
 
 // send renders email name for one recipient and sends it. A permanent
 // refusal is marked ErrPermanent.
-func (e *Engine) send(ctx context.Context, name, nl, from, to string, data any) error {
+func (e *Engine) send(ctx context.Context, name, nl, from, to string, data any, headers map[string]string) error {
 	if suppressed, err := e.Store.Suppressed(ctx, []string{to}); err != nil || suppressed[0] {
 		return err // never mail a suppressed address
 	}
@@ -122,6 +136,9 @@ func (e *Engine) send(ctx context.Context, name, nl, from, to string, data any) 
 	}
 	msg := &mailer.Message{From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
+	for k, v := range headers {
+		msg.Headers[k] = v
+	}
 	start := time.Now()
 	err = e.Sender.Send(ctx, msg)
 	e.Metrics.ObserveSend(nl, kinds[name], time.Since(start), err)

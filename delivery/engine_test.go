@@ -1,10 +1,12 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"slices"
 	"strings"
 	"testing"
@@ -248,5 +250,35 @@ func TestSendConfirmationWithoutQueue(t *testing.T) {
 	c.Email = "gone@example.org"
 	if err := r.engine.SendConfirmation(context.Background(), c); err != nil || r.smtp.Count() != 1 {
 		t.Errorf("confirmation to a suppressed address = %v with %d messages, want nil and none sent", err, r.smtp.Count())
+	}
+}
+
+// TestWelcomeCarriesListUnsubscribe: a welcome email carries
+// List-Unsubscribe with the reader's one-click link for the newsletter and
+// List-Unsubscribe-Post (RFC 8058), as digests do (issue 18).
+func TestWelcomeCarriesListUnsubscribe(t *testing.T) {
+	r := mustRig(t)
+	if err := r.engine.SendWelcome(context.Background(), delivery.Welcome{SubscriberID: 4242, Email: "new@example.org", Newsletter: "daily"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := r.smtp.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want the welcome", len(msgs))
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(msgs[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := m.Header.Get("List-Unsubscribe")
+	token, ok := strings.CutPrefix(strings.Trim(link, "<>"), "https://news.example/unsubscribe?token=")
+	if !ok || m.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Fatalf("List-Unsubscribe = %q, List-Unsubscribe-Post = %q", link, m.Header.Get("List-Unsubscribe-Post"))
+	}
+	signer, err := subscribers.NewSigner([]string{testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, nl, err := signer.ParseUnsubscribeToken(token); err != nil || id != 4242 || nl != "daily" {
+		t.Errorf("the link's token = %d, %q, %v; want 4242, daily", id, nl, err)
 	}
 }

@@ -64,7 +64,7 @@ func (h *boundHandlers) handleWelcome(ctx context.Context, t *asynq.Task) error 
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode welcome task: %v: %w", err, asynq.SkipRetry)
 	}
-	return retryable(h.Engine.SendWelcome(ctx, delivery.Welcome{Email: p.Email, Newsletter: p.Newsletter}))
+	return retryable(h.Engine.SendWelcome(ctx, delivery.Welcome{SubscriberID: p.SubscriberID, Email: p.Email, Newsletter: p.Newsletter}))
 }
 
 // retryable marks the engine's permanent failures so that asynq drops the
