@@ -24,10 +24,13 @@ import (
 // nothing on disk, and is killed at the test's cleanup. The tests skip
 // where redis-server (or, for a cluster, redis-cli) is not installed.
 
-// Timings of the topologies: short, so that a failover takes seconds.
+// Timings of the topologies: short, so that a failover takes seconds, but
+// not so short that a node that a loaded machine starves of the CPU for a
+// second or two is taken for down: a failover nobody asked for loses what
+// the master had not passed on to its replicas yet.
 const (
 	clusterNodeTimeout    = 3 * time.Second // cluster-node-timeout
-	sentinelDownAfter     = time.Second     // down-after-milliseconds
+	sentinelDownAfter     = 3 * time.Second // down-after-milliseconds
 	sentinelFailoverLimit = 3 * time.Second // failover-timeout
 	topologyStartLimit    = 60 * time.Second
 )
@@ -39,9 +42,10 @@ type Node struct {
 	Port int
 	Dir  string // its working folder, with its log (redis.log)
 
+	args   []string // redis-server's arguments, for Restart
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the process has exited
-	kill   sync.Once
+	kill   *sync.Once
 }
 
 // Kill kills the process (SIGKILL, as a crash or a lost machine would)
@@ -123,7 +127,7 @@ func startNode(tb testing.TB, name string, args func(dir string, port, busPort i
 // runNode runs redis-server with args and waits up to 10 s for it to
 // answer on port.
 func runNode(dir string, port int, args []string) (*Node, error) {
-	n := &Node{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, Dir: dir, exited: make(chan struct{})}
+	n := &Node{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, Dir: dir, args: args, exited: make(chan struct{}), kill: new(sync.Once)}
 	os.Remove(filepath.Join(dir, "redis.log"))
 	n.cmd = exec.Command("redis-server", args...)
 	n.cmd.Dir = dir
@@ -193,6 +197,9 @@ func waitFor(tb testing.TB, what string, limit time.Duration, nodes []*Node, che
 type Cluster struct {
 	URL   string  // redis+cluster://127.0.0.1:P1,...,127.0.0.1:P6
 	Nodes []*Node // six; which are masters changes with failovers (see Masters)
+
+	mu         sync.Mutex
+	killedSlot map[*Node]int // a master that KillMasterOfSlot killed: the slot it was killed for
 }
 
 // StartCluster starts a Redis Cluster of 3 masters and 3 replicas on
@@ -287,8 +294,8 @@ func (c *Cluster) withRole(tb testing.TB, role string) []*Node {
 }
 
 // Sentinel is a Redis master with two replicas, watched by three
-// sentinels that fail over to a replica when the master is down for a
-// second.
+// sentinels that fail over to a replica when the master is down for 3
+// seconds.
 type Sentinel struct {
 	URL        string  // redis+sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/mymaster/0
 	MasterName string  // mymaster
