@@ -45,7 +45,7 @@ func (s *Server) logger(c *gin.Context) *slog.Logger {
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	s.logger(c).Info("Request served", "method", c.Request.Method, "route", routeOf(c),
+	s.logger(c).Info("Request served", "method", methodOf(c.Request), "route", routeOf(c),
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds(), "client_ip", c.ClientIP())
 }
 

@@ -165,6 +165,17 @@ func pathParam(c *gin.Context, name string) string {
 	return raw
 }
 
+// headRequest marks in a request's context that it came as HEAD.
+type headRequest struct{}
+
+// methodOf is the method a request came with: HEAD for one routed as GET.
+func methodOf(r *http.Request) string {
+	if head, _ := r.Context().Value(headRequest{}).(bool); head {
+		return http.MethodHead
+	}
+	return r.Method
+}
+
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
@@ -173,7 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// same way (GET routes change nothing; link checkers and mail
 		// scanners use HEAD). The server drops the body, as it knows the
 		// request was HEAD.
-		r = r.Clone(r.Context())
+		r = r.Clone(context.WithValue(r.Context(), headRequest{}, true))
 		r.Method = http.MethodGet
 	}
 	s.handler.ServeHTTP(w, r)
