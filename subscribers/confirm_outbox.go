@@ -53,10 +53,14 @@ func (s *Service) outboxEntry(ctx context.Context, addr string) ([]byte, error) 
 
 // takeOutboxScript leases the outbox to relay ARGV[1] for ARGV[2]
 // milliseconds and returns its first ARGV[3] entries; it returns nothing
-// when the outbox is empty or another relay holds the lease.
+// when the outbox is empty or another relay holds the lease. A relay may
+// take again a lease it holds: one whose batch failed half-way (Redis
+// lost, a failover) goes on at once, not when its lease runs out.
 var takeOutboxScript = redis.NewScript(`
 if redis.call('LLEN', KEYS[1]) == 0 then return {} end
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {} end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return {} end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
 `)
 
@@ -130,7 +134,7 @@ func (s *Store) fullOutboxes(ctx context.Context) ([]newsletter.Partition, error
 // relayPartition relays up to max emails of partition p's outbox, as
 // RelayConfirmations describes.
 func (s *Service) relayPartition(ctx context.Context, p newsletter.Partition, max int) (int, error) {
-	owner, start := throttle.Member(), time.Now()
+	owner, start := s.relayOwner(), time.Now()
 	keys := []string{keyOutbox(p), keyOutboxRelay(p), keyOutboxDead(p)}
 	entries, err := takeOutboxScript.Run(ctx, s.Store.rdb, keys[:2], owner, relayLease.Milliseconds(), max).StringSlice()
 	if err != nil || len(entries) == 0 {
@@ -267,4 +271,11 @@ func (s *Service) RunConfirmationRelay(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// relayOwner names this Service's relay in the outboxes' leases, the same
+// for all its calls, so that it can take again a lease it holds.
+func (s *Service) relayOwner() string {
+	s.relayOnce.Do(func() { s.relayID = throttle.Member() })
+	return s.relayID
 }

@@ -192,6 +192,30 @@ func TestRelayLease(t *testing.T) {
 	}
 }
 
+// TestRelayTakesBackItsOwnLease: a relay whose batch failed half-way
+// (Redis lost in a failover before it could end its lease) goes on at
+// once, not 30 s later when the lease runs out; another relay still
+// waits.
+func TestRelayTakesBackItsOwnLease(t *testing.T) {
+	e, g := gatedEnv(t)
+	ctx := context.Background()
+	addr := "reader@example.org"
+	_, _, lease := subscribers.OutboxKeys(addr)
+	signup(t, e, ctx, addr)
+	g.open = true
+	if err := e.rdb.Set(ctx, lease, subscribers.RelayOwner(e.svc), time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	other := subscribers.NewService(e.svc.Store, g, e.svc.Logger)
+	other.Sealer = e.svc.Sealer
+	if n, err := other.RelayConfirmations(ctx); n != 0 || err != nil {
+		t.Fatalf("another relay = %d, %v; want nothing while the lease is held", n, err)
+	}
+	if n, err := e.svc.RelayConfirmations(ctx); n != 1 || err != nil || outboxLen(t, e) != 0 {
+		t.Fatalf("the relay that held the lease = %d, %v; want its email handed on at once", n, err)
+	}
+}
+
 // TestRelayMovesAsideWhatItCannotRead: an entry the relay cannot read (here
 // one damaged in Redis) goes to the dead list, logged, and does not hold
 // back the emails after it; erasing its address blanks it there too.

@@ -34,3 +34,6 @@ func AddressesInOnePartition(prefix string, n int) []string {
 	}
 	return out
 }
+
+// RelayOwner is the name s's relay holds the outboxes' leases under.
+func RelayOwner(s *Service) string { return s.relayOwner() }

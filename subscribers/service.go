@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"newsletter"
@@ -52,6 +53,9 @@ type Service struct {
 	Limits *ConfirmLimits
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	relayOnce sync.Once
+	relayID   string // relayOwner
 }
 
 // NewService returns a Service with the default confirmation lifetime, the
