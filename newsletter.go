@@ -15,20 +15,20 @@ import (
 // name and sender, the schedule and feeds that fill its digests, and the
 // most articles a digest carries.
 type Newsletter struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	From        string    `json:"from,omitempty"`
-	MaxArticles int       `json:"max_articles"`
-	Schedule    string    `json:"schedule,omitempty"`
-	Timezone    string    `json:"timezone,omitempty"`
-	MaxLateness string    `json:"max_lateness,omitempty"`
-	Feeds       []string  `json:"feeds,omitempty"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	From        string   `json:"from,omitempty"`
+	MaxArticles int      `json:"max_articles"`
+	Schedule    string   `json:"schedule,omitempty"`
+	Timezone    string   `json:"timezone,omitempty"`
+	MaxLateness string   `json:"max_lateness,omitempty"`
+	Feeds       []string `json:"feeds,omitempty"`
 	// Public says whether the newsletter has pages on the site: a page
 	// with its archive, a feed of its digests, web views. nil is true.
 	Public    *bool     `json:"public,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // IsPublic reports whether the newsletter has public pages (Public unset

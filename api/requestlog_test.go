@@ -1,10 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -12,30 +10,12 @@ import (
 	"newsletter/api"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the handlers' goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestRequestLinesNameRoutesNotPaths: after an address is looked up, its
 // confirmation page opened and the address erased, the request lines name
 // the routes (/v1/subscribers/:email), and neither the address nor the
 // token is anywhere in the log (issue 17, item 10).
 func TestRequestLinesNameRoutesNotPaths(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncBuffer
 	e, _ := newEnvWith(t, &logs, func(*api.Config, *redis.Client) {})
 	e.putNewsletter("daily", "Daily")
 	e.postJSON(`{"email":"erased.reader@example.org","newsletters":["daily"]}`)

@@ -18,7 +18,7 @@ import (
 // deadline passes, and nothing is logged at error level (issue 17, item 7;
 // it was a 500 and an ERROR).
 func TestStalledBodyAnswers408(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncBuffer
 	e, _ := newEnvWith(t, &logs, func(*api.Config, *redis.Client) {})
 	e.putNewsletter("daily", "Daily")
 	e.srv.Config.ReadTimeout = 300 * time.Millisecond // before any connection of this test
