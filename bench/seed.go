@@ -134,10 +134,11 @@ func seedConsent(ctx context.Context, rdb *redis.Client, nl string, n int, now t
 }
 
 // seedImport writes n subscribers, ids 1 to n, confirmed to newsletter nl
+// (on any client, a cluster's included)
 // through subscribers.Service.Import, the public bulk API (a CSV with an
 // email column, consent given elsewhere). It creates the newsletter first,
 // as Import wants, and leaves one "import" consent record per subscriber.
-func seedImport(ctx context.Context, rdb *redis.Client, nl string, n int, now time.Time) error {
+func seedImport(ctx context.Context, rdb redis.UniversalClient, nl string, n int, now time.Time) error {
 	store := subscribers.NewStore(rdb)
 	if _, err := store.PutNewsletter(ctx, &newsletter.Newsletter{ID: nl, Name: "Bench Daily",
 		MaxArticles: newsletter.DefaultMaxArticles, CreatedAt: now, UpdatedAt: now}); err != nil {

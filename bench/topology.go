@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"newsletter"
-	"newsletter/subscribers"
 )
 
 // topology is the Redis the bench runs on, as -redis names it: one node, the
@@ -127,12 +122,12 @@ func forEachServer(ctx context.Context, rdb redis.UniversalClient, fn func(conte
 
 // seedFor returns how to seed subscribers on this topology. seed.go's
 // functions take a *redis.Client, which a cluster has not: there, only
-// -seed import works, through seedImportAny.
+// -seed import works, through seedImport.
 func (tp *topology) seedFor(via string) (func(context.Context, int, time.Time) error, error) {
 	switch {
 	case tp.cluster != nil && via == "import":
 		return func(ctx context.Context, n int, now time.Time) error {
-			return seedImportAny(ctx, tp.rdb, benchNewsletter, n, now)
+			return seedImport(ctx, tp.rdb, benchNewsletter, n, now)
 		}, nil
 	case tp.cluster != nil:
 		return nil, errors.New("-seed pipeline writes through one server's pipelines (seed.go); on a cluster use -seed import")
@@ -144,29 +139,6 @@ func (tp *topology) seedFor(via string) (func(context.Context, int, time.Time) e
 	return func(ctx context.Context, n int, now time.Time) error {
 		return seedSubscribers(ctx, tp.node, benchNewsletter, n, now)
 	}, nil
-}
-
-// seedImportAny is seedImport (seed.go) for any client, a cluster's
-// included: n subscribers confirmed to nl through subscribers.Service.Import,
-// the service's public bulk API, after creating the newsletter.
-func seedImportAny(ctx context.Context, rdb redis.UniversalClient, nl string, n int, now time.Time) error {
-	store := subscribers.NewStore(rdb)
-	if _, err := store.PutNewsletter(ctx, &newsletter.Newsletter{ID: nl, Name: "Bench Daily",
-		MaxArticles: newsletter.DefaultMaxArticles, CreatedAt: now, UpdatedAt: now}); err != nil {
-		return err
-	}
-	svc := subscribers.NewService(store, nil, slog.New(slog.DiscardHandler))
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeCSV(pw, n)) }()
-	defer pr.Close()
-	res, err := svc.Import(ctx, pr, subscribers.ImportOptions{Newsletter: nl, Confirmed: true})
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	if res.Imported != n {
-		return fmt.Errorf("import: %d of %d rows imported, skipped %v", res.Imported, n, res.Skipped)
-	}
-	return nil
 }
 
 // redactURL returns a Redis URL without its password.
