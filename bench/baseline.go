@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"newsletter/internal/redisurl"
 	"os"
 	"os/signal"
 	"syscall"
@@ -49,12 +50,12 @@ func serveBaseline(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	t, err := parseRedisURL(*redisURL)
+	t, err := redisurl.Parse(*redisURL)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "baseline: -redis:", err)
 		return 2
 	}
-	rdb := t.newClient() // as the service makes its own: one node, Sentinel's master or a cluster
+	rdb := t.NewClient() // as the service makes its own: one node, Sentinel's master or a cluster
 	defer rdb.Close()
 	srv := &http.Server{Addr: *addr, Handler: baselineEngine(rdb), ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

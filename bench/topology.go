@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"newsletter/internal/redisurl"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +15,7 @@ import (
 // topology is the Redis the bench runs on, as -redis names it: one node, the
 // master that Sentinel names, or a Redis Cluster.
 type topology struct {
-	target *redisTarget
+	target *redisurl.Target
 	rdb    redis.UniversalClient
 	// node is the same client when it talks to one server (a node, or
 	// Sentinel's master): seed.go's pipelines take one. nil on a cluster.
@@ -29,18 +30,18 @@ type topology struct {
 // caller owns it (-i-own-this-cluster). A node or Sentinel's master must
 // name a database other than 0.
 func openTopology(ctx context.Context, raw string, ownCluster bool) (*topology, error) {
-	t, err := parseRedisURL(raw)
+	t, err := redisurl.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("-redis: %w", err)
 	}
 	switch {
-	case t.Kind == redisCluster && !ownCluster:
+	case t.Kind == redisurl.Cluster && !ownCluster:
 		return nil, fmt.Errorf("-redis: %s: the bench runs FLUSHALL on every master of a cluster (it has only database 0); "+
 			"pass -i-own-this-cluster if nothing on it is of value", t)
-	case t.Kind != redisCluster && t.DB == 0:
+	case t.Kind != redisurl.Cluster && t.DB == 0:
 		return nil, fmt.Errorf("-redis: refusing database 0; name a spare database such as /9")
 	}
-	tp := &topology{target: t, rdb: t.newClient(), masters: 1}
+	tp := &topology{target: t, rdb: t.NewClient(), masters: 1}
 	switch c := tp.rdb.(type) {
 	case *redis.Client:
 		tp.node = c
@@ -84,9 +85,9 @@ func (tp *topology) checkCluster(ctx context.Context) error {
 // name is what the report calls the topology.
 func (tp *topology) name() string {
 	switch tp.target.Kind {
-	case redisCluster:
+	case redisurl.Cluster:
 		return fmt.Sprintf("cluster (%d masters)", tp.masters)
-	case redisSentinel:
+	case redisurl.Sentinel:
 		return "Sentinel master"
 	}
 	return "one node"

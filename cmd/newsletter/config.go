@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"newsletter"
 	"newsletter/digests"
+	"newsletter/internal/redisurl"
 	"strconv"
 	"strings"
 	"time"
@@ -359,14 +360,5 @@ func smtpURL(raw string) (out, msg string) {
 }
 
 // noScheme says that raw, an address written without its scheme, needs
-// one, and shows it with scheme in front, its user and password left out.
-func noScheme(raw, scheme string) string {
-	shown := raw
-	if i := strings.LastIndex(raw, "@"); i >= 0 {
-		shown = "USER:PASSWORD" + raw[i:]
-	}
-	if scheme == "redis://" && strings.HasPrefix(raw, "/") {
-		scheme = "unix://"
-	}
-	return fmt.Sprintf("%q has no scheme; write %s%s", shown, scheme, shown)
-}
+// one (redisurl.NoScheme).
+var noScheme = redisurl.NoScheme

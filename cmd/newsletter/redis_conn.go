@@ -63,8 +63,7 @@ func sentinelProblem(ctx context.Context, target *RedisTarget, err error) string
 	defer cancel()
 	var errs []string
 	for _, addr := range target.Addrs {
-		sc := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: target.failover.SentinelUsername,
-			Password: target.failover.SentinelPassword, TLSConfig: target.failover.TLSConfig, MaxRetries: -1})
+		sc := redis.NewSentinelClient(target.SentinelOptions(addr))
 		master, serr := sc.GetMasterAddrByName(ctx, target.Master).Result()
 		sc.Close()
 		switch {
@@ -87,7 +86,7 @@ func oneLine(err error) string {
 // databaseRange returns "; it has databases 0 to N-1" when the server
 // tells how many it has, and "" when it does not (CONFIG may be disabled).
 func databaseRange(ctx context.Context, target *RedisTarget) string {
-	rdb := target.withDB(0).NewClient()
+	rdb := target.WithDB(0).NewClient()
 	defer rdb.Close()
 	cfg, err := rdb.ConfigGet(ctx, "databases").Result()
 	var n int

@@ -1,10 +1,7 @@
-// This file is a copy of cmd/newsletter/redis_target.go's parsing (package
-// main there, so it cannot be imported), so that -redis takes exactly the
-// URLs that NEWSLETTER_REDIS_URL does and the bench's own clients (the
-// bench's, the baseline server's) are made as the service makes its own.
-// Keep the two in step.
-
-package main
+// Package redisurl parses the Redis URLs the service takes in
+// NEWSLETTER_REDIS_URL (one node, Sentinel, Cluster) and makes the one
+// go-redis client each names; the bench parses its -redis flag with it.
+package redisurl
 
 import (
 	"errors"
@@ -18,27 +15,27 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisKind says what NEWSLETTER_REDIS_URL points at.
-type redisKind string
+// Kind says what NEWSLETTER_REDIS_URL points at.
+type Kind string
 
 // The kinds of Redis the service runs on.
 const (
-	redisNode     redisKind = "node"     // redis://, rediss://, unix://: one server
-	redisSentinel redisKind = "sentinel" // redis+sentinel://: the master that Sentinel names
-	redisCluster  redisKind = "cluster"  // redis+cluster://: a Redis Cluster
+	Node     Kind = "node"     // redis://, rediss://, unix://: one server
+	Sentinel Kind = "sentinel" // redis+sentinel://: the master that Sentinel names
+	Cluster  Kind = "cluster"  // redis+cluster://: a Redis Cluster
 )
 
-// clusterReloadInterval is how stale a cluster client's slot map may grow
+// ClusterReloadInterval is how stale a cluster client's slot map may grow
 // before the next command reloads it in the background (go-redis's
 // default is 60 s, and a MOVED reply reloads it too). At half a second,
 // commands reach the new master within a second of a failover, or two
 // when the first reload still asked a node that had not heard of it: a
 // CLUSTER SLOTS twice a second while commands flow.
-const clusterReloadInterval = 500 * time.Millisecond
+const ClusterReloadInterval = 500 * time.Millisecond
 
-// redisTarget is the Redis that NEWSLETTER_REDIS_URL names, parsed.
-type redisTarget struct {
-	Kind     redisKind
+// Target is the Redis that NEWSLETTER_REDIS_URL names, parsed.
+type Target struct {
+	Kind     Kind
 	Addrs    []string // the node, the sentinels, or the cluster's seed nodes
 	Master   string   // the master's name behind Sentinel
 	DB       int      // always 0 on a cluster
@@ -51,7 +48,7 @@ type redisTarget struct {
 	cluster  *redis.ClusterOptions
 }
 
-// parseRedisURL parses NEWSLETTER_REDIS_URL:
+// Parse parses NEWSLETTER_REDIS_URL:
 //
 //	redis://[[user]:password@]host:port[/db]      one server (also rediss:// and unix://)
 //	redis+sentinel://[[user]:password@]host:port,host:port,.../MASTER[/db][?sentinel_password=...]
@@ -62,12 +59,12 @@ type redisTarget struct {
 // sentinels' own. go-redis's connection options (dial_timeout=3s,
 // pool_size=20, protocol=3 ...) may follow in the query. Its errors name
 // no password.
-func parseRedisURL(raw string) (*redisTarget, error) {
+func Parse(raw string) (*Target, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return nil, fmt.Errorf("%q has no scheme such as redis://", redactURL(raw))
+		return nil, errors.New(NoScheme(raw, "redis://"))
 	}
-	var t *redisTarget
+	var t *Target
 	var err error
 	switch strings.ToLower(scheme) {
 	case "redis+sentinel", "rediss+sentinel":
@@ -91,12 +88,12 @@ func parseRedisURL(raw string) (*redisTarget, error) {
 	return t, nil
 }
 
-func parseNodeURL(raw string) (*redisTarget, error) {
+func parseNodeURL(raw string) (*Target, error) {
 	opt, err := redis.ParseURL(raw)
 	if err != nil {
 		return nil, withoutURL(err)
 	}
-	return &redisTarget{Kind: redisNode, Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username,
+	return &Target{Kind: Node, Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username,
 		Password: opt.Password, TLS: opt.TLSConfig != nil, node: opt}, nil
 }
 
@@ -108,7 +105,7 @@ var (
 	clusterRefused = []string{"addr", "username", "password", "read_only", "route_by_latency", "route_randomly"}
 )
 
-func parseSentinelURL(scheme, rest string) (*redisTarget, error) {
+func parseSentinelURL(scheme, rest string) (*Target, error) {
 	u, err := splitMultiHost(scheme, rest, sentinelRefused)
 	if err != nil {
 		return nil, err
@@ -136,11 +133,11 @@ func parseSentinelURL(scheme, rest string) (*redisTarget, error) {
 	}
 	opt.Username, opt.Password = u.username, u.password
 	opt.SentinelUsername, opt.SentinelPassword = sentinelUser, sentinelPassword
-	return &redisTarget{Kind: redisSentinel, Addrs: u.addrs, Master: master, DB: db,
+	return &Target{Kind: Sentinel, Addrs: u.addrs, Master: master, DB: db,
 		Username: u.username, Password: u.password, TLS: u.tls, failover: opt}, nil
 }
 
-func parseClusterURL(scheme, rest string) (*redisTarget, error) {
+func parseClusterURL(scheme, rest string) (*Target, error) {
 	u, err := splitMultiHost(scheme, rest, clusterRefused)
 	if err != nil {
 		return nil, err
@@ -156,8 +153,8 @@ func parseClusterURL(scheme, rest string) (*redisTarget, error) {
 		return nil, withoutURL(err)
 	}
 	opt.Username, opt.Password = u.username, u.password
-	opt.ClusterStateReloadInterval = clusterReloadInterval
-	return &redisTarget{Kind: redisCluster, Addrs: u.addrs, Username: u.username, Password: u.password,
+	opt.ClusterStateReloadInterval = ClusterReloadInterval
+	return &Target{Kind: Cluster, Addrs: u.addrs, Username: u.username, Password: u.password,
 		TLS: u.tls, cluster: opt}, nil
 }
 
@@ -232,11 +229,11 @@ func withoutURL(err error) error {
 	return err
 }
 
-func (t *redisTarget) setProtocol(p int) {
+func (t *Target) setProtocol(p int) {
 	switch t.Kind {
-	case redisSentinel:
+	case Sentinel:
 		t.failover.Protocol = p
-	case redisCluster:
+	case Cluster:
 		t.cluster.Protocol = p
 	default:
 		t.node.Protocol = p
@@ -245,12 +242,12 @@ func (t *redisTarget) setProtocol(p int) {
 
 // NewClient returns a client on the target: a plain client, a failover
 // client that follows Sentinel's master, or a cluster client.
-func (t *redisTarget) newClient() redis.UniversalClient {
+func (t *Target) NewClient() redis.UniversalClient {
 	switch t.Kind {
-	case redisSentinel:
+	case Sentinel:
 		o := *t.failover
 		return redis.NewFailoverClient(&o)
-	case redisCluster:
+	case Cluster:
 		o := *t.cluster
 		return redis.NewClusterClient(&o)
 	}
@@ -258,13 +255,58 @@ func (t *redisTarget) newClient() redis.UniversalClient {
 	return redis.NewClient(&o)
 }
 
-// String names the target for messages, without user or password.
-func (t *redisTarget) String() string {
+// withDB returns the target on database db instead; a cluster has only 0.
+func (t *Target) WithDB(db int) *Target {
+	c := *t
+	c.DB = db
 	switch t.Kind {
-	case redisSentinel:
+	case Sentinel:
+		o := *t.failover
+		o.DB = db
+		c.failover = &o
+	case Node:
+		o := *t.node
+		o.DB = db
+		c.node = &o
+	}
+	return &c
+}
+
+// String names the target for messages, without user or password.
+func (t *Target) String() string {
+	switch t.Kind {
+	case Sentinel:
 		return fmt.Sprintf("the Redis master %q (Sentinel at %s)", t.Master, strings.Join(t.Addrs, ","))
-	case redisCluster:
+	case Cluster:
 		return "the Redis Cluster at " + strings.Join(t.Addrs, ",")
 	}
 	return "Redis at " + t.Addrs[0]
+}
+
+// nodeTarget returns the target of one server with options opt.
+func NodeTarget(opt *redis.Options) *Target {
+	return &Target{Kind: Node, Addrs: []string{opt.Addr}, DB: opt.DB, node: opt}
+}
+
+// NoScheme says that raw, an address written without its scheme, needs
+// one, and shows it with scheme in front, its user and password left out.
+func NoScheme(raw, scheme string) string {
+	shown := raw
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
+		shown = "USER:PASSWORD" + raw[i:]
+	}
+	if scheme == "redis://" && strings.HasPrefix(raw, "/") {
+		scheme = "unix://"
+	}
+	return fmt.Sprintf("%q has no scheme; write %s%s", shown, scheme, shown)
+}
+
+// SentinelOptions are the options for a client of one of the sentinels of
+// a Sentinel target (its credentials and TLS), nil for other kinds.
+func (t *Target) SentinelOptions(addr string) *redis.Options {
+	if t.failover == nil {
+		return nil
+	}
+	return &redis.Options{Addr: addr, Username: t.failover.SentinelUsername, Password: t.failover.SentinelPassword,
+		TLSConfig: t.failover.TLSConfig, MaxRetries: -1}
 }
