@@ -342,34 +342,13 @@ var closedMetrics = map[string]func(*closedRow) float64{
 // summarizeClosed takes the medians of each kind and connection count
 // over the runs.
 func summarizeClosed(runs []*runResult) []summaryRow {
-	type key struct {
-		kind  string
-		conns int
-	}
-	groups := map[key][]*closedRow{}
-	var keys []key
+	var rows []*closedRow
 	for _, r := range runs {
 		for i := range r.Closed {
-			row := &r.Closed[i]
-			k := key{row.Kind, row.Connections}
-			if groups[k] == nil {
-				keys = append(keys, k)
-			}
-			groups[k] = append(groups[k], row)
+			rows = append(rows, &r.Closed[i])
 		}
 	}
-	sort.SliceStable(keys, func(i, j int) bool { return keys[i].conns < keys[j].conns })
-	var out []summaryRow
-	for _, k := range keys {
-		sr := summaryRow{Kind: k.kind, Connections: k.conns, Values: map[string]float64{}}
-		for name, m := range closedMetrics {
-			vs := make([]float64, 0, len(groups[k]))
-			for _, row := range groups[k] {
-				vs = append(vs, m(row))
-			}
-			sr.Values[name] = median(vs)
-		}
-		out = append(out, sr)
-	}
+	out := medians(rows, func(row *closedRow) (string, int) { return row.Kind, row.Connections }, closedMetrics)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Connections < out[j].Connections })
 	return out
 }

@@ -188,26 +188,41 @@ func summarize(runs []*runResult) *summary {
 }
 
 func summarizeLoad(runs []*runResult) []summaryRow {
-	type key struct {
-		kind string
-		rate int
-	}
-	groups := map[key][]*loadRow{}
-	var keys []key
+	var rows []*loadRow
 	for _, r := range runs {
 		for i := range r.Load {
-			row := &r.Load[i]
-			k := key{row.Kind, row.Rate}
-			if groups[k] == nil {
-				keys = append(keys, k)
-			}
-			groups[k] = append(groups[k], row)
+			rows = append(rows, &r.Load[i])
 		}
 	}
-	var out []summaryRow
+	out := medians(rows, func(row *loadRow) (string, int) { return row.Kind, row.Rate }, loadMetrics)
+	for i := range out {
+		out[i].Rate, out[i].Connections = out[i].Connections, 0
+	}
+	return out
+}
+
+// medians groups rows by their kind and number (a rate, a connection
+// count), in the order first seen, and takes the median of each metric of
+// each group; the number goes in Connections.
+func medians[R any](rows []*R, key func(*R) (string, int), metrics map[string]func(*R) float64) []summaryRow {
+	type groupKey struct {
+		kind string
+		n    int
+	}
+	groups := map[groupKey][]*R{}
+	var keys []groupKey
+	for _, row := range rows {
+		kind, n := key(row)
+		k := groupKey{kind, n}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], row)
+	}
+	out := make([]summaryRow, 0, len(keys))
 	for _, k := range keys {
-		sr := summaryRow{Kind: k.kind, Rate: k.rate, Values: map[string]float64{}}
-		for name, m := range loadMetrics {
+		sr := summaryRow{Kind: k.kind, Connections: k.n, Values: map[string]float64{}}
+		for name, m := range metrics {
 			vs := make([]float64, 0, len(groups[k]))
 			for _, row := range groups[k] {
 				vs = append(vs, m(row))
