@@ -232,8 +232,7 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 	}
 	siteOK := in.limits.site == nil || siteTaken
 	for range 3 {
-		keys, args := signupArgs(id, in, siteOK)
-		res, err := signupScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+		res, err := s.runSignupScript(ctx, id, in, siteOK)
 		if err != nil {
 			return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
 		}
@@ -251,6 +250,20 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 		return r, err
 	}
 	return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, errors.New("the address's id kept changing"))
+}
+
+// runSignupScript runs signupScript for subscriber id, sent together
+// with other signups' commands (groupCommit).
+func (s *Store) runSignupScript(ctx context.Context, id int64, in signupInput, siteOK bool) ([]int64, error) {
+	keys, args := signupArgs(id, in, siteOK)
+	var cmd *redis.Cmd
+	if err := s.group.do(ctx, func(p redis.Pipeliner) { cmd = signupScript.EvalSha(ctx, p, keys, args...) }); err != nil {
+		return nil, err
+	}
+	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // Redis restarted: send the script's text
+		cmd = signupScript.Run(ctx, s.rdb, keys, args...)
+	}
+	return cmd.Int64Slice()
 }
 
 // gateScript takes a signup from the client's limits (its own and its
@@ -308,7 +321,7 @@ func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.
 	var reserved *redis.IntCmd
 	reserve := !s.ids.has(part)
 	keys, args := gateArgs(in.limits, in.now.UnixMilli())
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	err = s.group.do(ctx, func(p redis.Pipeliner) {
 		if len(keys) > 0 {
 			gate = gateScript.EvalSha(ctx, p, keys, args...)
 		}
@@ -316,9 +329,8 @@ func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.
 		if reserve {
 			reserved = p.IncrBy(ctx, keyNext(part), idBlock)
 		}
-		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+	if err != nil {
 		return 0, false, 0, false, err
 	}
 	// A Redis that lost its scripts (restarted) answers NOSCRIPT to the

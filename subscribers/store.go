@@ -24,12 +24,13 @@ type Store struct {
 	// newsletterSeen holds the ids of newsletters seen to exist: newsletters are
 	// never deleted, so a signup need not ask Redis again.
 	newsletterSeen sync.Map
-	ids            idPool // ids reserved for new addresses
+	ids            idPool      // ids reserved for new addresses
+	group          groupCommit // the signups' round trips, sent together
 }
 
 // NewStore returns a Store on the given Redis client.
 func NewStore(rdb redis.UniversalClient) *Store {
-	return &Store{rdb: rdb}
+	return &Store{rdb: rdb, group: groupCommit{rdb: rdb}}
 }
 
 // Ping reports whether Redis answers.
