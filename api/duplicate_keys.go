@@ -1,9 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 
 	"newsletter"
@@ -12,30 +12,123 @@ import (
 // duplicateKey returns the first key of the top-level JSON object in data
 // that appears a second time in any case ("email" and "EMAIL" name one
 // field for encoding/json, which keeps the last), and false when there is
-// none or data is not an object (the decoder says what is wrong then).
+// none or data is not an object (the decoder says what is wrong then). It
+// scans the bytes once, without decoding the values: every signup passes
+// through it.
 func duplicateKey(data []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return "", false
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		key, ok := t.(string)
-		if err != nil || !ok {
+	var seen [8]string
+	folded := seen[:0]
+	for i = skipSpace(data, i+1); i < len(data) && data[i] == '"'; i = skipSpace(data, i+1) {
+		end := stringEnd(data, i)
+		if end < 0 {
 			return "", false
 		}
-		folded := strings.ToLower(strings.ToUpper(key)) // as encoding/json matches: "ſ" is "s"
-		if seen[folded] {
+		key, ok := unquoteKey(data[i:end])
+		if !ok {
+			return "", false
+		}
+		f := foldKey(key)
+		if slices.Contains(folded, f) {
 			return key, true
 		}
-		seen[folded] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		folded = append(folded, f)
+		if i = skipSpace(data, end); i >= len(data) || data[i] != ':' {
 			return "", false
+		}
+		if i = skipSpace(data, skipValue(data, skipSpace(data, i+1))); i >= len(data) || data[i] != ',' {
+			return "", false // the end of the object, or not JSON
 		}
 	}
 	return "", false
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i >= 0 && i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just after the JSON string that starts with
+// the quote at i, or -1 when it does not end.
+func stringEnd(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index just after the JSON value that starts at i,
+// or len(data) when it runs to the end (not JSON, then). Nested objects
+// and arrays are skipped by depth, strings by their quotes.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch c := data[i]; {
+		case c == '"':
+			if i = stringEnd(data, i); i < 0 {
+				return len(data)
+			}
+			if depth == 0 {
+				return i
+			}
+			continue
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i
+			}
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return i
+		}
+		i++
+	}
+	return len(data)
+}
+
+// unquoteKey returns the text of the JSON string quoted (quotes included):
+// the bytes themselves when they are plain ASCII, as encoding/json reads
+// them otherwise (escapes, and invalid UTF-8 as U+FFFD).
+func unquoteKey(quoted []byte) (string, bool) {
+	inner := quoted[1 : len(quoted)-1]
+	plain := true
+	for _, c := range inner {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(inner), true
+	}
+	var key string
+	return key, json.Unmarshal(quoted, &key) == nil
+}
+
+// foldKey is key as encoding/json matches it to a field, in any case: "ſ"
+// is "s", "K" (Kelvin) is "k".
+func foldKey(key string) string {
+	for i := 0; i < len(key); i++ {
+		if key[i] >= 0x80 {
+			return strings.ToLower(strings.ToUpper(key))
+		}
+	}
+	return strings.ToLower(key)
 }
 
 // duplicateFieldError refuses a body that names field twice: which of the
