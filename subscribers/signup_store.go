@@ -17,14 +17,13 @@ import (
 // now and then:
 //
 //  1. a pipeline: take the signup from the client's limit and a
-//     confirmation email from the site's (gateScript: both global, so one
-//     script), look the address
-//     up in its partition's index, and, when this process has no id left
-//     for the partition, reserve a block of new ids there (idPool);
+//     confirmation email from the site's (the gate, gate.go), look the
+//     address up in its partition's index, and, when this process has no
+//     id left for the partition, reserve a block of new ids there (idPool);
 //  2. signupScript does the signup itself in the address's partition, as
 //     one atomic step; a new address takes the id reserved for it;
-//  3. when the site's slot was taken but no email went out (the client's
-//     limit refused, or the address needed none), the slot is given back.
+//  3. when a window of the gate turned out full, or the site's slot was
+//     taken but no email went out, what was taken is given back.
 //
 // createScript is import's way to give an address an id.
 
@@ -264,106 +263,6 @@ func (s *Store) runSignupScript(ctx context.Context, id int64, in signupInput, s
 		cmd = signupScript.Run(ctx, s.rdb, keys, args...)
 	}
 	return cmd.Int64Slice()
-}
-
-// gateScript takes a signup from the client's limits (its own and its
-// network's) when all of them have room, and then a confirmation email
-// from the site's limit: global keys all, in one step. It returns
-// {milliseconds the client must wait (0: allowed), the site's answer (0:
-// taken, > 0: refused, -1: no site limit or not asked)}.
-//
-// KEYS: the client's keys, then the site's when ARGV[3 + 3n] is "1".
-// ARGV: now ms, n (the client's limits), window ms, limit and member of
-// each, then "1" or "0", window ms, limit and member of the site's.
-var gateScript = redis.NewScript(throttle.LuaRoom + throttle.LuaAllow + `
-local now, n = ARGV[1], tonumber(ARGV[2])
-local wait, site = 0, -1
-for k = 1, n do
-  local a = 3 + (k - 1) * 3
-  wait = math.max(wait, room(KEYS[k], now, ARGV[a], ARGV[a + 1]))
-end
-if wait > 0 then return {wait, site} end
-for k = 1, n do
-  local a = 3 + (k - 1) * 3
-  take_event(KEYS[k], now, ARGV[a], ARGV[a + 2])
-end
-local s = 3 + n * 3
-if ARGV[s] == '1' then site = allow(KEYS[n + 1], now, ARGV[s + 1], ARGV[s + 2], ARGV[s + 3]) end
-return {wait, site}
-`)
-
-// gateArgs lays out gateScript's keys and arguments.
-func gateArgs(l signupLimits, nowMs int64) ([]string, []any) {
-	var keys []string
-	args := []any{nowMs, len(l.client)}
-	for _, w := range l.client {
-		keys = append(keys, w.key)
-		args = append(args, w.window, w.limit, w.member)
-	}
-	if w := l.site; w != nil {
-		keys = append(keys, w.key)
-		args = append(args, "1", w.window, w.limit, w.member)
-	} else {
-		args = append(args, "0", 0, 0, "")
-	}
-	return keys, args
-}
-
-// signupGate takes the signup from the client's limit and a confirmation
-// email from the site's (gateScript), looks the address up, and reserves
-// ids in partition p when this process has none left there, in one round
-// trip. It returns the address's id, or an id reserved for it when it is
-// new (fresh), how long the client must wait (then nothing was taken), and
-// whether the site's slot was taken.
-func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.Partition) (id int64, fresh bool, wait time.Duration, siteTaken bool, err error) {
-	var gate *redis.Cmd
-	var found *redis.StringCmd
-	var reserved *redis.IntCmd
-	reserve := !s.ids.has(part)
-	keys, args := gateArgs(in.limits, in.now.UnixMilli())
-	err = s.group.do(ctx, func(p redis.Pipeliner) {
-		if len(keys) > 0 {
-			gate = gateScript.EvalSha(ctx, p, keys, args...)
-		}
-		found = p.HGet(ctx, keyIndex(part), AddressKey(in.addr))
-		if reserve {
-			reserved = p.IncrBy(ctx, keyNext(part), idBlock)
-		}
-	})
-	if err != nil {
-		return 0, false, 0, false, err
-	}
-	// A Redis that lost its scripts (restarted) answers NOSCRIPT to the
-	// command that ran none: run it again with the script's text.
-	if gate != nil && redis.HasErrorPrefix(gate.Err(), "NOSCRIPT") {
-		*gate = *gateScript.Eval(ctx, s.rdb, keys, args...)
-	}
-	if gate != nil && gate.Err() != nil {
-		return 0, false, 0, false, gate.Err()
-	}
-	if reserved != nil && reserved.Err() == nil {
-		s.ids.add(part, reserved.Val())
-	}
-	if found.Err() != nil && !errors.Is(found.Err(), redis.Nil) {
-		return 0, false, 0, false, found.Err()
-	}
-	if gate != nil {
-		res, err := gate.Int64Slice()
-		if err != nil {
-			return 0, false, 0, false, err
-		}
-		if res[0] > 0 {
-			return 0, false, time.Duration(res[0]) * time.Millisecond, false, nil
-		}
-		siteTaken = res[1] == 0
-	}
-	if id, _ = strconv.ParseInt(found.Val(), 10, 64); id > 0 {
-		return id, false, 0, siteTaken, nil
-	}
-	if id, err = s.ids.take(ctx, s.rdb, part); err != nil {
-		return 0, false, 0, false, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
-	}
-	return id, true, 0, siteTaken, nil
 }
 
 // giveBackSite gives back the site's slot a signup took without sending,
