@@ -37,16 +37,15 @@ func (s *Server) logger(c *gin.Context) *slog.Logger {
 	return s.log
 }
 
-// logRequests logs one line per request. It logs the path without the query,
-// which may carry a token.
 // logRequests logs one line per request. It names the route pattern
 // (/v1/subscribers/:email), never the path: paths carry addresses and
 // tokens, which must not outlive an erasure in the logs.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	s.logger(c).Info("Request served", "method", methodOf(c.Request), "route", routeOf(c),
-		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds(), "client_ip", c.ClientIP())
+	s.logger(c).LogAttrs(c.Request.Context(), slog.LevelInfo, "Request served",
+		slog.String("method", methodOf(c.Request)), slog.String("route", routeOf(c)), slog.Int("status", c.Writer.Status()),
+		slog.Int64("duration_ms", time.Since(start).Milliseconds()), slog.String("client_ip", c.ClientIP()))
 }
 
 // routeOf is the pattern of the route that served c, or "(none)" when no

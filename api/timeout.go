@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -23,8 +24,12 @@ func withTimeout(h http.Handler, d time.Duration) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		tw := &timeoutWriter{w: w, h: make(http.Header)}
-		timer := time.AfterFunc(d, tw.timeout)
-		defer timer.Stop()
+		stop := context.AfterFunc(ctx, func() { // the request's one timer: its context's
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				tw.timeout()
+			}
+		})
+		defer stop()
 		h.ServeHTTP(tw, r.WithContext(ctx))
 		tw.finish()
 	})
