@@ -28,8 +28,9 @@ type confirmData struct {
 }
 
 type welcomeData struct {
-	Email      string
-	Newsletter newsletterView
+	Email          string
+	Newsletter     newsletterView
+	PreferencesURL string // "" without a subscriber id or a Signer
 }
 
 // Confirmation is one confirmation email to send.
@@ -77,8 +78,17 @@ func (e *Engine) SendWelcome(ctx context.Context, p Welcome) error {
 	if len(nls) == 0 {
 		return nil // the newsletter is gone: nobody to welcome to
 	}
-	return e.send(ctx, "welcome", p.Newsletter, from, p.Email, welcomeData{Email: p.Email, Newsletter: nls[0]},
-		e.unsubscribeHeaders(p.SubscriberID, p.Newsletter))
+	data := welcomeData{Email: p.Email, Newsletter: nls[0], PreferencesURL: e.preferencesURL(p.SubscriberID)}
+	return e.send(ctx, "welcome", p.Newsletter, from, p.Email, data, e.unsubscribeHeaders(p.SubscriberID, p.Newsletter))
+}
+
+// preferencesURL is the link to subscriber id's preference page, or ""
+// without an id or a Signer.
+func (e *Engine) preferencesURL(id int64) string {
+	if id <= 0 || e.Signer == nil {
+		return ""
+	}
+	return e.BaseURL + "/preferences?token=" + e.Signer.PreferencesToken(id)
 }
 
 // unsubscribeHeaders are List-Unsubscribe with one-click POST (RFC 8058)

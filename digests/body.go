@@ -21,6 +21,7 @@ import (
 const (
 	placeholderGreeting    = "x-nl-greeting-x"
 	placeholderUnsubscribe = "x-nl-unsubscribe-url-x"
+	placeholderPreferences = "x-nl-preferences-url-x"
 )
 
 // Body is a digest rendered once for everyone, with placeholders.
@@ -40,6 +41,7 @@ type view struct {
 	WebURL         string
 	Greeting       string
 	UnsubscribeURL string
+	PreferencesURL string
 }
 
 // Render renders digest d of newsletter n into a shared body, with the CSS
@@ -47,7 +49,7 @@ type view struct {
 func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string) (*Body, error) {
 	v := view{Newsletter: n, Subject: d.Subject, Intro: d.Intro, Articles: d.Articles,
 		Date: d.CreatedAt.In(location(n)).Format("January 2, 2006"), WebURL: baseURL + "/digests/" + d.ID,
-		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe}
+		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe, PreferencesURL: placeholderPreferences}
 	r, err := tpl.RenderEmail("digest", v)
 	if err != nil {
 		return nil, err
@@ -67,11 +69,12 @@ func inlineCSS(doc string) (string, error) {
 	return p.Transform()
 }
 
-// Personal returns the HTML and text of the body for one recipient.
-func (b *Body) Personal(name, unsubscribeURL string) (htmlPart, textPart string) {
+// Personal returns the HTML and text of the body for one recipient: the
+// greeting, and the links to unsubscribe and to the preference page.
+func (b *Body) Personal(name, unsubscribeURL, preferencesURL string) (htmlPart, textPart string) {
 	greeting := greeting(name)
-	return splice(b.HTML, html.EscapeString(greeting), html.EscapeString(unsubscribeURL)),
-		splice(b.Text, greeting, unsubscribeURL)
+	return splice(b.HTML, html.EscapeString(greeting), html.EscapeString(unsubscribeURL), html.EscapeString(preferencesURL)),
+		splice(b.Text, greeting, unsubscribeURL, preferencesURL)
 }
 
 // greeting is how a digest greets a reader.
@@ -82,15 +85,16 @@ func greeting(name string) string {
 	return "Hello " + name + ","
 }
 
-// splice puts the personal parts in place of the placeholders. Two plain
+// splice puts the personal parts in place of the placeholders. Plain
 // replacements beat a strings.Replacer built per recipient by half.
-func splice(body, greeting, unsubscribeURL string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(body, placeholderGreeting, greeting), placeholderUnsubscribe, unsubscribeURL)
+func splice(body, greeting, unsubscribeURL, preferencesURL string) string {
+	body = strings.ReplaceAll(strings.ReplaceAll(body, placeholderGreeting, greeting), placeholderUnsubscribe, unsubscribeURL)
+	return strings.ReplaceAll(body, placeholderPreferences, preferencesURL)
 }
 
 // Public returns the HTML for the web view: no name, no personal link.
 func (b *Body) Public(baseURL string) string {
-	htmlPart, _ := b.Personal("", baseURL+"/")
+	htmlPart, _ := b.Personal("", baseURL+"/", baseURL+"/newsletters")
 	return htmlPart
 }
 

@@ -115,6 +115,9 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
+// preferencesURL is a preference page link as a recipient's copy gets it.
+const preferencesURL = baseURL + "/preferences?token=pref.tag"
+
 func TestPersonal(t *testing.T) {
 	b := MustBody(t, 2)
 	tests := []struct {
@@ -134,7 +137,9 @@ func TestPersonal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, txt := b.Personal(tt.personName, tt.unsubURL)
+			h, txt := b.Personal(tt.personName, tt.unsubURL, preferencesURL)
+			tt.wantHTML = append(tt.wantHTML, `href="`+preferencesURL+`"`, "Manage your newsletters</a>")
+			tt.wantText = append(tt.wantText, "Manage your newsletters: "+preferencesURL)
 			checkContains(t, "html", h, tt.wantHTML, append(tt.dontWantHTML, "x-nl-"))
 			checkContains(t, "text", txt, tt.wantText, []string{"x-nl-"})
 		})
@@ -190,7 +195,7 @@ func BenchmarkPersonal(b *testing.B) {
 	body := MustBody(b, 14)
 	b.ReportAllocs()
 	for b.Loop() {
-		body.Personal(personalName, personalURL)
+		body.Personal(personalName, personalURL, preferencesURL)
 	}
 	b.ReportMetric(float64(len(body.HTML)), "html-bytes")
 }

@@ -54,7 +54,7 @@ func listID(n *newsletter.Newsletter, host string) string {
 // the same message through Template and Personal instead.
 func (e *Envelope) Message(d *Digest, b *Body, r Recipient) *mailer.Message {
 	unsubscribe := e.unsubscribeURL(d, r)
-	htmlPart, textPart := b.Personal(r.Name, unsubscribe)
+	htmlPart, textPart := b.Personal(r.Name, unsubscribe, e.preferencesURL(r))
 	headers := e.sharedHeaders()
 	headers["List-Unsubscribe"] = "<" + unsubscribe + ">"
 	return &mailer.Message{
@@ -64,11 +64,11 @@ func (e *Envelope) Message(d *Digest, b *Body, r Recipient) *mailer.Message {
 }
 
 // Template returns the message of digest d encoded once for all its
-// recipients, with gaps for the greeting and the unsubscribe link, which
-// Personal fills.
+// recipients, with gaps for the greeting, the unsubscribe link and the
+// preference page's link, which Personal fills.
 func (e *Envelope) Template(b *Body) (*mailer.Template, error) {
 	m := &mailer.Message{From: e.From, Subject: b.Subject, HTML: b.HTML, Text: b.Text, Headers: e.sharedHeaders()}
-	return mailer.NewTemplate(m, placeholderGreeting, placeholderUnsubscribe)
+	return mailer.NewTemplate(m, placeholderGreeting, placeholderUnsubscribe, placeholderPreferences)
 }
 
 // Personal sets p to what digest d's message to r has of its own: the
@@ -79,8 +79,9 @@ func (e *Envelope) Personal(d *Digest, r Recipient, p *mailer.Personal) {
 	greeting := greeting(r.Name)
 	p.To, p.ToName, p.MessageID = r.Email, r.Name, e.messageID(d, r)
 	p.Headers = append(p.Headers[:0], mailer.Header{Name: "List-Unsubscribe", Value: "<" + unsubscribe + ">"})
-	p.Text = append(p.Text[:0], greeting, unsubscribe)
-	p.HTML = append(p.HTML[:0], html.EscapeString(greeting), html.EscapeString(unsubscribe))
+	preferences := e.preferencesURL(r)
+	p.Text = append(p.Text[:0], greeting, unsubscribe, preferences)
+	p.HTML = append(p.HTML[:0], html.EscapeString(greeting), html.EscapeString(unsubscribe), html.EscapeString(preferences))
 }
 
 func (e *Envelope) sharedHeaders() map[string]string {
@@ -93,6 +94,15 @@ func (e *Envelope) sharedHeaders() map[string]string {
 
 func (e *Envelope) unsubscribeURL(d *Digest, r Recipient) string {
 	return e.BaseURL + "/unsubscribe?token=" + e.Signer.UnsubscribeToken(r.SubscriberID, d.Newsletter)
+}
+
+// preferencesURL is the link to r's preference page; a test recipient,
+// who has no subscriber id, gets the list of newsletters.
+func (e *Envelope) preferencesURL(r Recipient) string {
+	if r.SubscriberID <= 0 {
+		return e.BaseURL + "/newsletters"
+	}
+	return e.BaseURL + "/preferences?token=" + e.Signer.PreferencesToken(r.SubscriberID)
 }
 
 func (e *Envelope) messageID(d *Digest, r Recipient) string {

@@ -19,10 +19,12 @@ type Readers interface {
 	Contacts(ctx context.Context, nl string, ids []int64) ([]newsletter.Contact, error)
 }
 
-// Unsubscriber signs the token of a digest's one-click unsubscribe link;
+// Unsubscriber signs the tokens of a digest's personal links: the
+// one-click unsubscribe link and the link to the reader's preference page;
 // the subscribers package's Signer implements it.
 type Unsubscriber interface {
 	UnsubscribeToken(subscriberID int64, nl string) string
+	PreferencesToken(subscriberID int64) string
 }
 
 // AddressNormalizer checks a test recipient's address and returns it in

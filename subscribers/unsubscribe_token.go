@@ -104,14 +104,21 @@ func openPayload(block cipher.Block, p []byte) (int64, string, bool) {
 	if len(p) <= idBlockBytes || newsletter.ValidateID(string(p[idBlockBytes:])) != nil {
 		return 0, "", false
 	}
+	id, ok := openID(block, p[:idBlockBytes])
+	return id, string(p[idBlockBytes:]), ok
+}
+
+// openID decrypts an id that sealedPayload encrypted with block; false
+// when the block does not decrypt to an id and zeros.
+func openID(block cipher.Block, sealed []byte) (int64, bool) {
 	var plain [idBlockBytes]byte
-	block.Decrypt(plain[:], p[:idBlockBytes])
+	block.Decrypt(plain[:], sealed)
 	for _, b := range plain[8:] {
 		if b != 0 {
-			return 0, "", false
+			return 0, false
 		}
 	}
-	return int64(binary.BigEndian.Uint64(plain[:8])), string(p[idBlockBytes:]), true
+	return int64(binary.BigEndian.Uint64(plain[:8])), true
 }
 
 // unsubscribePayload is the payload of the earlier form, the id in the
