@@ -57,3 +57,14 @@ type RequestMeta struct {
 	UserAgent string
 	Source    string
 }
+
+// StatusOf returns the subscriber's status with newsletter nl, "" when it
+// never subscribed to it.
+func (s *Subscriber) StatusOf(nl string) newsletter.Status {
+	for _, sub := range s.Subscriptions {
+		if sub.Newsletter == nl {
+			return sub.Status
+		}
+	}
+	return ""
+}

@@ -1,0 +1,221 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"sort"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter"
+	"newsletter/subscribers"
+)
+
+// The preference page (GET /preferences?token=…) shows a reader every
+// public newsletter and those it has, where it stands with each, and one
+// form to change them and its name; GET changes nothing, since mail
+// scanners open links. The forms post back with a form token
+// (subscribers.Signer.FormToken) against cross-site requests. "Delete
+// everything" asks once more before it erases.
+
+// preferencesPage is what the preferences template sees: the layout's
+// pageData and the page's own view.
+type preferencesPage struct {
+	pageData
+	Prefs *preferencesView
+}
+
+// preferencesView is the reader's side of the preference page.
+type preferencesView struct {
+	Email, Name   string
+	Token         string // the preferences token, for the forms' actions
+	FormToken     string
+	Newsletters   []preferenceChoice
+	Saved         bool // the reader's choices were just saved
+	ConfirmDelete bool // "delete everything" asks to be sure
+	Deleted       bool // everything is deleted: the page says so and offers nothing
+}
+
+// preferenceChoice is one newsletter on the preference page.
+type preferenceChoice struct {
+	newsletterView
+	Status  string // in words: "Subscribed", "Waiting for your confirmation", "Not subscribed"
+	Checked bool
+}
+
+// statusWords say where a reader stands with a newsletter.
+var statusWords = map[newsletter.Status]string{
+	newsletter.StatusConfirmed: "Subscribed",
+	newsletter.StatusPending:   "Waiting for your confirmation",
+}
+
+// maxPreferencesBody caps a preference form: a few dozen newsletter ids
+// and a name.
+const maxPreferencesBody = 16 << 10
+
+// handlePreferencesPage shows the preference page of the token's reader.
+func (s *Server) handlePreferencesPage(c *gin.Context) {
+	token := c.Query("token")
+	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.renderPreferences(c, http.StatusOK, sub, token, func(*preferencesView) {})
+}
+
+// handlePreferences applies one of the preference page's forms: save the
+// choices, unsubscribe from all, or delete everything (asked, then done).
+func (s *Server) handlePreferences(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxPreferencesBody)
+	token := c.Query("token")
+	if err := c.Request.ParseForm(); err != nil {
+		s.failPage(c, newsletter.Errorf(newsletter.EBADREQUEST, "The form could not be read. Please open the page again."))
+		return
+	}
+	if ambiguous := ambiguousForm(c.Request.PostForm); ambiguous != "" || len(c.Request.PostForm["action"]) > 1 {
+		s.failPage(c, duplicateFieldError(ambiguous))
+		return
+	}
+	if !s.cfg.Subscribers.Signer.CheckFormToken(token, c.PostForm("csrf"), s.cfg.Subscribers.Now()) {
+		s.failPage(c, errStaleForm)
+		return
+	}
+	switch c.PostForm("action") {
+	case "save", "":
+		s.savePreferences(c, token, c.PostFormArray("newsletters"), true)
+	case "unsubscribe_all":
+		s.savePreferences(c, token, nil, false)
+	case "delete":
+		s.askDelete(c, token)
+	case "delete_confirmed":
+		s.deleteEverything(c, token)
+	default:
+		s.failPage(c, &newsletter.Error{Code: newsletter.EBADREQUEST, Field: "action", Message: "Unknown action."})
+	}
+}
+
+var errStaleForm = &newsletter.Error{Code: newsletter.EFORBIDDEN, Field: "csrf",
+	Message: "This form has expired or did not come from this page. Please open the page from your email again."}
+
+// savePreferences saves the checked newsletters (and the name, with
+// withName) and shows the page again.
+func (s *Server) savePreferences(c *gin.Context, token string, wanted []string, withName bool) {
+	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	offered, err := s.offeredNewsletters(c, sub)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	ch := subscribers.PreferencesChange{Wanted: wanted, Meta: requestMeta(c)}
+	for _, n := range offered {
+		ch.Offered = append(ch.Offered, n.ID)
+	}
+	if name := c.PostForm("name"); withName {
+		ch.Name = &name
+	}
+	res, err := s.cfg.Subscribers.SavePreferences(c, token, ch)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.renderPreferences(c, http.StatusOK, res.Subscriber, token, func(v *preferencesView) { v.Saved = true })
+}
+
+// askDelete shows the page with the last question before erasing.
+func (s *Server) askDelete(c *gin.Context, token string) {
+	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.renderPreferences(c, http.StatusOK, sub, token, func(v *preferencesView) { v.ConfirmDelete = true })
+}
+
+// deleteEverything erases the reader, as the editor's erase does.
+func (s *Server) deleteEverything(c *gin.Context, token string) {
+	if err := s.cfg.Subscribers.EraseByPreferences(c, token); err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.renderView(c, http.StatusOK, "preferences", preferencesPage{
+		pageData: pageData{Title: "Your data is deleted"}, Prefs: &preferencesView{Deleted: true}})
+}
+
+// handlePreferencesData answers "download my data": the editor export of
+// the reader's address, as a JSON download. It changes nothing.
+func (s *Server) handlePreferencesData(c *gin.Context) {
+	data, err := s.cfg.Subscribers.ExportByPreferences(c, c.Query("token"))
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Disposition", `attachment; filename="my-newsletter-data.json"`)
+	c.JSON(http.StatusOK, data)
+}
+
+// renderPreferences shows the preference page of sub, after adjust set
+// what the page says besides the choices.
+func (s *Server) renderPreferences(c *gin.Context, status int, sub *subscribers.Subscriber, token string, adjust func(*preferencesView)) {
+	offered, err := s.offeredNewsletters(c, sub)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	v := &preferencesView{Email: sub.Email, Name: sub.Name, Token: token,
+		FormToken: s.cfg.Subscribers.Signer.FormToken(token, s.cfg.Subscribers.Now())}
+	for _, n := range offered {
+		st := sub.StatusOf(n.ID)
+		words, ok := statusWords[st]
+		if !ok {
+			words = "Not subscribed"
+		}
+		v.Newsletters = append(v.Newsletters, preferenceChoice{newsletterView: s.viewOf(n), Status: words,
+			Checked: st == newsletter.StatusConfirmed || st == newsletter.StatusPending})
+	}
+	adjust(v)
+	s.renderView(c, status, "preferences", preferencesPage{pageData: pageData{Title: "Your newsletters"}, Prefs: v})
+}
+
+// offeredNewsletters are the newsletters the preference page of sub
+// offers: every public one and every one sub has a subscription with, by
+// name.
+func (s *Server) offeredNewsletters(c *gin.Context, sub *subscribers.Subscriber) ([]*newsletter.Newsletter, error) {
+	all, err := s.cfg.Newsletters.Newsletters(c)
+	if err != nil {
+		return nil, err
+	}
+	var out []*newsletter.Newsletter
+	for _, n := range all {
+		if n.IsPublic() || sub.StatusOf(n.ID) != "" {
+			out = append(out, n)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return slices.Clip(out), nil
+}
+
+// requestMeta is who sent a reader's request, for its consent record.
+func requestMeta(c *gin.Context) subscribers.RequestMeta {
+	return subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
+}
+
+// renderView renders a page template with any data the page knows, for
+// no cache to keep.
+func (s *Server) renderView(c *gin.Context, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.cfg.Templates.RenderPage(&buf, name, data); err != nil {
+		s.logger(c).Error("Unable to render page", "page", name, "error", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Abort()
+}
