@@ -35,6 +35,14 @@ type preferencesView struct {
 	Saved         bool // the reader's choices were just saved
 	ConfirmDelete bool // "delete everything" asks to be sure
 	Deleted       bool // everything is deleted: the page says so and offers nothing
+
+	NewEmail     string // the address of the change form: as typed, or the one a link went to
+	AddressSent  bool   // a link to confirm NewEmail went out
+	AddressError string // why NewEmail was refused
+	Moved        bool   // the address just changed to Email
+	// MoveToken is set on the page that asks to confirm a change of
+	// address (to NewEmail): the token its form posts.
+	MoveToken string
 }
 
 // preferenceChoice is one newsletter on the preference page.
@@ -91,6 +99,8 @@ func (s *Server) handlePreferences(c *gin.Context) {
 		s.askDelete(c, token)
 	case "delete_confirmed":
 		s.deleteEverything(c, token)
+	case "change_email":
+		s.requestAddressChange(c, token, c.PostForm("new_email"))
 	default:
 		s.failPage(c, &newsletter.Error{Code: newsletter.EBADREQUEST, Field: "action", Message: "Unknown action."})
 	}

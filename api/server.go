@@ -123,6 +123,8 @@ func (s *Server) routes() {
 	e.GET("/preferences", s.handlePreferencesPage)
 	e.POST("/preferences", s.handlePreferences)
 	e.GET("/preferences/data", s.handlePreferencesData)
+	e.GET("/preferences/address", s.handleAddressChangePage)
+	e.POST("/preferences/address", s.handleAddressChange)
 	e.GET("/not-me", s.handleNotMePage)
 	e.POST("/not-me", s.handleNotMe)
 	e.GET("/digests/:id", s.handleWebView)

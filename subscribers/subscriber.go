@@ -68,3 +68,14 @@ func (s *Subscriber) StatusOf(nl string) newsletter.Status {
 	}
 	return ""
 }
+
+// Newsletters returns the newsletters the subscriber has in status st.
+func (s *Subscriber) Newsletters(st newsletter.Status) []string {
+	var out []string
+	for _, sub := range s.Subscriptions {
+		if sub.Status == st {
+			out = append(out, sub.Newsletter)
+		}
+	}
+	return out
+}

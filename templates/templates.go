@@ -30,7 +30,7 @@ var adminFS embed.FS
 
 // Emails lists the emails: each has name.subject.tmpl, name.text.tmpl and
 // name.html.tmpl under email/.
-var Emails = []string{"confirm", "welcome", "digest"}
+var Emails = []string{"confirm", "welcome", "digest", "address_confirm", "address_notice"}
 
 // Pages lists the pages under pages/, each rendered inside pages/layout.html.tmpl.
 var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed", "notme", "notme_done", "digest", "newsletters", "newsletter", "preferences"}

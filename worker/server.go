@@ -64,6 +64,7 @@ func NewServer(rdb redis.UniversalClient, h *Handlers, cfg ServerConfig) (*Serve
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeConfirmationEmail, bound.handleConfirmation)
 	mux.HandleFunc(TypeWelcomeEmail, bound.handleWelcome)
+	mux.HandleFunc(TypeAddressChangeEmail, bound.handleAddressChange)
 	mux.HandleFunc(TypeDigest, bound.handleDigest)
 	mux.HandleFunc(TypeDigestBatch, bound.handleDigestBatch)
 	mux.HandleFunc(TypeScheduleTick, bound.handleScheduleTick)

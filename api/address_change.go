@@ -1,0 +1,71 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"newsletter"
+	"newsletter/subscribers"
+)
+
+// requestAddressChange sends the new address the link that confirms a
+// change of address (and the old one a notice), and shows the page
+// again, saying so or why the address was refused.
+func (s *Server) requestAddressChange(c *gin.Context, token, newEmail string) {
+	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	err = s.cfg.Subscribers.RequestAddressChange(c, token, newEmail)
+	if err == nil {
+		s.renderPreferences(c, http.StatusOK, sub, token, func(v *preferencesView) { v.NewEmail, v.AddressSent = newEmail, true })
+		return
+	}
+	var limited *subscribers.LimitedError
+	if errors.As(err, &limited) {
+		c.Header("Retry-After", retryAfter(limited.Wait))
+		s.renderPreferences(c, http.StatusTooManyRequests, sub, token, func(v *preferencesView) {
+			v.NewEmail, v.AddressError = newEmail, "We sent a link to this address a short while ago. Please use it, or try again later."
+		})
+		return
+	}
+	if e := s.coded(c, err); e.Code == newsletter.EINVALIDEMAIL {
+		s.renderPreferences(c, http.StatusUnprocessableEntity, sub, token, func(v *preferencesView) { v.NewEmail, v.AddressError = newEmail, e.Message })
+		return
+	}
+	s.failPage(c, err)
+}
+
+// handleAddressChangePage asks the reader to confirm the change of
+// address its link names; it changes nothing (mail scanners open links).
+func (s *Server) handleAddressChangePage(c *gin.Context) {
+	token := c.Query("token")
+	ch, err := s.cfg.Subscribers.PendingAddressChange(c, token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.renderView(c, http.StatusOK, "preferences", preferencesPage{pageData: pageData{Title: "Confirm your new address"},
+		Prefs: &preferencesView{Email: ch.OldEmail, NewEmail: ch.NewEmail, MoveToken: token}})
+}
+
+// handleAddressChange confirms a change of address and shows the
+// preference page of the new address.
+func (s *Server) handleAddressChange(c *gin.Context) {
+	token, meta := tokenRequest(c)
+	id, err := s.cfg.Subscribers.ConfirmAddressChange(c, token, meta)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	prefs := s.cfg.Subscribers.Signer.PreferencesToken(id)
+	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, prefs)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.renderPreferences(c, http.StatusOK, sub, prefs, func(v *preferencesView) { v.Moved = true })
+}

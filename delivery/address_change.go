@@ -1,0 +1,31 @@
+package delivery
+
+import (
+	"context"
+	"net/url"
+)
+
+// AddressChange is one email of a change of address.
+type AddressChange struct {
+	OldEmail, NewEmail string
+	Token              string // the link's token; only for the link
+}
+
+// addressChangeData is what the address change emails see.
+type addressChangeData struct {
+	OldEmail, NewEmail string
+	ConfirmURL         string
+}
+
+// SendAddressLink sends the new address the link that confirms the change.
+func (e *Engine) SendAddressLink(ctx context.Context, a AddressChange) error {
+	data := addressChangeData{OldEmail: a.OldEmail, NewEmail: a.NewEmail,
+		ConfirmURL: e.BaseURL + "/preferences/address?token=" + url.QueryEscape(a.Token)}
+	return e.send(ctx, "address_confirm", "", e.From, a.NewEmail, data, nil)
+}
+
+// SendAddressNotice tells the old address that a move to the new one was
+// asked, and that nothing changes unless the new address confirms it.
+func (e *Engine) SendAddressNotice(ctx context.Context, a AddressChange) error {
+	return e.send(ctx, "address_notice", "", e.From, a.OldEmail, addressChangeData{OldEmail: a.OldEmail, NewEmail: a.NewEmail}, nil)
+}

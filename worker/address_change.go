@@ -1,0 +1,87 @@
+package worker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"newsletter"
+	"newsletter/delivery"
+	"newsletter/subscribers"
+)
+
+// TypeAddressChangeEmail is the task of one email of a change of address:
+// the link to the new address, or the notice to the old one.
+const TypeAddressChangeEmail = "email:address-change"
+
+// addressChangePayload carries one email of a change of address. The
+// token is sealed, as a confirmation's is; the notice has none.
+type addressChangePayload struct {
+	RequestID    string `json:"request_id,omitempty"`
+	SubscriberID int64  `json:"sid"`
+	Notice       bool   `json:"notice"` // the notice to the old address, else the link to the new
+	OldEmail     string `json:"old_email"`
+	NewEmail     string `json:"new_email"`
+	SealedToken  string `json:"sealed_token,omitempty"`
+}
+
+// SendAddressChange queues the two emails of a change of address: the
+// link to the new address (in the confirmation queue, served first) and
+// the notice to the old one.
+func (e *Enqueuer) SendAddressChange(ctx context.Context, a subscribers.AddressChangeEmail) error {
+	base := addressChangePayload{RequestID: newsletter.RequestID(ctx), SubscriberID: a.SubscriberID,
+		OldEmail: a.OldEmail, NewEmail: a.NewEmail}
+	link, notice := base, base
+	link.SealedToken, notice.Notice = e.sealer.Seal(a.Token), true
+	for _, p := range []addressChangePayload{link, notice} {
+		task, err := newAddressChangeTask(p)
+		if err != nil {
+			return err
+		}
+		if _, err := e.client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("worker: enqueue address change: %w", err)
+		}
+	}
+	return nil
+}
+
+// newAddressChangeTask returns the task of one email of a change of
+// address; the link goes in the confirmation queue.
+func newAddressChangeTask(p addressChangePayload) (*asynq.Task, error) {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	queue := QueueConfirm
+	if p.Notice {
+		queue = QueueDefault
+	}
+	sum := sha256.Sum256([]byte(p.NewEmail)) // task ids show in the queue UI: no address in them
+	id := "address:" + strconv.FormatInt(p.SubscriberID, 10) + ":" + strconv.FormatBool(p.Notice) + ":" + hex.EncodeToString(sum[:8])
+	return asynq.NewTask(TypeAddressChangeEmail, raw, asynq.TaskID(id),
+		asynq.Queue(queue), asynq.MaxRetry(12), asynq.Timeout(time.Minute)), nil
+}
+
+func (h *boundHandlers) handleAddressChange(ctx context.Context, t *asynq.Task) error {
+	var p addressChangePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("decode address change task: %v: %w", err, asynq.SkipRetry)
+	}
+	a := delivery.AddressChange{OldEmail: p.OldEmail, NewEmail: p.NewEmail}
+	if p.Notice {
+		return retryable(h.Engine.SendAddressNotice(ctx, a))
+	}
+	token, err := h.sealer.Open(p.SealedToken)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	a.Token = token
+	return retryable(h.Engine.SendAddressLink(ctx, a))
+}
