@@ -131,6 +131,8 @@ func (s *Server) routes() {
 	e.GET("/newsletters", s.handleNewslettersPage)
 	e.GET("/newsletters/:id", s.handleNewsletterPage)
 	e.GET("/newsletters/:id/feed.xml", s.handleNewsletterFeed)
+	e.GET("/embed/:id", s.handleEmbedPage)
+	e.GET("/embed.js", s.handleEmbedScript)
 
 	editor := e.Group("/v1", s.requireEditor)
 	editor.PUT("/newsletters/:id", s.handlePutNewsletter)

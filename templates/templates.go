@@ -33,7 +33,7 @@ var adminFS embed.FS
 var Emails = []string{"confirm", "welcome", "digest", "address_confirm", "address_notice"}
 
 // Pages lists the pages under pages/, each rendered inside pages/layout.html.tmpl.
-var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed", "notme", "notme_done", "digest", "newsletters", "newsletter", "preferences"}
+var Pages = []string{"demo", "subscribed", "error", "confirm", "confirmed", "unsubscribe", "unsubscribed", "notme", "notme_done", "digest", "newsletters", "newsletter", "embed", "preferences"}
 
 // PageParts lists the files under pages/ that every page may use: the
 // sign-up form and the other pieces that several pages show.
