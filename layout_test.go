@@ -27,7 +27,7 @@ func TestReadmeLayoutMatchesPackages(t *testing.T) {
 		section = section[:end+3]
 	}
 	var listed []string
-	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z/]+)`").FindAllStringSubmatch(section, -1) {
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9/]+)`").FindAllStringSubmatch(section, -1) {
 		name := m[1]
 		if name == "newsletter" {
 			name = "."

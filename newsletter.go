@@ -26,7 +26,11 @@ type Newsletter struct {
 	Feeds       []string `json:"feeds,omitempty"`
 	// Public says whether the newsletter has pages on the site: a page
 	// with its archive, a feed of its digests, web views. nil is true.
-	Public    *bool     `json:"public,omitempty"`
+	Public *bool `json:"public,omitempty"`
+	// Language is the language of the newsletter's emails and pages:
+	// LanguageEnglish or LanguageUkrainian; "" (a newsletter saved before
+	// it had one) is DefaultLanguage.
+	Language  string    `json:"language,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -34,6 +38,28 @@ type Newsletter struct {
 // IsPublic reports whether the newsletter has public pages (Public unset
 // counts as true).
 func (n *Newsletter) IsPublic() bool { return n.Public == nil || *n.Public }
+
+// The languages a newsletter can be written in, by ISO 639-1 code.
+const (
+	LanguageEnglish   = "en"
+	LanguageUkrainian = "uk"
+	DefaultLanguage   = LanguageEnglish
+)
+
+// IsLanguage reports whether code names a language a newsletter can be
+// written in.
+func IsLanguage(code string) bool {
+	return code == LanguageEnglish || code == LanguageUkrainian
+}
+
+// Lang returns the newsletter's language, DefaultLanguage when it names
+// none.
+func (n *Newsletter) Lang() string {
+	if n.Language == "" {
+		return DefaultLanguage
+	}
+	return n.Language
+}
 
 // Limits on a newsletter's fields.
 const (
@@ -62,6 +88,10 @@ func (n *Newsletter) Normalize() {
 	n.Name = strings.TrimSpace(n.Name)
 	n.Description = strings.TrimSpace(n.Description)
 	n.From = strings.TrimSpace(n.From)
+	n.Language = strings.TrimSpace(n.Language)
+	if n.Language == "" {
+		n.Language = DefaultLanguage
+	}
 	if n.MaxArticles == 0 {
 		n.MaxArticles = DefaultMaxArticles
 	}
@@ -87,6 +117,7 @@ func (n *Newsletter) Validate() error {
 		{"timezone", checkTimezone(n.Timezone)},
 		{"max_lateness", checkDuration(n.MaxLateness)},
 		{"feeds", checkFeeds(n.Feeds)},
+		{"language", checkLanguage(n.Language)},
 	}
 	for _, c := range checks {
 		if c.fail != "" {
@@ -129,6 +160,13 @@ func checkFrom(from string) string {
 func checkRange(v, lo, hi int) string {
 	if v < lo || v > hi {
 		return "Must be from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + "."
+	}
+	return ""
+}
+
+func checkLanguage(code string) string {
+	if code != "" && !IsLanguage(code) {
+		return `A language is "en" (English) or "uk" (Ukrainian).`
 	}
 	return ""
 }

@@ -61,6 +61,10 @@ func TestNewsletterValidate(t *testing.T) {
 		{"feed ftp", func(n *newsletter.Newsletter) { n.Feeds = []string{"ftp://example.org/feed.xml"} }, newsletter.EINVALIDNEWSLETTER, "feeds"},
 		{"feed relative", func(n *newsletter.Newsletter) { n.Feeds = []string{"/feed.xml"} }, newsletter.EINVALIDNEWSLETTER, "feeds"},
 		{"second feed bad", func(n *newsletter.Newsletter) { n.Feeds = append(n.Feeds, "feed.xml") }, newsletter.EINVALIDNEWSLETTER, "feeds"},
+		{"language uk", func(n *newsletter.Newsletter) { n.Language = "uk" }, "", ""},
+		{"language unset", func(n *newsletter.Newsletter) { n.Language = "" }, "", ""},
+		{"language ru", func(n *newsletter.Newsletter) { n.Language = "ru" }, newsletter.EINVALIDNEWSLETTER, "language"},
+		{"language upper case", func(n *newsletter.Newsletter) { n.Language = "UK" }, newsletter.EINVALIDNEWSLETTER, "language"},
 		{"too many feeds", func(n *newsletter.Newsletter) { n.Feeds = slices.Repeat(n.Feeds, 51) }, newsletter.EINVALIDNEWSLETTER, "feeds"},
 	}
 	for _, tc := range tests {
@@ -87,7 +91,7 @@ func TestNewsletterNormalize(t *testing.T) {
 	n := newsletter.Newsletter{ID: "d", Name: " Daily ", Description: " About ", From: " news@example.org ", Schedule: "0 7 * * *"}
 	n.Normalize()
 	want := newsletter.Newsletter{ID: "d", Name: "Daily", Description: "About", From: "news@example.org",
-		MaxArticles: newsletter.DefaultMaxArticles, Schedule: "0 7 * * *", MaxLateness: "1h"}
+		MaxArticles: newsletter.DefaultMaxArticles, Schedule: "0 7 * * *", MaxLateness: "1h", Language: "en"}
 	if diff := cmp.Diff(want, n); diff != "" { // cmp compares times with Time.Equal
 		t.Errorf("Normalize (-want +got):\n%s", diff)
 	}

@@ -97,8 +97,17 @@ func (s *Server) handleAdminUpdateNewsletter(c *gin.Context) {
 	seeOther(c, adminPath("newsletters", id), "saved")
 }
 
-// fillSettings copies the settings form into n.
+// fillSettings copies the settings form into n. Language and public keep
+// their values when the form has no such field; the form sends public as
+// a hidden "false" followed, when checked, by the checkbox's "true".
 func fillSettings(c *gin.Context, n *newsletter.Newsletter) error {
+	if lang, ok := c.GetPostForm("language"); ok {
+		n.Language = lang
+	}
+	if values, ok := c.GetPostFormArray("public"); ok {
+		public := values[len(values)-1] == "true"
+		n.Public = &public
+	}
 	n.Name, n.Description, n.From = c.PostForm("name"), c.PostForm("description"), c.PostForm("from")
 	n.Schedule, n.Timezone, n.MaxLateness = c.PostForm("schedule"), c.PostForm("timezone"), c.PostForm("max_lateness")
 	n.Feeds = strings.Fields(c.PostForm("feeds"))

@@ -21,7 +21,7 @@ func (s *Server) handleConfirmPage(c *gin.Context) {
 	}
 	v := s.confirmView(c, conf)
 	heading := v.heading()
-	s.page(c, http.StatusOK, "confirm", pageData{Title: heading, Heading: heading, Token: token, Confirm: v, Form: s.resubscribeForm(v)})
+	s.page(c, http.StatusOK, "confirm", pageData{Lang: v.lang, Title: heading, Heading: heading, Token: token, Confirm: v, Form: s.resubscribeForm(v)})
 }
 
 // handleConfirm confirms and tells what is true afterwards: a link used
@@ -44,9 +44,9 @@ func (s *Server) handleConfirm(c *gin.Context) {
 	v := s.confirmView(c, conf)
 	heading := v.heading()
 	if len(v.Confirmed) > 0 {
-		heading = "Subscription confirmed"
+		heading = v.lang.T("page.confirmed.heading")
 	}
-	s.page(c, http.StatusOK, "confirmed", pageData{Title: heading, Heading: heading, Confirm: v, Form: s.resubscribeForm(v)})
+	s.page(c, http.StatusOK, "confirmed", pageData{Lang: v.lang, Title: heading, Heading: heading, Confirm: v, Form: s.resubscribeForm(v)})
 }
 
 // tokenRequest reads the token of a POST from a reader's link (the form

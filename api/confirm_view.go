@@ -6,8 +6,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
+	"newsletter/i18n"
 	"newsletter/subscribers"
-	"newsletter/templates"
 )
 
 // The statuses of the JSON answer of POST /confirm.
@@ -77,6 +77,9 @@ func confirmAnswerOf(conf *subscribers.Confirmation) confirmAnswer {
 // confirmView is what the confirmation pages tell: where the address a
 // token was sent to stands with each newsletter of the token.
 type confirmView struct {
+	// lang is the language of the pages: the newsletters' when they share
+	// one, else the reader's.
+	lang         i18n.Lang
 	Email        string
 	ToConfirm    []standingView // pending, and the page's button confirms them
 	Confirmed    []standingView
@@ -91,70 +94,79 @@ type standingView struct {
 	// in the newsletter's time zone; "" when there is none.
 	Date string
 	Sep  string // what goes before it in a sentence: "", ", " or " and "
+	lang i18n.Lang
+	at   *time.Time     // when it took its status, for Date
+	loc  *time.Location // the newsletter's time zone
 }
 
-// confirmView sorts the newsletters of conf by what the page says of them.
+// confirmView sorts the newsletters of conf by what the page says of them,
+// and picks the pages' language.
 func (s *Server) confirmView(c *gin.Context, conf *subscribers.Confirmation) *confirmView {
 	v := &confirmView{Email: conf.Email}
+	var langs []i18n.Lang
 	for _, sub := range conf.Subscriptions {
-		item, loc := s.standingOf(c, sub.Newsletter)
+		item := s.standingOf(c, sub.Newsletter)
+		langs = append(langs, item.lang)
 		switch sub.Status {
 		case newsletter.StatusPending:
-			item.Date = templates.HumanDate(sub.SubscribedAt, loc)
+			item.at = &sub.SubscribedAt
 			if conf.Used {
 				v.Waiting = append(v.Waiting, item)
 			} else {
 				v.ToConfirm = append(v.ToConfirm, item)
 			}
 		case newsletter.StatusConfirmed:
-			item.Date = humanDate(sub.ConfirmedAt, loc)
+			item.at = sub.ConfirmedAt
 			v.Confirmed = append(v.Confirmed, item)
 		default:
-			item.Date = humanDate(sub.UnsubscribedAt, loc)
+			item.at = sub.UnsubscribedAt
 			v.Unsubscribed = append(v.Unsubscribed, item)
 		}
 	}
+	v.lang = sharedLang(c, langs)
 	for _, list := range [][]standingView{v.ToConfirm, v.Confirmed, v.Waiting, v.Unsubscribed} {
-		for i := range list {
-			list[i].Sep = separator(i, len(list))
-		}
+		v.say(list)
 	}
 	return v
 }
 
-// standingOf returns newsletter id for a confirmation page, and its time
-// zone; a newsletter that cannot be loaded is shown by its id.
-func (s *Server) standingOf(c *gin.Context, id string) (standingView, *time.Location) {
+// say writes the dates and separators of list in the view's language.
+func (v *confirmView) say(list []standingView) {
+	for i := range list {
+		list[i].Sep = v.lang.Separator(i, len(list))
+		if at := list[i].at; at != nil {
+			list[i].Date = v.lang.Date(at.In(list[i].loc))
+		}
+	}
+}
+
+// standingOf returns newsletter id for a confirmation page, with its
+// language and time zone; a newsletter that cannot be loaded is shown by
+// its id, in the default language and UTC.
+func (s *Server) standingOf(c *gin.Context, id string) standingView {
 	n, err := s.cfg.Newsletters.Newsletter(c, id)
 	if err != nil || n == nil {
 		if err != nil {
 			s.logger(c).Error("Unable to load newsletter", "newsletter", id, "error", err)
 		}
-		return standingView{ID: id, Name: id}, time.UTC
+		return standingView{ID: id, Name: id, lang: i18n.Default, loc: time.UTC}
 	}
-	return standingView{ID: n.ID, Name: n.Name}, location(n)
-}
-
-func humanDate(t *time.Time, loc *time.Location) string {
-	if t == nil {
-		return ""
-	}
-	return templates.HumanDate(*t, loc)
+	return standingView{ID: n.ID, Name: n.Name, lang: langOf(n), loc: location(n)}
 }
 
 // heading is the heading of a confirmation page: what is true now.
 func (v *confirmView) heading() string {
 	switch {
 	case len(v.ToConfirm) > 0:
-		return "Confirm your subscription"
+		return v.lang.T("confirm.heading")
 	case len(v.Waiting) > 0:
-		return "Please use the newest confirmation email"
+		return v.lang.T("page.confirm.use_newest")
 	case len(v.Unsubscribed) == 0:
-		return "You are subscribed"
+		return v.lang.T("page.confirm.subscribed")
 	case len(v.Confirmed) == 0:
-		return "You are unsubscribed"
+		return v.lang.T("unsubscribed.heading")
 	}
-	return "Your subscriptions"
+	return v.lang.T("page.confirm.subscriptions")
 }
 
 // resubscribeForm offers to subscribe again to the newsletters the reader
@@ -167,8 +179,9 @@ func (s *Server) resubscribeForm(v *confirmView) *signupForm {
 	}
 	list := make([]choice, len(v.Unsubscribed))
 	for i, u := range v.Unsubscribed {
-		list[i] = choice{ID: u.ID, Name: u.Name, Checked: true}
+		list[i] = choice{ID: u.ID, Name: u.Name, Checked: true, lang: u.lang}
 	}
-	return &signupForm{ID: "resubscribe", Heading: "Subscribe again", Newsletters: list, Email: v.Email,
-		Label: "Your email", Button: "Subscribe again", Hint: "We will send a confirmation email to this address first."}
+	l := v.lang
+	return &signupForm{ID: "resubscribe", Heading: l.T("resubscribe.heading"), Newsletters: list, Email: v.Email,
+		Label: l.T("form.your_email"), Button: l.T("resubscribe.heading"), Hint: l.T("resubscribe.hint")}
 }

@@ -9,7 +9,6 @@ import (
 	"newsletter"
 	"newsletter/articles"
 	"newsletter/digests"
-	"newsletter/templates"
 )
 
 // digestJSON is the body of POST /v1/newsletters/{id}/digests; all optional.
@@ -106,12 +105,10 @@ func (s *Server) handleWebView(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	v := s.viewOf(n)
-	data := pageData{Title: d.Subject + " · " + n.Name, Digest: webView(d, n),
+	lang, v := langOf(n), s.viewOf(n)
+	data := pageData{Lang: lang, Title: d.Subject + " · " + n.Name, Digest: webView(d, n),
 		Head: &pageHead{FeedURL: v.FeedURL, Type: "article", Description: issueSummary(d), URL: s.cfg.BaseURL + "/digests/" + d.ID},
-		Form: &signupForm{ID: "signup",
-			Heading: "Get " + n.Name + " by email", Newsletters: []choice{{ID: n.ID, Name: n.Name, Checked: true}},
-			Source: s.cfg.BaseURL + "/digests/" + d.ID, Label: "Enter your email to subscribe", Button: "Subscribe"}}
+		Form: signupFormOf(n, s.cfg.BaseURL+"/digests/"+d.ID)}
 	s.renderPage(c, http.StatusOK, "digest", data, "public, max-age=300")
 }
 
@@ -127,5 +124,5 @@ type digestView struct {
 
 func webView(d *digests.Digest, n *newsletter.Newsletter) *digestView {
 	return &digestView{Newsletter: n.Name, NewsletterURL: "/newsletters/" + n.ID, Subject: d.Subject, Intro: d.Intro,
-		Date: templates.HumanDate(d.CreatedAt, location(n)), Articles: d.Articles}
+		Date: langOf(n).Date(d.CreatedAt.In(location(n))), Articles: d.Articles}
 }

@@ -12,7 +12,7 @@ import (
 
 	"newsletter"
 	"newsletter/digests"
-	"newsletter/templates"
+	"newsletter/i18n"
 )
 
 // archivePage is how many past issues a newsletter's page lists at a time,
@@ -56,10 +56,24 @@ func (s *Server) publicNewsletter(c *gin.Context, id string) (*newsletter.Newsle
 	return n, err
 }
 
-func (s *Server) viewOf(n *newsletter.Newsletter) newsletterView {
+// viewOf is newsletter n as its pages show it, its schedule in words of
+// its own language.
+func (s *Server) viewOf(n *newsletter.Newsletter) newsletterView { return s.viewIn(n, langOf(n)) }
+
+// viewIn is newsletter n as a page in lang shows it.
+func (s *Server) viewIn(n *newsletter.Newsletter, lang i18n.Lang) newsletterView {
 	url := s.cfg.BaseURL + "/newsletters/" + n.ID
-	return newsletterView{ID: n.ID, Name: n.Name, Description: n.Description, Schedule: scheduleInWords(n),
+	return newsletterView{ID: n.ID, Name: n.Name, Description: n.Description, Schedule: scheduleInWords(lang, n),
 		URL: url, FeedURL: url + "/feed.xml"}
+}
+
+// signupFormOf is the sign-up form of newsletter n's own pages, in its
+// language; source is the page's URL.
+func signupFormOf(n *newsletter.Newsletter, source string) *signupForm {
+	lang := langOf(n)
+	return &signupForm{ID: "signup", Heading: lang.T("form.get_by_email", n.Name),
+		Newsletters: []choice{{ID: n.ID, Name: n.Name, Checked: true, lang: lang}},
+		Source:      source, Label: lang.T("form.email_label"), Button: lang.T("form.subscribe")}
 }
 
 // handleNewslettersPage lists the site's public newsletters.
@@ -69,11 +83,12 @@ func (s *Server) handleNewslettersPage(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	data := pageData{Title: "Newsletters", Head: &pageHead{Type: "website", URL: s.cfg.BaseURL + "/newsletters",
-		Description: "The newsletters you can get by email."}}
+	lang := readerLang(c)
+	data := pageData{Lang: lang, Title: lang.T("newsletters"), Head: &pageHead{Type: "website", URL: s.cfg.BaseURL + "/newsletters",
+		Description: lang.T("newsletters.description")}}
 	for _, n := range all {
 		if n.IsPublic() {
-			data.Listing = append(data.Listing, s.viewOf(n))
+			data.Listing = append(data.Listing, s.viewIn(n, lang))
 		}
 	}
 	s.renderPage(c, http.StatusOK, "newsletters", data, "public, max-age=300")
@@ -94,9 +109,10 @@ func (s *Server) handleNewsletterPage(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	v := &archiveView{newsletterView: s.viewOf(n)}
+	lang := langOf(n)
+	v := &archiveView{newsletterView: s.viewIn(n, lang)}
 	for _, d := range issues {
-		v.Issues = append(v.Issues, issueView{Subject: d.Subject, Date: templates.HumanDate(d.CreatedAt, location(n)),
+		v.Issues = append(v.Issues, issueView{Subject: d.Subject, Date: lang.Date(d.CreatedAt.In(location(n))),
 			URL: s.cfg.BaseURL + "/digests/" + d.ID})
 	}
 	if page > 1 {
@@ -105,10 +121,9 @@ func (s *Server) handleNewsletterPage(c *gin.Context) {
 	if more {
 		v.Older = fmt.Sprintf("%s?page=%d", v.URL, page+1)
 	}
-	data := pageData{Title: n.Name, Archive: v,
+	data := pageData{Lang: lang, Title: n.Name, Archive: v,
 		Head: &pageHead{FeedURL: v.FeedURL, Type: "website", Description: n.Description, URL: v.URL},
-		Form: &signupForm{ID: "signup", Heading: "Get " + n.Name + " by email", Newsletters: []choice{{ID: n.ID, Name: n.Name, Checked: true}},
-			Source: v.URL, Label: "Enter your email to subscribe", Button: "Subscribe"}}
+		Form: signupFormOf(n, v.URL)}
 	s.renderPage(c, http.StatusOK, "newsletter", data, "public, max-age=300")
 }
 
@@ -188,12 +203,10 @@ func issueSummary(d *digests.Digest) string {
 	return strings.Join(titles, " · ")
 }
 
-// weekdays are cron's day numbers in words.
-var weekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
-
-// scheduleInWords says when a newsletter goes out, for readers: "Every day
-// at 07:00 (Europe/Kyiv)" for the usual cron forms, "" without a schedule.
-func scheduleInWords(n *newsletter.Newsletter) string {
+// scheduleInWords says in lang when a newsletter goes out, for readers:
+// "Every day at 07:00 (Europe/Kyiv)" for the usual cron forms, "" without
+// a schedule.
+func scheduleInWords(lang i18n.Lang, n *newsletter.Newsletter) string {
 	f := strings.Fields(n.Schedule)
 	if len(f) != 5 {
 		return ""
@@ -201,19 +214,19 @@ func scheduleInWords(n *newsletter.Newsletter) string {
 	minute, errM := strconv.Atoi(f[0])
 	hour, errH := strconv.Atoi(f[1])
 	if errM != nil || errH != nil || f[2] != "*" || f[3] != "*" {
-		return "Sent on a schedule"
+		return lang.T("schedule.other")
 	}
-	at := fmt.Sprintf("at %02d:%02d", hour, minute)
+	at := fmt.Sprintf("%02d:%02d", hour, minute)
 	if n.Timezone != "" {
 		at += " (" + n.Timezone + ")"
 	}
 	switch day, err := strconv.Atoi(f[4]); {
 	case f[4] == "*":
-		return "Every day " + at
+		return lang.T("schedule.daily", at)
 	case f[4] == "1-5":
-		return "Every weekday " + at
+		return lang.T("schedule.weekdays", at)
 	case err == nil && day >= 0 && day <= 7:
-		return "Every " + weekdays[day%7] + " " + at
+		return lang.T("schedule.weekly."+strconv.Itoa(day%7), at)
 	}
-	return "Sent on a schedule"
+	return lang.T("schedule.other")
 }

@@ -22,7 +22,8 @@ type newsletterJSON struct {
 	Timezone    string   `json:"timezone"`
 	MaxLateness string   `json:"max_lateness"`
 	Feeds       []string `json:"feeds"`
-	Public      *bool    `json:"public"` // absent: true
+	Public      *bool    `json:"public"`   // absent: true
+	Language    string   `json:"language"` // absent: "en"
 }
 
 // newsletterWithCounts is a newsletter as the editor list shows it.
@@ -45,7 +46,7 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 	now := time.Now().UTC().Truncate(time.Second)
 	n := &newsletter.Newsletter{ID: id, Name: body.Name, Description: body.Description, From: body.From,
 		MaxArticles: body.MaxArticles, Schedule: body.Schedule, Timezone: body.Timezone,
-		MaxLateness: body.MaxLateness, Feeds: body.Feeds, Public: body.Public, CreatedAt: now, UpdatedAt: now}
+		MaxLateness: body.MaxLateness, Feeds: body.Feeds, Public: body.Public, Language: body.Language, CreatedAt: now, UpdatedAt: now}
 	n.Normalize()
 	if err := n.Validate(); err != nil {
 		s.fail(c, err)

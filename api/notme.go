@@ -10,7 +10,8 @@ import (
 // confirmation email. It changes nothing, so a mail scanner that fetches
 // the link suppresses nobody.
 func (s *Server) handleNotMePage(c *gin.Context) {
-	s.page(c, http.StatusOK, "notme", pageData{Title: "This wasn't me", Token: c.Query("token")})
+	lang := readerLang(c)
+	s.page(c, http.StatusOK, "notme", pageData{Lang: lang, Title: lang.T("notme.heading"), Token: c.Query("token")})
 }
 
 // handleNotMe suppresses the address a confirmation token was sent to and
@@ -25,7 +26,8 @@ func (s *Server) handleNotMe(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "suppressed"})
 		return
 	}
-	s.page(c, http.StatusOK, "notme_done", pageData{Title: "Thank you"})
+	lang := readerLang(c)
+	s.page(c, http.StatusOK, "notme_done", pageData{Lang: lang, Title: lang.T("page.notme_done.title")})
 }
 
 // notMeFailed answers a failed "This wasn't me" as failPage does, but with
@@ -35,6 +37,7 @@ func (s *Server) notMeFailed(c *gin.Context, err error) {
 		s.fail(c, err)
 		return
 	}
-	e := s.coded(c, err)
-	s.page(c, statusFor(e.Code), "error", pageData{Title: "Something went wrong", Heading: errorHeading(e.Code), Message: e.Message})
+	e, lang := s.coded(c, err), readerLang(c)
+	s.page(c, statusFor(e.Code), "error", pageData{Lang: lang, Title: lang.T("error.title"), Heading: errorHeading(lang, e.Code),
+		Message: errorMessage(lang, e)})
 }

@@ -10,10 +10,14 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
+	"newsletter/i18n"
 )
 
 // pageData is what page templates see.
 type pageData struct {
+	// Lang is the language of the page: its newsletter's, set by the
+	// handler; "" is the reader's (readerLang).
+	Lang        i18n.Lang `json:"-"`
 	Title       string
 	Heading     string
 	Message     string // an error that is about no one field of a form
@@ -38,6 +42,7 @@ type pageData struct {
 type choice struct {
 	ID, Name, Description string
 	Checked               bool
+	lang                  i18n.Lang // of the newsletter's pages and emails
 }
 
 // signupForm is a sign-up form as a page shows it (pages/parts.html.tmpl):
@@ -68,46 +73,61 @@ func wantsHTML(c *gin.Context) bool {
 	return strings.Contains(accept, "text/html") && !strings.HasPrefix(accept, "application/json")
 }
 
-// page renders a page template with the given status, for no cache to keep.
+// page renders a page template with the given status, for no cache to
+// keep, in data.Lang or else the reader's language.
 func (s *Server) page(c *gin.Context, status int, name string, data pageData) {
 	s.renderPage(c, status, name, data, "no-store")
 }
 
 // renderPage renders a page template with the given status and
-// Cache-Control.
+// Cache-Control, in data.Lang or else the reader's language.
 func (s *Server) renderPage(c *gin.Context, status int, name string, data pageData, cacheControl string) {
+	lang := data.Lang
+	if lang == "" {
+		lang = readerLang(c)
+	}
+	s.render(c, status, lang, name, data, cacheControl)
+}
+
+// render renders page name in language lang with data (a pageData, or a
+// view that embeds one), with the given status and Cache-Control: the
+// page's {{t "key"}} take their messages in lang.
+func (s *Server) render(c *gin.Context, status int, lang i18n.Lang, name string, data any, cacheControl string) {
 	var buf bytes.Buffer
-	if err := s.cfg.Templates.RenderPage(&buf, name, data); err != nil {
+	if err := s.cfg.Templates.RenderPageIn(&buf, lang, name, data); err != nil {
 		s.logger(c).Error("Unable to render page", "page", name, "error", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
 	c.Header("Cache-Control", cacheControl)
+	c.Header("Content-Language", lang.String())
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 	c.Abort()
 }
 
-var errorHeadings = map[string]string{
-	newsletter.EINVALIDEMAIL:      "Please check your email address",
-	newsletter.EUNKNOWNNEWSLETTER: "Please choose a newsletter",
-	newsletter.EINVALIDTOKEN:      "This link does not work",
-	newsletter.EEXPIREDTOKEN:      "This link has expired",
-	newsletter.ERATELIMITED:       "Please try again later",
-	newsletter.ENOTFOUND:          "Page not found",
+// errorHeading is the heading in lang of the error page for code.
+func errorHeading(lang i18n.Lang, code string) string {
+	if key := "error.heading." + code; i18n.Has(lang, key) {
+		return lang.T(key)
+	}
+	return lang.T("error.title")
 }
 
-// errorHeading is the heading of the error page for code.
-func errorHeading(code string) string {
-	if h, ok := errorHeadings[code]; ok {
-		return h
+// errorMessage is what the error page in lang says of e: e's own message
+// in English, else the catalog's sentence for its code when there is one.
+func errorMessage(lang i18n.Lang, e *newsletter.Error) string {
+	if key := "error.message." + e.Code; lang != i18n.English && i18n.Has(lang, key) {
+		return lang.T(key)
 	}
-	return "Something went wrong"
+	return e.Message
 }
 
 // errorPage shows e to a reader. Where the reader can act on it, the page
-// offers the signup form again.
+// offers the signup form again. It is in the language of the newsletters
+// of the form, else the reader's.
 func (s *Server) errorPage(c *gin.Context, status int, e *newsletter.Error) {
-	data := pageData{Title: "Something went wrong", Heading: errorHeading(e.Code), Message: e.Message}
+	lang := readerLang(c)
+	data := pageData{Lang: lang, Title: lang.T("error.title"), Heading: errorHeading(lang, e.Code), Message: errorMessage(lang, e)}
 	switch e.Code {
 	case newsletter.EINVALIDEMAIL, newsletter.EUNKNOWNNEWSLETTER:
 		data = s.signupErrorPage(c, e)
@@ -115,7 +135,7 @@ func (s *Server) errorPage(c *gin.Context, status int, e *newsletter.Error) {
 		data.AskNewLink, data.Newsletters = true, s.choices(c, nil)
 		if len(data.Newsletters) > 0 {
 			data.Form = &signupForm{ID: "signup", Newsletters: data.Newsletters,
-				Label: "Enter your email to get a new link", Button: "Send me a new link"}
+				Label: lang.T("form.new_link_label"), Button: lang.T("form.new_link_button")}
 		}
 	}
 	s.page(c, status, "error", data)
@@ -127,12 +147,13 @@ func (s *Server) errorPage(c *gin.Context, status int, e *newsletter.Error) {
 // choice of newsletters.
 func (s *Server) signupErrorPage(c *gin.Context, e *newsletter.Error) pageData {
 	posted := slices.Concat(c.PostFormArray("newsletter"), c.PostFormArray("newsletters"))
-	form := &signupForm{ID: "signup", Email: submittedEmail(c.PostForm("email"), c.PostForm("suggested_email")), Name: c.PostForm("name"), Source: c.PostForm("source"),
-		Label: "Enter your email to subscribe", Button: "Subscribe"}
 	chosen := s.newsletterChoices(c, posted)
-	heading := "Subscribe"
+	lang := langOfChoices(c, chosen)
+	form := &signupForm{ID: "signup", Email: submittedEmail(c.PostForm("email"), c.PostForm("suggested_email")), Name: c.PostForm("name"), Source: c.PostForm("source"),
+		Label: lang.T("form.email_label"), Button: lang.T("form.subscribe")}
+	heading := lang.T("form.subscribe")
 	if len(chosen) > 0 {
-		heading = "Subscribe to " + joinNames(chosen)
+		heading = lang.T("form.subscribe_to", joinNames(lang, chosen))
 	}
 	if e.Code == newsletter.EUNKNOWNNEWSLETTER || len(chosen) == 0 {
 		form.Newsletters = s.choices(c, posted)
@@ -140,11 +161,11 @@ func (s *Server) signupErrorPage(c *gin.Context, e *newsletter.Error) pageData {
 		form.Newsletters = checkAll(chosen)
 	}
 	if e.Code == newsletter.EUNKNOWNNEWSLETTER {
-		form.NewsletterError = e.Message
+		form.NewsletterError = errorMessage(lang, e)
 	} else {
-		form.Error, form.Suggestion = e.Message, e.Suggestion
+		form.Error, form.Suggestion = errorMessage(lang, e), e.Suggestion
 	}
-	return pageData{Title: "Error: " + heading, Heading: heading, Form: form,
+	return pageData{Lang: lang, Title: lang.T("error.title_of", heading), Heading: heading, Form: form,
 		Email: form.Email, Suggestion: e.Suggestion, Newsletters: form.Newsletters}
 }
 
@@ -155,26 +176,14 @@ func checkAll(list []choice) []choice {
 	return list
 }
 
-// joinNames names the newsletters of list as a sentence does: "A", "A and
-// B", "A, B and C".
-func joinNames(list []choice) string {
-	var b strings.Builder
+// joinNames names the newsletters of list as a sentence in lang does:
+// "A", "A and B", "A, B and C".
+func joinNames(lang i18n.Lang, list []choice) string {
+	names := make([]string, len(list))
 	for i, c := range list {
-		b.WriteString(separator(i, len(list)))
-		b.WriteString(c.Name)
+		names[i] = c.Name
 	}
-	return b.String()
-}
-
-// separator is what goes before item i of n in a list in a sentence.
-func separator(i, n int) string {
-	switch {
-	case i == 0:
-		return ""
-	case i == n-1:
-		return " and "
-	}
-	return ", "
+	return lang.List(names)
 }
 
 // choices lists every newsletter, checking those in checked (or the only one).
@@ -187,13 +196,14 @@ func (s *Server) choices(c *gin.Context, checked []string) []choice {
 	list := make([]choice, 0, len(all))
 	for _, n := range all {
 		list = append(list, choice{ID: n.ID, Name: n.Name, Description: n.Description,
-			Checked: len(all) == 1 || slices.Contains(checked, n.ID)})
+			Checked: len(all) == 1 || slices.Contains(checked, n.ID), lang: langOf(n)})
 	}
 	return list
 }
 
 func (s *Server) handleDemo(c *gin.Context) {
-	s.page(c, http.StatusOK, "demo", pageData{Title: "Newsletters", Newsletters: s.choices(c, nil)})
+	lang := readerLang(c)
+	s.page(c, http.StatusOK, "demo", pageData{Lang: lang, Title: lang.T("newsletters"), Newsletters: s.choices(c, nil)})
 }
 
 // newsletterChoices returns the choices for the given newsletter ids.
@@ -205,7 +215,7 @@ func (s *Server) newsletterChoices(c *gin.Context, ids []string) []choice {
 		}
 		n, err := s.cfg.Newsletters.Newsletter(c, id)
 		if err == nil && n != nil {
-			list = append(list, choice{ID: n.ID, Name: n.Name})
+			list = append(list, choice{ID: n.ID, Name: n.Name, lang: langOf(n)})
 		}
 	}
 	return list

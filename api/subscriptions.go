@@ -15,7 +15,6 @@ import (
 
 	"newsletter"
 	"newsletter/subscribers"
-	"newsletter/templates"
 )
 
 // maxSubscribeBody caps a signup request's body.
@@ -59,10 +58,18 @@ func (s *Server) handleSubscribe(c *gin.Context) {
 	}
 	s.cfg.Metrics.CountSignup()
 	if wantsHTML(c) {
-		s.page(c, http.StatusOK, "subscribed", pageData{Title: "Check your inbox to confirm", Message: ThankYou, ValidFor: templates.HumanDuration(s.cfg.ConfirmTTL)})
+		s.subscribedPage(c, req.Newsletters)
 		return
 	}
 	c.Data(http.StatusAccepted, "application/json; charset=utf-8", subscribedBody)
+}
+
+// subscribedPage thanks a reader who signed up with a form for the
+// newsletters ids, in their language.
+func (s *Server) subscribedPage(c *gin.Context, ids []string) {
+	lang := langOfChoices(c, s.newsletterChoices(c, ids))
+	s.page(c, http.StatusOK, "subscribed", pageData{Lang: lang, Title: lang.T("page.subscribed.heading"),
+		Message: lang.T("thank_you"), ValidFor: lang.Duration(s.cfg.ConfirmTTL)})
 }
 
 // decodeSignup reads a signup from a JSON or form body of bounded size.

@@ -14,7 +14,9 @@ func (s *Server) handleUnsubscribePage(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	s.page(c, http.StatusOK, "unsubscribe", pageData{Title: "Unsubscribe", Token: token, Newsletters: s.newsletterChoices(c, []string{nl})})
+	list := s.newsletterChoices(c, []string{nl})
+	lang := langOfChoices(c, list)
+	s.page(c, http.StatusOK, "unsubscribe", pageData{Lang: lang, Title: lang.T("unsubscribe"), Token: token, Newsletters: list})
 }
 
 // handleUnsubscribe unsubscribes: from the page's form, or one click from
@@ -34,5 +36,7 @@ func (s *Server) handleUnsubscribe(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "unsubscribed", "newsletter": nl})
 		return
 	}
-	s.page(c, http.StatusOK, "unsubscribed", pageData{Title: "Unsubscribed", Newsletters: s.newsletterChoices(c, []string{nl})})
+	list := s.newsletterChoices(c, []string{nl})
+	lang := langOfChoices(c, list)
+	s.page(c, http.StatusOK, "unsubscribed", pageData{Lang: lang, Title: lang.T("page.unsubscribed.title"), Newsletters: list})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"newsletter/digests"
+	"newsletter/i18n"
 )
 
 // StartDigest renders digest id's body once, marks the digest sending and
@@ -68,6 +69,7 @@ func (e *Engine) sendDigestBatch(ctx context.Context, b digests.Batch, stop <-ch
 		return err
 	}
 	env := digests.NewEnvelope(d, n, e.From, e.BaseURL, e.Signer)
+	env.Language = i18n.Of(string(body.Language)) // greet in the body's language, whatever n says now
 	tpl, err := env.Template(body)
 	if err != nil {
 		return fmt.Errorf("digest %s: %v: %w", d.ID, err, ErrPermanent)

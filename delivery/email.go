@@ -6,14 +6,15 @@ import (
 	"net/url"
 	"time"
 
+	"newsletter/i18n"
 	"newsletter/mailer"
 	"newsletter/metrics"
-	"newsletter/templates"
 )
 
 // newsletterView is what templates see of a newsletter.
 type newsletterView struct {
 	ID, Name, Description string
+	Lang                  i18n.Lang // the language of its emails
 }
 
 // confirmData is what the confirmation email shows: the address and the
@@ -50,9 +51,10 @@ func (e *Engine) SendConfirmation(ctx context.Context, p Confirmation) error {
 		return err
 	}
 	link := e.BaseURL + "/confirm?token=" + url.QueryEscape(token)
+	lang := languageOf(nls)
 	data := confirmData{Email: p.Email, Link: link, NotMeLink: e.BaseURL + "/not-me?token=" + url.QueryEscape(token),
-		ValidFor: templates.HumanDuration(e.ConfirmTTL), Newsletters: nls}
-	if err := e.send(ctx, "confirm", firstOf(p.Newsletters), from, p.Email, data, nil); err != nil {
+		ValidFor: lang.Duration(e.ConfirmTTL), Newsletters: nls}
+	if err := e.sendIn(ctx, lang, "confirm", firstOf(p.Newsletters), from, p.Email, data, nil); err != nil {
 		return err
 	}
 	if e.LogLinks {
@@ -79,7 +81,7 @@ func (e *Engine) SendWelcome(ctx context.Context, p Welcome) error {
 		return nil // the newsletter is gone: nobody to welcome to
 	}
 	data := welcomeData{Email: p.Email, Newsletter: nls[0], PreferencesURL: e.preferencesURL(p.SubscriberID)}
-	return e.send(ctx, "welcome", p.Newsletter, from, p.Email, data, e.unsubscribeHeaders(p.SubscriberID, p.Newsletter))
+	return e.sendIn(ctx, nls[0].Lang, "welcome", p.Newsletter, from, p.Email, data, e.unsubscribeHeaders(p.SubscriberID, p.Newsletter))
 }
 
 // preferencesURL is the link to subscriber id's preference page, or ""
@@ -116,12 +118,22 @@ func (e *Engine) newsletters(ctx context.Context, ids []string) ([]newsletterVie
 		if n == nil {
 			continue
 		}
-		views = append(views, newsletterView{ID: n.ID, Name: n.Name, Description: n.Description})
+		views = append(views, newsletterView{ID: n.ID, Name: n.Name, Description: n.Description, Lang: i18n.Of(n.Lang())})
 		if len(ids) == 1 && n.From != "" {
 			from = n.From
 		}
 	}
 	return views, from, nil
+}
+
+// languageOf is the language of an email about newsletters nls: the
+// first one's (the one the reader signed up from, as a rule), the default
+// without any.
+func languageOf(nls []newsletterView) i18n.Lang {
+	if len(nls) == 0 {
+		return i18n.Default
+	}
+	return nls[0].Lang
 }
 
 // kinds maps email templates to the kind label of the message metrics.
@@ -134,13 +146,19 @@ func firstOf(list []string) string {
 	return list[0]
 }
 
-// send renders email name for one recipient and sends it. A permanent
-// refusal is marked ErrPermanent.
+// send renders email name in the default language for one recipient and
+// sends it, as sendIn does.
 func (e *Engine) send(ctx context.Context, name, nl, from, to string, data any, headers map[string]string) error {
+	return e.sendIn(ctx, i18n.Default, name, nl, from, to, data, headers)
+}
+
+// sendIn renders email name in language lang for one recipient and sends
+// it. A permanent refusal is marked ErrPermanent.
+func (e *Engine) sendIn(ctx context.Context, lang i18n.Lang, name, nl, from, to string, data any, headers map[string]string) error {
 	if suppressed, err := e.Store.Suppressed(ctx, []string{to}); err != nil || suppressed[0] {
 		return err // never mail a suppressed address
 	}
-	r, err := e.Templates.RenderEmail(name, data)
+	r, err := e.Templates.RenderEmailIn(lang, name, data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, ErrPermanent)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"newsletter"
 	"newsletter/articles"
+	"newsletter/i18n"
 	"newsletter/templates"
 )
 
@@ -29,6 +30,9 @@ type Body struct {
 	Subject string
 	HTML    string
 	Text    string
+	// Language is the language it is written in, of its greeting too; ""
+	// (a body stored before bodies had one) is the default.
+	Language i18n.Lang `json:",omitempty"`
 }
 
 // view is what the digest templates see.
@@ -47,10 +51,11 @@ type view struct {
 // Render renders digest d of newsletter n into a shared body, with the CSS
 // inlined into the HTML for mail clients that drop style sheets.
 func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string) (*Body, error) {
+	lang := i18n.Of(n.Lang())
 	v := view{Newsletter: n, Subject: d.Subject, Intro: d.Intro, Articles: d.Articles,
-		Date: d.CreatedAt.In(location(n)).Format("January 2, 2006"), WebURL: baseURL + "/digests/" + d.ID,
+		Date: lang.LongDate(d.CreatedAt.In(location(n))), WebURL: baseURL + "/digests/" + d.ID,
 		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe, PreferencesURL: placeholderPreferences}
-	r, err := tpl.RenderEmail("digest", v)
+	r, err := tpl.RenderEmailIn(lang, "digest", v)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +63,7 @@ func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL str
 	if err != nil {
 		return nil, err
 	}
-	return &Body{Subject: d.Subject, HTML: inlined, Text: r.Text}, nil
+	return &Body{Subject: d.Subject, HTML: inlined, Text: r.Text, Language: lang}, nil
 }
 
 func inlineCSS(doc string) (string, error) {
@@ -72,17 +77,18 @@ func inlineCSS(doc string) (string, error) {
 // Personal returns the HTML and text of the body for one recipient: the
 // greeting, and the links to unsubscribe and to the preference page.
 func (b *Body) Personal(name, unsubscribeURL, preferencesURL string) (htmlPart, textPart string) {
-	greeting := greeting(name)
+	greeting := greeting(b.Language, name)
 	return splice(b.HTML, html.EscapeString(greeting), html.EscapeString(unsubscribeURL), html.EscapeString(preferencesURL)),
 		splice(b.Text, greeting, unsubscribeURL, preferencesURL)
 }
 
-// greeting is how a digest greets a reader.
-func greeting(name string) string {
+// greeting is how a digest in language lang greets a reader: "Hello,"
+// or "Hello Ann,".
+func greeting(lang i18n.Lang, name string) string {
 	if name == "" {
-		return "Hello,"
+		return lang.T("greeting")
 	}
-	return "Hello " + name + ","
+	return lang.T("greeting.name", name)
 }
 
 // splice puts the personal parts in place of the placeholders. Plain

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"newsletter"
+	"newsletter/i18n"
 	"newsletter/mailer"
 )
 
@@ -17,6 +18,8 @@ type Envelope struct {
 	BaseURL string
 	Signer  Unsubscriber
 	Domain  string // right-hand side of Message-IDs
+	// Language is the newsletter's, for the greeting.
+	Language i18n.Lang
 }
 
 // NewEnvelope returns the envelope of digest d of newsletter n.
@@ -29,7 +32,8 @@ func NewEnvelope(d *Digest, n *newsletter.Newsletter, defaultFrom, baseURL strin
 	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
 		host = u.Hostname()
 	}
-	return &Envelope{From: from, ListID: listID(n, host), BaseURL: baseURL, Signer: signer, Domain: host}
+	return &Envelope{From: from, ListID: listID(n, host), BaseURL: baseURL, Signer: signer, Domain: host,
+		Language: i18n.Of(n.Lang())}
 }
 
 // listID names the list as RFC 2919 asks: an optional phrase and
@@ -76,7 +80,7 @@ func (e *Envelope) Template(b *Body) (*mailer.Template, error) {
 // the Template's gaps. It reuses p's slices.
 func (e *Envelope) Personal(d *Digest, r Recipient, p *mailer.Personal) {
 	unsubscribe := e.unsubscribeURL(d, r)
-	greeting := greeting(r.Name)
+	greeting := greeting(e.Language, r.Name)
 	p.To, p.ToName, p.MessageID = r.Email, r.Name, e.messageID(d, r)
 	p.Headers = append(p.Headers[:0], mailer.Header{Name: "List-Unsubscribe", Value: "<" + unsubscribe + ">"})
 	preferences := e.preferencesURL(r)

@@ -10,6 +10,7 @@ import (
 
 	"newsletter"
 	"newsletter/articles"
+	"newsletter/i18n"
 )
 
 // Dispatcher starts sending a digest; the worker package implements it by
@@ -103,7 +104,7 @@ func (s *Service) draft(ctx context.Context, n *newsletter.Newsletter, req Reque
 	}
 	subject := req.Subject
 	if subject == "" {
-		subject = n.Name + " — " + now.In(location(n)).Format("January 2, 2006")
+		subject = n.Name + " — " + i18n.Of(n.Lang()).LongDate(now.In(location(n)))
 	}
 	return &Digest{ID: newID(), Newsletter: n.ID, Status: StatusQueued, Subject: subject, Intro: req.Intro,
 		Articles: list, Since: since, Cutoff: now, TestRecipients: req.TestRecipients, CreatedAt: now}, nil

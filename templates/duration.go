@@ -1,19 +1,13 @@
 package templates
 
 import (
-	"fmt"
 	"time"
+
+	"newsletter/i18n"
 )
 
-// HumanDuration says d in whole days, hours or minutes, as a reader would.
+// HumanDuration says d in whole days, hours or minutes, as a reader of
+// English would; i18n.Lang.Duration says it in other languages.
 func HumanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	case d >= 2*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	case d >= 2*time.Minute:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	}
-	return d.String()
+	return i18n.English.Duration(d)
 }

@@ -16,6 +16,8 @@ import (
 	"path"
 	"slices"
 	texttemplate "text/template"
+
+	"newsletter/i18n"
 )
 
 //go:embed email pages
@@ -44,10 +46,12 @@ var PageParts = []string{"parts"}
 // admin/layout.html.tmpl.
 var AdminPages = []string{"login", "index", "newsletter", "send", "digest", "subscribers", "suppressions", "error"}
 
-// Set is every template, parsed.
+// Set is every template, parsed. Reader pages and emails are parsed once
+// per language (package i18n), each bound to the functions of its
+// language (funcs.go); the editor pages are English only.
 type Set struct {
-	pages  map[string]*htmltemplate.Template
-	emails map[string]*email
+	pages  map[i18n.Lang]map[string]*htmltemplate.Template
+	emails map[i18n.Lang]map[string]*email
 	admin  *htmltemplate.Template
 }
 
@@ -65,24 +69,17 @@ func Load(dir string) (*Set, error) {
 		fsys = overlay{top: os.DirFS(dir), base: embedded}
 		afs = overlay{top: os.DirFS(dir), base: adminFS}
 	}
-	set := &Set{pages: map[string]*htmltemplate.Template{}, emails: map[string]*email{}}
-	common := []string{"pages/layout.html.tmpl"}
-	for _, part := range PageParts {
-		common = append(common, "pages/"+part+".html.tmpl")
-	}
-	for _, name := range Pages {
-		t, err := htmltemplate.New("layout.html.tmpl").ParseFS(fsys, append(common, "pages/"+name+".html.tmpl")...)
+	set := &Set{pages: map[i18n.Lang]map[string]*htmltemplate.Template{}, emails: map[i18n.Lang]map[string]*email{}}
+	for _, l := range i18n.All() {
+		pages, err := loadPages(fsys, l)
 		if err != nil {
-			return nil, fmt.Errorf("templates: page %s: %w", name, err)
+			return nil, err
 		}
-		set.pages[name] = t
-	}
-	for _, name := range Emails {
-		e, err := loadEmail(fsys, name)
+		emails, err := loadEmails(fsys, l)
 		if err != nil {
-			return nil, fmt.Errorf("templates: email %s: %w", name, err)
+			return nil, err
 		}
-		set.emails[name] = e
+		set.pages[l], set.emails[l] = pages, emails
 	}
 	admin, err := loadAdmin(afs)
 	if err != nil {
@@ -90,6 +87,36 @@ func Load(dir string) (*Set, error) {
 	}
 	set.admin = admin
 	return set, nil
+}
+
+// loadPages parses every page of Pages for language l.
+func loadPages(fsys fs.FS, l i18n.Lang) (map[string]*htmltemplate.Template, error) {
+	common := []string{"pages/layout.html.tmpl"}
+	for _, part := range PageParts {
+		common = append(common, "pages/"+part+".html.tmpl")
+	}
+	pages := map[string]*htmltemplate.Template{}
+	for _, name := range Pages {
+		t, err := htmltemplate.New("layout.html.tmpl").Funcs(htmlFuncs(l)).ParseFS(fsys, append(common, "pages/"+name+".html.tmpl")...)
+		if err != nil {
+			return nil, fmt.Errorf("templates: page %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// loadEmails parses every email of Emails for language l.
+func loadEmails(fsys fs.FS, l i18n.Lang) (map[string]*email, error) {
+	emails := map[string]*email{}
+	for _, name := range Emails {
+		e, err := loadEmail(fsys, l, name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: email %s: %w", name, err)
+		}
+		emails[name] = e
+	}
+	return emails, nil
 }
 
 // loadAdmin parses the layout and every page of the editor pages into one
@@ -129,26 +156,33 @@ func onlyFiles(fsys fs.FS, dir string, files []string) error {
 // named as in AdminPages, for an engine that renders templates by name.
 func (s *Set) Admin() *htmltemplate.Template { return s.admin }
 
-func loadEmail(fsys fs.FS, name string) (*email, error) {
+func loadEmail(fsys fs.FS, l i18n.Lang, name string) (*email, error) {
 	base := "email/" + name
-	subject, err := texttemplate.New(name+".subject.tmpl").ParseFS(fsys, base+".subject.tmpl")
+	subject, err := texttemplate.New(name+".subject.tmpl").Funcs(textFuncs(l)).ParseFS(fsys, base+".subject.tmpl")
 	if err != nil {
 		return nil, err
 	}
-	text, err := texttemplate.New(name+".text.tmpl").ParseFS(fsys, base+".text.tmpl")
+	text, err := texttemplate.New(name+".text.tmpl").Funcs(textFuncs(l)).ParseFS(fsys, base+".text.tmpl")
 	if err != nil {
 		return nil, err
 	}
-	html, err := htmltemplate.New(name+".html.tmpl").ParseFS(fsys, base+".html.tmpl")
+	html, err := htmltemplate.New(name+".html.tmpl").Funcs(htmlFuncs(l)).ParseFS(fsys, base+".html.tmpl")
 	if err != nil {
 		return nil, err
 	}
 	return &email{subject: subject, text: text, html: html}, nil
 }
 
-// RenderPage writes page name, executed with data, to w.
+// RenderPage writes page name, executed with data, to w, in the default
+// language (i18n.Default).
 func (s *Set) RenderPage(w io.Writer, name string, data any) error {
-	t, ok := s.pages[name]
+	return s.RenderPageIn(w, i18n.Default, name, data)
+}
+
+// RenderPageIn writes page name in language l, executed with data, to w.
+// Its {{t "key"}} calls take their messages in l.
+func (s *Set) RenderPageIn(w io.Writer, l i18n.Lang, name string, data any) error {
+	t, ok := s.pages[i18n.Of(string(l))][name]
 	if !ok {
 		return fmt.Errorf("templates: no page %q", name)
 	}
@@ -162,9 +196,15 @@ type Rendered struct {
 	HTML    string
 }
 
-// RenderEmail executes email name with data.
+// RenderEmail executes email name with data, in the default language
+// (i18n.Default).
 func (s *Set) RenderEmail(name string, data any) (*Rendered, error) {
-	e, ok := s.emails[name]
+	return s.RenderEmailIn(i18n.Default, name, data)
+}
+
+// RenderEmailIn executes email name in language l with data.
+func (s *Set) RenderEmailIn(l i18n.Lang, name string, data any) (*Rendered, error) {
+	e, ok := s.emails[i18n.Of(string(l))][name]
 	if !ok {
 		return nil, fmt.Errorf("templates: no email %q", name)
 	}
