@@ -19,7 +19,12 @@ func (s *Server) requestAddressChange(c *gin.Context, token, newEmail string) {
 		s.failPage(c, err)
 		return
 	}
-	err = s.cfg.Subscribers.RequestAddressChange(c, token, newEmail)
+	offered, err := s.offeredNewsletters(c, sub)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	err = s.cfg.Subscribers.RequestAddressChange(c, token, newEmail, s.preferencesLang(c, sub, offered).String())
 	if err == nil {
 		s.renderPreferences(c, http.StatusOK, sub, token, func(v *preferencesView) { v.NewEmail, v.AddressSent = newEmail, true })
 		return
@@ -28,12 +33,16 @@ func (s *Server) requestAddressChange(c *gin.Context, token, newEmail string) {
 	if errors.As(err, &limited) {
 		c.Header("Retry-After", retryAfter(limited.Wait))
 		s.renderPreferences(c, http.StatusTooManyRequests, sub, token, func(v *preferencesView) {
-			v.NewEmail, v.AddressError = newEmail, "We sent a link to this address a short while ago. Please use it, or try again later."
+			v.NewEmail, v.AddressError = newEmail, "prefs.address_limited"
 		})
 		return
 	}
 	if e := s.coded(c, err); e.Code == newsletter.EINVALIDEMAIL {
-		s.renderPreferences(c, http.StatusUnprocessableEntity, sub, token, func(v *preferencesView) { v.NewEmail, v.AddressError = newEmail, e.Message })
+		key := "error.message.invalid_email"
+		if errors.Is(err, subscribers.ErrSameAddress) {
+			key = "prefs.same_address"
+		}
+		s.renderPreferences(c, http.StatusUnprocessableEntity, sub, token, func(v *preferencesView) { v.NewEmail, v.AddressError = newEmail, key })
 		return
 	}
 	s.failPage(c, err)
@@ -48,8 +57,9 @@ func (s *Server) handleAddressChangePage(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	s.renderView(c, http.StatusOK, "preferences", preferencesPage{pageData: pageData{Title: "Confirm your new address"},
-		Prefs: &preferencesView{Email: ch.OldEmail, NewEmail: ch.NewEmail, MoveToken: token}})
+	lang := readerLang(c)
+	s.render(c, http.StatusOK, lang, "preferences", preferencesPage{pageData: pageData{Lang: lang, Title: lang.T("prefs.move.title")},
+		Prefs: &preferencesView{Email: ch.OldEmail, NewEmail: ch.NewEmail, MoveToken: token}}, "no-store")
 }
 
 // handleAddressChange confirms a change of address and shows the

@@ -85,6 +85,9 @@ type confirmView struct {
 	Confirmed    []standingView
 	Waiting      []standingView // pending since a later signup, which has a newer link
 	Unsubscribed []standingView // unsubscribed, or not subscribed at all
+	// PreferencesURL is the reader's preference page, "" when the server
+	// has no Signer.
+	PreferencesURL string
 }
 
 // standingView is one newsletter on a confirmation page.
@@ -103,6 +106,9 @@ type standingView struct {
 // and picks the pages' language.
 func (s *Server) confirmView(c *gin.Context, conf *subscribers.Confirmation) *confirmView {
 	v := &confirmView{Email: conf.Email}
+	if signer := s.cfg.Subscribers.Signer; signer != nil && conf.SubscriberID > 0 {
+		v.PreferencesURL = "/preferences?token=" + signer.PreferencesToken(conf.SubscriberID)
+	}
 	var langs []i18n.Lang
 	for _, sub := range conf.Subscriptions {
 		item := s.standingOf(c, sub.Newsletter)

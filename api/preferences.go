@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"net/http"
 	"slices"
 	"sort"
@@ -9,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
+	"newsletter/i18n"
 	"newsletter/subscribers"
 )
 
@@ -38,7 +38,7 @@ type preferencesView struct {
 
 	NewEmail     string // the address of the change form: as typed, or the one a link went to
 	AddressSent  bool   // a link to confirm NewEmail went out
-	AddressError string // why NewEmail was refused
+	AddressError string // why NewEmail was refused: a catalog key
 	Moved        bool   // the address just changed to Email
 	// MoveToken is set on the page that asks to confirm a change of
 	// address (to NewEmail): the token its form posts.
@@ -52,10 +52,11 @@ type preferenceChoice struct {
 	Checked bool
 }
 
-// statusWords say where a reader stands with a newsletter.
-var statusWords = map[newsletter.Status]string{
-	newsletter.StatusConfirmed: "Subscribed",
-	newsletter.StatusPending:   "Waiting for your confirmation",
+// statusKeys are the catalog keys that say where a reader stands with a
+// newsletter; none says "Not subscribed".
+var statusKeys = map[newsletter.Status]string{
+	newsletter.StatusConfirmed: "prefs.status.confirmed",
+	newsletter.StatusPending:   "prefs.status.pending",
 }
 
 // maxPreferencesBody caps a preference form: a few dozen newsletter ids
@@ -153,8 +154,9 @@ func (s *Server) deleteEverything(c *gin.Context, token string) {
 		s.failPage(c, err)
 		return
 	}
-	s.renderView(c, http.StatusOK, "preferences", preferencesPage{
-		pageData: pageData{Title: "Your data is deleted"}, Prefs: &preferencesView{Deleted: true}})
+	lang := readerLang(c)
+	s.render(c, http.StatusOK, lang, "preferences", preferencesPage{
+		pageData: pageData{Lang: lang, Title: lang.T("prefs.deleted.title")}, Prefs: &preferencesView{Deleted: true}}, "no-store")
 }
 
 // handlePreferencesData answers "download my data": the editor export of
@@ -178,19 +180,32 @@ func (s *Server) renderPreferences(c *gin.Context, status int, sub *subscribers.
 		s.failPage(c, err)
 		return
 	}
+	lang := s.preferencesLang(c, sub, offered)
 	v := &preferencesView{Email: sub.Email, Name: sub.Name, Token: token,
 		FormToken: s.cfg.Subscribers.Signer.FormToken(token, s.cfg.Subscribers.Now())}
 	for _, n := range offered {
 		st := sub.StatusOf(n.ID)
-		words, ok := statusWords[st]
+		key, ok := statusKeys[st]
 		if !ok {
-			words = "Not subscribed"
+			key = "prefs.status.none"
 		}
-		v.Newsletters = append(v.Newsletters, preferenceChoice{newsletterView: s.viewOf(n), Status: words,
+		v.Newsletters = append(v.Newsletters, preferenceChoice{newsletterView: s.viewIn(n, lang), Status: lang.T(key),
 			Checked: st == newsletter.StatusConfirmed || st == newsletter.StatusPending})
 	}
 	adjust(v)
-	s.renderView(c, status, "preferences", preferencesPage{pageData: pageData{Title: "Your newsletters"}, Prefs: v})
+	s.render(c, status, lang, "preferences", preferencesPage{pageData: pageData{Lang: lang, Title: lang.T("prefs.title")}, Prefs: v}, "no-store")
+}
+
+// preferencesLang is the language of sub's preference page: that of the
+// newsletters sub gets, when they share one, else the reader's.
+func (s *Server) preferencesLang(c *gin.Context, sub *subscribers.Subscriber, offered []*newsletter.Newsletter) i18n.Lang {
+	var langs []i18n.Lang
+	for _, n := range offered {
+		if st := sub.StatusOf(n.ID); st == newsletter.StatusConfirmed || st == newsletter.StatusPending {
+			langs = append(langs, langOf(n))
+		}
+	}
+	return sharedLang(c, langs)
 }
 
 // offeredNewsletters are the newsletters the preference page of sub
@@ -216,16 +231,3 @@ func requestMeta(c *gin.Context) subscribers.RequestMeta {
 	return subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
 }
 
-// renderView renders a page template with any data the page knows, for
-// no cache to keep.
-func (s *Server) renderView(c *gin.Context, status int, name string, data any) {
-	var buf bytes.Buffer
-	if err := s.cfg.Templates.RenderPage(&buf, name, data); err != nil {
-		s.logger(c).Error("Unable to render page", "page", name, "error", err)
-		c.AbortWithStatus(http.StatusInternalServerError)
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
-	c.Abort()
-}

@@ -183,3 +183,35 @@ func TestPreferencesRefusesBadTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmedPageLinksToPreferences: the page a confirmation ends on
+// links to the reader's preference page.
+func TestConfirmedPageLinksToPreferences(t *testing.T) {
+	e, _, _ := readerEnv(t)
+	e.putNewsletter("daily", "Daily Brief")
+	token, _ := e.signedUp("linked@example.org", "daily")
+	r := e.postToken("/confirm", token, "text/html")
+	wantHTML(t, r, http.StatusOK, `href="/preferences?token=`, "Manage your newsletters")
+	m := regexp.MustCompile(`href="(/preferences\?token=[^"]+)"`).FindStringSubmatch(r.Body)
+	if page := e.do("GET", m[1], nil, "Accept", "text/html"); page.Status != http.StatusOK || !strings.Contains(page.Body, "linked@example.org") {
+		t.Fatalf("the link opens %d:\n%s", page.Status, page.Body)
+	}
+}
+
+// TestPreferencePageInUkrainian: a reader of a Ukrainian newsletter gets
+// the page in Ukrainian.
+func TestPreferencePageInUkrainian(t *testing.T) {
+	e, signer, _ := readerEnv(t)
+	if r := e.editor("PUT", "/v1/newsletters/kyiv", `{"name":"Київ сьогодні","language":"uk"}`); r.Status != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", r.Status, r.Body)
+	}
+	token, id := e.signedUp("chytach@example.org", "kyiv")
+	if r := e.postToken("/confirm", token, "application/json"); r.Status != http.StatusOK {
+		t.Fatalf("confirm: %d", r.Status)
+	}
+	page := e.do("GET", "/preferences?token="+url.QueryEscape(signer.PreferencesToken(id)), nil, "Accept", "text/html", "Accept-Language", "en")
+	wantHTML(t, page, http.StatusOK, `<html lang="uk">`, "Ваші розсилки", "Ви підписані", "Відписатися від усіх")
+	if page.Header.Get("Content-Language") != "uk" {
+		t.Errorf("Content-Language = %q", page.Header.Get("Content-Language"))
+	}
+}

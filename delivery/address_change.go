@@ -3,12 +3,15 @@ package delivery
 import (
 	"context"
 	"net/url"
+
+	"newsletter/i18n"
 )
 
 // AddressChange is one email of a change of address.
 type AddressChange struct {
 	OldEmail, NewEmail string
 	Token              string // the link's token; only for the link
+	Language           string // of the emails; "" is the default
 }
 
 // addressChangeData is what the address change emails see.
@@ -21,11 +24,12 @@ type addressChangeData struct {
 func (e *Engine) SendAddressLink(ctx context.Context, a AddressChange) error {
 	data := addressChangeData{OldEmail: a.OldEmail, NewEmail: a.NewEmail,
 		ConfirmURL: e.BaseURL + "/preferences/address?token=" + url.QueryEscape(a.Token)}
-	return e.send(ctx, "address_confirm", "", e.From, a.NewEmail, data, nil)
+	return e.sendIn(ctx, i18n.Of(a.Language), "address_confirm", "", e.From, a.NewEmail, data, nil)
 }
 
 // SendAddressNotice tells the old address that a move to the new one was
 // asked, and that nothing changes unless the new address confirms it.
 func (e *Engine) SendAddressNotice(ctx context.Context, a AddressChange) error {
-	return e.send(ctx, "address_notice", "", e.From, a.OldEmail, addressChangeData{OldEmail: a.OldEmail, NewEmail: a.NewEmail}, nil)
+	data := addressChangeData{OldEmail: a.OldEmail, NewEmail: a.NewEmail}
+	return e.sendIn(ctx, i18n.Of(a.Language), "address_notice", "", e.From, a.OldEmail, data, nil)
 }

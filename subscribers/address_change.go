@@ -31,6 +31,7 @@ type AddressChangeEmail struct {
 	OldEmail     string
 	NewEmail     string
 	Token        string
+	Language     string // of the emails: the reader's newsletters', as the page was
 }
 
 // AddressNotifier is a Notifier that also sends the emails of a change of
@@ -47,13 +48,16 @@ const addressTokenPurpose = "\xffaddress\x00"
 var errInvalidAddressToken = &newsletter.Error{Code: newsletter.EINVALIDTOKEN,
 	Message: "This link to confirm your new address is not valid any more. Please ask for the change again on your newsletter settings page.", Field: "token"}
 
-var errSameAddress = newsletter.FieldError(newsletter.EINVALIDEMAIL, "email", "That is the address your newsletters go to already.")
+// ErrSameAddress refuses a change of address to the address itself (in
+// any spelling of the same mailbox).
+var ErrSameAddress = newsletter.FieldError(newsletter.EINVALIDEMAIL, "email", "That is the address your newsletters go to already.")
 
 // RequestAddressChange asks, for the reader of preferences token prefs,
 // to move its newsletters to newEmail: the new address gets a link that
-// confirms the change (within ConfirmTTL), the old one is told. The new
-// address's confirmation limits apply, as for a signup.
-func (s *Service) RequestAddressChange(ctx context.Context, prefs, newEmail string) error {
+// confirms the change (within ConfirmTTL), the old one is told, both in
+// language lang. The new address's confirmation limits apply, as for a
+// signup.
+func (s *Service) RequestAddressChange(ctx context.Context, prefs, newEmail, lang string) error {
 	sub, err := s.PreferencesSubscriber(ctx, prefs)
 	if err != nil {
 		return err
@@ -63,7 +67,7 @@ func (s *Service) RequestAddressChange(ctx context.Context, prefs, newEmail stri
 		return err
 	}
 	if MailboxKey(addr) == MailboxKey(sub.Email) {
-		return errSameAddress
+		return ErrSameAddress
 	}
 	n, ok := s.Notifier.(AddressNotifier)
 	if !ok {
@@ -77,7 +81,7 @@ func (s *Service) RequestAddressChange(ctx context.Context, prefs, newEmail stri
 		return fmt.Errorf("subscribers: address change: %w", err)
 	}
 	return n.SendAddressChange(ctx, AddressChangeEmail{SubscriberID: sub.ID, OldEmail: sub.Email, NewEmail: addr,
-		Token: s.Sealer.addressToken(sub.ID, addr, now)})
+		Token: s.Sealer.addressToken(sub.ID, addr, now), Language: lang})
 }
 
 // takeAddressLimit takes one email to addr from its confirmation limits.

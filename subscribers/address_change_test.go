@@ -58,7 +58,7 @@ func TestAddressChangeMovesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := MustLookup(t, e, "old@example.org")
-	if err := e.svc.RequestAddressChange(ctx, prefs, "New@Example.NET"); err != nil {
+	if err := e.svc.RequestAddressChange(ctx, prefs, "New@Example.NET", "en"); err != nil {
 		t.Fatal(err)
 	}
 	a := rec.last(t)
@@ -95,15 +95,15 @@ func TestAddressChangeRefuses(t *testing.T) {
 	e, rec, prefs := moverEnv(t, "stay@example.org")
 	ctx := context.Background()
 	for _, bad := range []string{"stay@example.org", "STAY+news@example.org", "not an address"} {
-		if err := e.svc.RequestAddressChange(ctx, prefs, bad); newsletter.ErrorCode(err) != newsletter.EINVALIDEMAIL {
+		if err := e.svc.RequestAddressChange(ctx, prefs, bad, "en"); newsletter.ErrorCode(err) != newsletter.EINVALIDEMAIL {
 			t.Errorf("change to %q: %v, want invalid_email", bad, err)
 		}
 	}
-	if err := e.svc.RequestAddressChange(ctx, prefs, "first@example.org"); err != nil {
+	if err := e.svc.RequestAddressChange(ctx, prefs, "first@example.org", "en"); err != nil {
 		t.Fatal(err)
 	}
 	first := rec.last(t).Token
-	if err := e.svc.RequestAddressChange(ctx, prefs, "second@example.org"); err != nil {
+	if err := e.svc.RequestAddressChange(ctx, prefs, "second@example.org", "en"); err != nil {
 		t.Fatal(err)
 	}
 	second := rec.last(t).Token
@@ -127,7 +127,7 @@ func TestAddressChangeIntoKnownAddress(t *testing.T) {
 	e, rec, prefs := moverEnv(t, "a@example.org")
 	ctx := context.Background()
 	MustSubscribe(t, e, "b@example.org", "daily") // pending at b
-	if err := e.svc.RequestAddressChange(ctx, prefs, "b@example.org"); err != nil {
+	if err := e.svc.RequestAddressChange(ctx, prefs, "b@example.org", "en"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ConfirmAddressChange(ctx, rec.last(t).Token, subscribers.RequestMeta{}); err != nil {

@@ -12,7 +12,8 @@ import (
 // since the reader may have unsubscribed (or signed up again) after the
 // email came.
 type Confirmation struct {
-	Email string // the address the token was sent to
+	SubscriberID int64
+	Email        string // the address the token was sent to
 	// Used reports that the token confirms nothing (more): what it was
 	// made for was confirmed, ended, or belongs to a later signup now.
 	Used bool
@@ -70,7 +71,7 @@ func (s *Service) standing(ctx context.Context, claim tokenClaim) (*Confirmation
 			used = false
 		}
 	}
-	return &Confirmation{Email: email, Used: used, Subscriptions: subs}, nil
+	return &Confirmation{SubscriberID: claim.SubscriberID, Email: email, Used: used, Subscriptions: subs}, nil
 }
 
 // subscriptionsOf returns the address of subscriber id and its subscription

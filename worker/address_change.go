@@ -30,6 +30,7 @@ type addressChangePayload struct {
 	OldEmail     string `json:"old_email"`
 	NewEmail     string `json:"new_email"`
 	SealedToken  string `json:"sealed_token,omitempty"`
+	Language     string `json:"language,omitempty"`
 }
 
 // SendAddressChange queues the two emails of a change of address: the
@@ -37,7 +38,7 @@ type addressChangePayload struct {
 // the notice to the old one.
 func (e *Enqueuer) SendAddressChange(ctx context.Context, a subscribers.AddressChangeEmail) error {
 	base := addressChangePayload{RequestID: newsletter.RequestID(ctx), SubscriberID: a.SubscriberID,
-		OldEmail: a.OldEmail, NewEmail: a.NewEmail}
+		OldEmail: a.OldEmail, NewEmail: a.NewEmail, Language: a.Language}
 	link, notice := base, base
 	link.SealedToken, notice.Notice = e.sealer.Seal(a.Token), true
 	for _, p := range []addressChangePayload{link, notice} {
@@ -74,7 +75,7 @@ func (h *boundHandlers) handleAddressChange(ctx context.Context, t *asynq.Task) 
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode address change task: %v: %w", err, asynq.SkipRetry)
 	}
-	a := delivery.AddressChange{OldEmail: p.OldEmail, NewEmail: p.NewEmail}
+	a := delivery.AddressChange{OldEmail: p.OldEmail, NewEmail: p.NewEmail, Language: p.Language}
 	if p.Notice {
 		return retryable(h.Engine.SendAddressNotice(ctx, a))
 	}
