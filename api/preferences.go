@@ -230,4 +230,3 @@ func (s *Server) offeredNewsletters(c *gin.Context, sub *subscribers.Subscriber)
 func requestMeta(c *gin.Context) subscribers.RequestMeta {
 	return subscribers.RequestMeta{IP: c.ClientIP(), UserAgent: c.GetHeader("User-Agent")}
 }
-
