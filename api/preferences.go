@@ -93,9 +93,9 @@ func (s *Server) handlePreferences(c *gin.Context) {
 	}
 	switch c.PostForm("action") {
 	case "save", "":
-		s.savePreferences(c, token, c.PostFormArray("newsletters"), true)
+		s.savePreferences(c, token, c.PostFormArray("newsletters"), false)
 	case "unsubscribe_all":
-		s.savePreferences(c, token, nil, false)
+		s.savePreferences(c, token, nil, true)
 	case "delete":
 		s.askDelete(c, token)
 	case "delete_confirmed":
@@ -110,9 +110,9 @@ func (s *Server) handlePreferences(c *gin.Context) {
 var errStaleForm = &newsletter.Error{Code: newsletter.EFORBIDDEN, Field: "csrf",
 	Message: "This form has expired or did not come from this page. Please open the page from your email again."}
 
-// savePreferences saves the checked newsletters (and the name, with
-// withName) and shows the page again.
-func (s *Server) savePreferences(c *gin.Context, token string, wanted []string, withName bool) {
+// savePreferences saves the checked newsletters and the name, or with all
+// ends every subscription, and shows the page again.
+func (s *Server) savePreferences(c *gin.Context, token string, wanted []string, all bool) {
 	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
 	if err != nil {
 		s.failPage(c, err)
@@ -123,11 +123,11 @@ func (s *Server) savePreferences(c *gin.Context, token string, wanted []string, 
 		s.failPage(c, err)
 		return
 	}
-	ch := subscribers.PreferencesChange{Wanted: wanted, Meta: requestMeta(c)}
+	ch := subscribers.PreferencesChange{Wanted: wanted, All: all, Meta: requestMeta(c)}
 	for _, n := range offered {
 		ch.Offered = append(ch.Offered, n.ID)
 	}
-	if name := c.PostForm("name"); withName {
+	if name := c.PostForm("name"); !all {
 		ch.Name = &name
 	}
 	res, err := s.cfg.Subscribers.SavePreferences(c, token, ch)
@@ -190,7 +190,7 @@ func (s *Server) renderPreferences(c *gin.Context, status int, sub *subscribers.
 			key = "prefs.status.none"
 		}
 		v.Newsletters = append(v.Newsletters, preferenceChoice{newsletterView: s.viewIn(n, lang), Status: lang.T(key),
-			Checked: st == newsletter.StatusConfirmed || st == newsletter.StatusPending})
+			Checked: st == newsletter.StatusConfirmed})
 	}
 	adjust(v)
 	s.render(c, status, lang, "preferences", preferencesPage{pageData: pageData{Lang: lang, Title: lang.T("prefs.title")}, Prefs: v}, "no-store")

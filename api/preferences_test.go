@@ -215,3 +215,29 @@ func TestPreferencePageInUkrainian(t *testing.T) {
 		t.Errorf("Content-Language = %q", page.Header.Get("Content-Language"))
 	}
 }
+
+// TestPreferencesSaveLeavesPendingAlone: a subscription waiting for its
+// confirmation email shows unchecked, and a save for another reason (the
+// name) neither confirms nor ends it; checking it confirms it.
+func TestPreferencesSaveLeavesPendingAlone(t *testing.T) {
+	e, prefs := preferencesReader(t, "reader@example.org")
+	if r := e.postJSON(`{"email":"reader@example.org","newsletters":["weekly"]}`); r.Status != http.StatusAccepted {
+		t.Fatalf("signup to weekly: %d %s", r.Status, r.Body)
+	}
+	page, csrf := e.preferencesPage(prefs)
+	wantHTML(t, page, http.StatusOK, `value="weekly"> <strong>Weekly Review</strong> <span class="status">(Waiting for your confirmation)`)
+	form := url.Values{"csrf": {csrf}, "action": {"save"}, "newsletters": {"daily", "vip"}, "name": {"Ann"}}
+	if r := e.postPreferences(prefs, form); r.Status != http.StatusOK {
+		t.Fatalf("save: %d", r.Status)
+	}
+	if st := e.statuses("reader@example.org"); st["weekly"] != "pending" || st["daily"] != "confirmed" {
+		t.Fatalf("a save of the name changed the subscriptions: %v", st)
+	}
+	form["newsletters"] = []string{"daily", "vip", "weekly"}
+	if r := e.postPreferences(prefs, form); r.Status != http.StatusOK {
+		t.Fatalf("save: %d", r.Status)
+	}
+	if st := e.statuses("reader@example.org"); st["weekly"] != "confirmed" {
+		t.Fatalf("checking weekly left it %s", st["weekly"])
+	}
+}

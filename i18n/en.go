@@ -135,7 +135,7 @@ var englishTexts = texts{
 	"prefs.address_sent":            "We sent a link to %s. Your newsletters keep going to %s until you open it.",
 	"prefs.new_email":               "New email address",
 	"prefs.change_address":          "Change my address",
-	"prefs.address_limited":         "We sent a link to this address a short while ago. Please use it, or try again later.",
+	"prefs.address_limited":         "We cannot send a link to this address just now. Please try again later.",
 	"prefs.same_address":            "That is the address your newsletters go to already.",
 	"prefs.data":                    "Your data",
 	"prefs.download":                "Download my data",

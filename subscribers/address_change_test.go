@@ -2,6 +2,7 @@ package subscribers_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"newsletter"
 	"newsletter/subscribers"
+	"newsletter/throttle"
 )
 
 // addressRecorder is the env's recorder that also keeps the emails of
@@ -83,8 +85,72 @@ func TestAddressChangeMovesEverything(t *testing.T) {
 	if _, err := e.svc.Lookup(ctx, "old@example.org"); newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
 		t.Fatalf("the old address: %v, want not_found", err)
 	}
-	if _, err := e.svc.ConfirmAddressChange(ctx, a.Token, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {
-		t.Fatalf("the link used twice: %v", err)
+	if again, err := e.svc.ConfirmAddressChange(ctx, a.Token, subscribers.RequestMeta{}); err != nil || again != id {
+		t.Fatalf("the link used again: %d, %v; want the same %d (a second click)", again, err, id)
+	}
+	if n := len(MustLookup(t, e, "New@example.net").Consent); n != len(moved.Consent) {
+		t.Fatalf("the second click added consent records: %d -> %d", len(moved.Consent), n)
+	}
+}
+
+// TestAddressChangeClickedAtOnce: of eight confirmations of one link at
+// once, the move happens once: one set of consent records, one record of
+// the move.
+func TestAddressChangeClickedAtOnce(t *testing.T) {
+	e, rec, prefs := moverEnv(t, "twice@example.org")
+	ctx := context.Background()
+	records := len(MustLookup(t, e, "twice@example.org").Consent)
+	if err := e.svc.RequestAddressChange(ctx, prefs, "once@example.org", "en"); err != nil {
+		t.Fatal(err)
+	}
+	token := rec.last(t).Token
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { _, _ = e.svc.ConfirmAddressChange(ctx, token, subscribers.RequestMeta{}) })
+	}
+	wg.Wait()
+	if n := len(MustLookup(t, e, "once@example.org").Consent); n != records+1 {
+		t.Fatalf("after 8 clicks at once the new address has %d consent records, want %d", n, records+1)
+	}
+}
+
+// TestOldLinksFollowTheMove: after a move, an unsubscribe link and the
+// preference link of an earlier email act on the new address.
+func TestOldLinksFollowTheMove(t *testing.T) {
+	e, rec, prefs := moverEnv(t, "before@example.org")
+	ctx := context.Background()
+	oldID := MustLookup(t, e, "before@example.org").ID
+	if err := e.svc.RequestAddressChange(ctx, prefs, "after@example.org", "en"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ConfirmAddressChange(ctx, rec.last(t).Token, subscribers.RequestMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	if sub, err := e.svc.PreferencesSubscriber(ctx, prefs); err != nil || sub.Email != "after@example.org" {
+		t.Fatalf("the old preferences link: %v, %v", sub, err)
+	}
+	if _, err := e.svc.Unsubscribe(ctx, e.svc.Signer.UnsubscribeToken(oldID, "daily"), subscribers.RequestMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	if st := MustStatus(t, e, "after@example.org", "daily"); st != newsletter.StatusUnsubscribed {
+		t.Fatalf("an old unsubscribe link left the new address %s", st)
+	}
+}
+
+// TestAddressChangeLimits: the change takes from both addresses' limits,
+// so a reader's link cannot mail one address again and again.
+func TestAddressChangeLimits(t *testing.T) {
+	e, _, prefs := moverEnv(t, "limited@example.org")
+	e.svc.Limits = subscribers.NewConfirmLimits(e.rdb, throttle.Rate{N: 1000, Per: time.Hour})
+	ctx := context.Background()
+	if err := e.svc.RequestAddressChange(ctx, prefs, "target@example.org", "en"); err != nil {
+		t.Fatal(err)
+	}
+	var limited *subscribers.LimitedError
+	for _, to := range []string{"target@example.org", "another@example.org"} {
+		if err := e.svc.RequestAddressChange(ctx, prefs, to, "en"); !errors.As(err, &limited) {
+			t.Errorf("a second change (to %s) within 10 minutes: %v, want limited", to, err)
+		}
 	}
 }
 
@@ -107,7 +173,7 @@ func TestAddressChangeRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := rec.last(t).Token
-	for name, tok := range map[string]string{"replaced": first, "forged": second[:len(second)-2] + "AA", "empty": ""} {
+	for name, tok := range map[string]string{"replaced": first, "forged": flipChar(second, len(second)/2), "empty": ""} {
 		if _, err := e.svc.ConfirmAddressChange(ctx, tok, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {
 			t.Errorf("%s link: %v, want invalid_token", name, err)
 		}
@@ -122,11 +188,13 @@ func TestAddressChangeRefuses(t *testing.T) {
 }
 
 // TestAddressChangeIntoKnownAddress: moving to an address that is already
-// a reader merges: it keeps its own subscriptions and gains the mover's.
+// a reader merges: it keeps its own subscriptions (here a confirmed
+// weekly) and gains the mover's (daily); the mover's old address is gone.
 func TestAddressChangeIntoKnownAddress(t *testing.T) {
 	e, rec, prefs := moverEnv(t, "a@example.org")
 	ctx := context.Background()
-	MustSubscribe(t, e, "b@example.org", "daily") // pending at b
+	MustConfirm(t, e, MustSubscribe(t, e, "b@example.org", "weekly").Token)
+	e.SetClock(e.start.Add(11 * time.Minute)) // past b's confirmation limit
 	if err := e.svc.RequestAddressChange(ctx, prefs, "b@example.org", "en"); err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +204,8 @@ func TestAddressChangeIntoKnownAddress(t *testing.T) {
 	b := MustLookup(t, e, "b@example.org")
 	if b.StatusOf("daily") != newsletter.StatusConfirmed || b.StatusOf("weekly") != newsletter.StatusConfirmed {
 		t.Fatalf("after moving into b: %+v", b.Subscriptions)
+	}
+	if _, err := e.svc.Lookup(ctx, "a@example.org"); newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
+		t.Fatalf("the mover's old address: %v", err)
 	}
 }

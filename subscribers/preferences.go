@@ -14,12 +14,17 @@ import (
 const SourcePreferences = "preferences page"
 
 // PreferencesSubscriber returns the subscriber a preferences token was made
-// for. A token whose subscriber was erased is invalid_token, as a forged
-// one is.
+// for, or the one it moved to. A token whose subscriber was erased is
+// invalid_token, as a forged one is.
 func (s *Service) PreferencesSubscriber(ctx context.Context, token string) (*Subscriber, error) {
 	id, err := s.Signer.ParsePreferencesToken(token)
 	if err != nil {
 		return nil, err
+	}
+	if id, err = s.Store.current(ctx, id); err != nil {
+		return nil, fmt.Errorf("subscribers: preferences: %w", err)
+	} else if id == 0 {
+		return nil, errInvalidPreferences
 	}
 	sub, err := s.Store.Subscriber(ctx, id)
 	if err != nil {
@@ -36,8 +41,14 @@ type PreferencesChange struct {
 	Offered []string
 	// Wanted are those of Offered the reader checked: each is confirmed at
 	// once (the link in the reader's mail proves the address); each other
-	// one of Offered the reader had is ended.
+	// one of Offered the reader is confirmed for is ended. A pending
+	// subscription (its confirmation email unanswered) the page shows
+	// unchecked, and leaves pending unless checked: a save for another
+	// reason confirms nothing the reader did not choose.
 	Wanted []string
+	// All ends every subscription of Offered, pending ones too
+	// ("Unsubscribe from all"); Wanted is ignored then.
+	All bool
 	// Name is the name the reader gave; nil leaves the name as it is.
 	Name *string
 	Meta RequestMeta
@@ -86,15 +97,16 @@ func (s *Service) SavePreferences(ctx context.Context, token string, ch Preferen
 }
 
 // preferencesDiff returns the newsletters of ch.Offered to add (wanted,
-// not confirmed) and to end (not wanted, pending or confirmed).
+// not confirmed) and to end (confirmed and not wanted; with ch.All, every
+// pending or confirmed one).
 func preferencesDiff(sub *Subscriber, ch PreferencesChange) (added, removed []string) {
 	for _, nl := range dedupe(ch.Offered) {
 		st := sub.StatusOf(nl)
-		wanted := slices.Contains(ch.Wanted, nl)
+		wanted := !ch.All && slices.Contains(ch.Wanted, nl)
 		switch {
 		case wanted && st != newsletter.StatusConfirmed:
 			added = append(added, nl)
-		case !wanted && (st == newsletter.StatusPending || st == newsletter.StatusConfirmed):
+		case ch.All && st == newsletter.StatusPending, !wanted && st == newsletter.StatusConfirmed:
 			removed = append(removed, nl)
 		}
 	}

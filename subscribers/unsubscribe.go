@@ -8,15 +8,15 @@ import (
 
 // Unsubscribe unsubscribes the subscriber and newsletter a token was made
 // for and returns the newsletter. It is idempotent: a second call, or one
-// for a subscriber since erased, succeeds and changes nothing.
+// for a subscriber since erased, succeeds and changes nothing; for one
+// that moved to another address, it unsubscribes it there.
 func (s *Service) Unsubscribe(ctx context.Context, token string, meta RequestMeta) (string, error) {
 	id, nl, err := s.Signer.ParseUnsubscribeToken(token)
 	if err != nil {
 		return "", err
 	}
-	exists, err := s.Store.exists(ctx, id)
-	if err != nil || !exists {
-		return nl, err
+	if id, err = s.Store.current(ctx, id); err != nil || id == 0 {
+		return nl, err // erased: nothing to do
 	}
 	now := s.Now()
 	prev, err := s.Store.transition(ctx, id, nl, transUnsubscribe, now)
