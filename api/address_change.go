@@ -79,3 +79,30 @@ func (s *Server) handleAddressChange(c *gin.Context) {
 	}
 	s.renderPreferences(c, http.StatusOK, sub, prefs, func(v *preferencesView) { v.Moved = true })
 }
+
+// handleAddressCancelPage asks whether to cancel the change of address
+// that the notice's link names; it changes nothing.
+func (s *Server) handleAddressCancelPage(c *gin.Context) {
+	token := c.Query("token")
+	ch, err := s.cfg.Subscribers.CancellableChange(c, token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	lang := readerLang(c)
+	s.render(c, http.StatusOK, lang, "preferences", preferencesPage{pageData: pageData{Lang: lang, Title: lang.T("prefs.cancel.title")},
+		Prefs: &preferencesView{NewEmail: ch.NewEmail, CancelToken: token}}, "no-store")
+}
+
+// handleAddressCancel cancels the change of address of the notice's link.
+func (s *Server) handleAddressCancel(c *gin.Context) {
+	token, _ := tokenRequest(c)
+	ch, err := s.cfg.Subscribers.CancelAddressChange(c, token)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	lang := readerLang(c)
+	s.render(c, http.StatusOK, lang, "preferences", preferencesPage{pageData: pageData{Lang: lang, Title: lang.T("prefs.cancel.title")},
+		Prefs: &preferencesView{NewEmail: ch.NewEmail, Cancelled: true}}, "no-store")
+}

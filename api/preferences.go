@@ -41,8 +41,10 @@ type preferencesView struct {
 	AddressError string // why NewEmail was refused: a catalog key
 	Moved        bool   // the address just changed to Email
 	// MoveToken is set on the page that asks to confirm a change of
-	// address (to NewEmail): the token its form posts.
-	MoveToken string
+	// address (to NewEmail): the token its form posts; CancelToken on the
+	// page that asks to cancel one.
+	MoveToken, CancelToken string
+	Cancelled              bool // the change to NewEmail is cancelled
 }
 
 // preferenceChoice is one newsletter on the preference page.

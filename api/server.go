@@ -125,6 +125,8 @@ func (s *Server) routes() {
 	e.GET("/preferences/data", s.handlePreferencesData)
 	e.GET("/preferences/address", s.handleAddressChangePage)
 	e.POST("/preferences/address", s.handleAddressChange)
+	e.GET("/preferences/address/cancel", s.handleAddressCancelPage)
+	e.POST("/preferences/address/cancel", s.handleAddressCancel)
 	e.GET("/not-me", s.handleNotMePage)
 	e.POST("/not-me", s.handleNotMe)
 	e.GET("/digests/:id", s.handleWebView)

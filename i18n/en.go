@@ -150,13 +150,17 @@ var englishTexts = texts{
 	"prefs.move.title":              "Confirm your new address",
 	"prefs.move.text":               "Your newsletters will go to %s instead of %s.",
 	"prefs.move.button":             "Confirm my new address",
+	"prefs.cancel.title":            "Cancel the change of address",
+	"prefs.cancel.text":             "Your newsletters were asked to go to %s instead. Cancel that, and they keep coming to this address.",
+	"prefs.cancel.button":           "Cancel the change",
+	"prefs.cancelled":               "The change of address is cancelled. Your newsletters keep coming to this address.",
 	"email.address_confirm.subject": "Confirm your new address for our newsletters",
 	"email.address_confirm.asked":   "You asked to receive your newsletters at %s instead of %s.",
 	"email.address_confirm.open":    "Confirm the new address with this link:",
 	"email.address_confirm.until":   "Until you confirm, your newsletters keep going to %s. If you did not ask for this, ignore this email: nothing changes.",
 	"email.address_notice.subject":  "A change of address was asked for your newsletters",
 	"email.address_notice.asked":    "Someone asked, from your newsletter settings, to send your newsletters to %s instead of this address (%s).",
-	"email.address_notice.nothing":  "Nothing changes unless the new address confirms it; until then, your newsletters keep coming here. If this was not you, you need do nothing, but you may want to open your settings from one of our emails and check them.",
+	"email.address_notice.nothing":  "Nothing changes unless the new address confirms it; until then, your newsletters keep coming here. If this was not you, cancel the change:",
 }
 
 // englishPlurals are the English messages that show a count.

@@ -65,12 +65,14 @@ func pendingValue(addr string, issued time.Time) string {
 }
 
 // AddressChangeEmail asks for the two emails of a change of address: to
-// NewEmail, a link with Token that confirms it; to OldEmail, a notice.
+// NewEmail, a link with Token that confirms it; to OldEmail, a notice with
+// a link with CancelToken that cancels it.
 type AddressChangeEmail struct {
 	SubscriberID int64
 	OldEmail     string
 	NewEmail     string
 	Token        string
+	CancelToken  string
 	Language     string // of the emails: the reader's newsletters', as the page was
 }
 
@@ -82,8 +84,13 @@ type AddressNotifier interface {
 
 // addressTokenPurpose starts the sealed text of an address token, which no
 // confirmation token starts with (those start with a subscriber id whose
-// first byte is 0 for any id below 2^56).
-const addressTokenPurpose = "\xffaddress\x00"
+// first byte is 0 for any id below 2^56); cancelTokenPurpose starts that
+// of the token in the notice to the old address, which cancels the change
+// and can do nothing else.
+const (
+	addressTokenPurpose = "\xffaddress\x00"
+	cancelTokenPurpose  = "\xffcancel\x00"
+)
 
 var errInvalidAddressToken = &newsletter.Error{Code: newsletter.EINVALIDTOKEN,
 	Message: "This link to confirm your new address is not valid any more. Please ask for the change again on your newsletter settings page.", Field: "token"}
@@ -124,7 +131,7 @@ func (s *Service) RequestAddressChange(ctx context.Context, prefs, newEmail, lan
 		return errInvalidPreferences // erased or moved meanwhile
 	}
 	return n.SendAddressChange(ctx, AddressChangeEmail{SubscriberID: sub.ID, OldEmail: sub.Email, NewEmail: addr,
-		Token: s.Sealer.addressToken(sub.ID, addr, now), Language: lang})
+		Token: s.Sealer.addressToken(sub.ID, addr, now), CancelToken: s.Sealer.cancelToken(sub.ID, addr, now), Language: lang})
 }
 
 // takeAddressLimits takes the two emails of a change from the
@@ -176,6 +183,12 @@ func (s *Service) PendingAddressChange(ctx context.Context, token string) (*Addr
 	if !ok || s.Now().After(issued.Add(s.ConfirmTTL)) {
 		return nil, errInvalidAddressToken
 	}
+	return s.pendingChange(ctx, id, addr, issued)
+}
+
+// pendingChange returns subscriber id's change to addr asked at issued
+// while it is the pending one.
+func (s *Service) pendingChange(ctx context.Context, id int64, addr string, issued time.Time) (*AddressChange, error) {
 	vals, err := s.Store.rdb.HMGet(ctx, keySubscriber(id), fieldEmail, fieldNewEmail).Result()
 	if err != nil {
 		return nil, fmt.Errorf("subscribers: address change: %w", err)
@@ -312,8 +325,17 @@ func (s *Service) adopt(ctx context.Context, id int64, old *Subscriber, addr str
 // addressToken seals subscriber id, the new address and the second the
 // change was asked.
 func (s *Sealer) addressToken(id int64, addr string, issued time.Time) string {
-	b := make([]byte, 0, len(addressTokenPurpose)+12+len(addr))
-	b = append(b, addressTokenPurpose...)
+	return s.changeToken(addressTokenPurpose, id, addr, issued)
+}
+
+// cancelToken is addressToken's counterpart for the notice's link.
+func (s *Sealer) cancelToken(id int64, addr string, issued time.Time) string {
+	return s.changeToken(cancelTokenPurpose, id, addr, issued)
+}
+
+func (s *Sealer) changeToken(purpose string, id int64, addr string, issued time.Time) string {
+	b := make([]byte, 0, len(purpose)+12+len(addr))
+	b = append(b, purpose...)
 	b = binary.BigEndian.AppendUint64(b, uint64(id))
 	b = binary.BigEndian.AppendUint32(b, uint32(issued.Unix()))
 	return s.Seal(string(append(b, addr...)))
@@ -321,11 +343,16 @@ func (s *Sealer) addressToken(id int64, addr string, issued time.Time) string {
 
 // parseAddressToken opens what addressToken sealed.
 func (s *Sealer) parseAddressToken(token string) (id int64, addr string, issued time.Time, ok bool) {
+	return s.parseChangeToken(addressTokenPurpose, token)
+}
+
+// parseChangeToken opens what changeToken sealed for purpose.
+func (s *Sealer) parseChangeToken(purpose, token string) (id int64, addr string, issued time.Time, ok bool) {
 	if len(token) > maxConfirmToken {
 		return 0, "", time.Time{}, false
 	}
 	plain, err := s.Open(token)
-	rest, found := strings.CutPrefix(plain, addressTokenPurpose)
+	rest, found := strings.CutPrefix(plain, purpose)
 	if err != nil || !found || len(rest) <= 12 {
 		return 0, "", time.Time{}, false
 	}
@@ -339,4 +366,32 @@ func (s *Sealer) parseAddressToken(token string) (id int64, addr string, issued 
 func (s *Store) idFor(ctx context.Context, addr string) (int64, error) {
 	p := PartitionOf(addr)
 	return createScript.Run(ctx, s.rdb, []string{keyIndex(p), keyNext(p)}, AddressKey(addr), int(p)).Int64()
+}
+
+// CancelAddressChange cancels the pending change of address that the
+// notice's link names, and returns the change; a change confirmed or
+// replaced since, or a link older than ConfirmTTL, is invalid_token.
+func (s *Service) CancelAddressChange(ctx context.Context, token string) (*AddressChange, error) {
+	ch, err := s.CancellableChange(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	claimed, err := claimChangeScript.Run(ctx, s.Store.rdb, []string{keySubscriber(ch.SubscriberID)}, ch.pending).Int()
+	if err != nil {
+		return nil, fmt.Errorf("subscribers: address change: %w", err)
+	} else if claimed == 0 {
+		return nil, errInvalidAddressToken
+	}
+	return ch, nil
+}
+
+// CancellableChange returns the pending change of address that the
+// notice's link names, changing nothing, as PendingAddressChange does for
+// the confirming link.
+func (s *Service) CancellableChange(ctx context.Context, token string) (*AddressChange, error) {
+	id, addr, issued, ok := s.Sealer.parseChangeToken(cancelTokenPurpose, token)
+	if !ok || s.Now().After(issued.Add(s.ConfirmTTL)) {
+		return nil, errInvalidAddressToken
+	}
+	return s.pendingChange(ctx, id, addr, issued)
 }

@@ -209,3 +209,33 @@ func TestAddressChangeIntoKnownAddress(t *testing.T) {
 		t.Fatalf("the mover's old address: %v", err)
 	}
 }
+
+// TestAddressChangeCancelled: the notice's link cancels the change (its
+// page first changes nothing); the confirming link then works no more, and
+// the cancelling link cannot confirm.
+func TestAddressChangeCancelled(t *testing.T) {
+	e, rec, prefs := moverEnv(t, "owner@example.org")
+	ctx := context.Background()
+	if err := e.svc.RequestAddressChange(ctx, prefs, "intruder@example.org", "en"); err != nil {
+		t.Fatal(err)
+	}
+	a := rec.last(t)
+	if _, err := e.svc.ConfirmAddressChange(ctx, a.CancelToken, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {
+		t.Fatalf("the cancelling link confirmed: %v", err)
+	}
+	if ch, err := e.svc.CancellableChange(ctx, a.CancelToken); err != nil || ch.NewEmail != "intruder@example.org" {
+		t.Fatalf("CancellableChange: %v, %v", ch, err)
+	}
+	if _, err := e.svc.PendingAddressChange(ctx, a.Token); err != nil {
+		t.Fatalf("looking at the cancel page cancelled: %v", err)
+	}
+	if _, err := e.svc.CancelAddressChange(ctx, a.CancelToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ConfirmAddressChange(ctx, a.Token, subscribers.RequestMeta{}); newsletter.ErrorCode(err) != newsletter.EINVALIDTOKEN {
+		t.Fatalf("the confirming link after a cancel: %v", err)
+	}
+	if MustStatus(t, e, "owner@example.org", "daily") != newsletter.StatusConfirmed {
+		t.Fatal("the cancelled change moved the reader")
+	}
+}

@@ -22,7 +22,7 @@ var samples = map[string]any{
 		"Date": "May 1, 2026", "WebURL": "https://news.example/digests/1", "Greeting": "Hello,", "UnsubscribeURL": "https://news.example/u",
 		"Articles": []map[string]any{{"Title": "<b>Daily</b>", "URL": "https://news.example/a", "Summary": "<m>", "Section": "World", "Author": "A", "ImageURL": ""}}},
 	"address_confirm": map[string]any{"OldEmail": "<old>@example.org", "NewEmail": "<new>@example.org", "ConfirmURL": "https://news.example/preferences/address?token=T"},
-	"address_notice":  map[string]any{"OldEmail": "<old>@example.org", "NewEmail": "<new>@example.org"},
+	"address_notice":  map[string]any{"OldEmail": "<old>@example.org", "NewEmail": "<new>@example.org", "CancelURL": "https://news.example/preferences/address/cancel?token=T"},
 }
 
 var pageSample = map[string]any{"Title": "<t>", "Heading": "<h>", "Message": "<m>",

@@ -26,7 +26,7 @@ type addressChangePayload struct {
 	Notice       bool   `json:"notice"` // the notice to the old address, else the link to the new
 	OldEmail     string `json:"old_email"`
 	NewEmail     string `json:"new_email"`
-	SealedToken  string `json:"sealed_token,omitempty"`
+	SealedToken  string `json:"sealed_token,omitempty"` // the link's, or the notice's cancel link's
 	Language     string `json:"language,omitempty"`
 }
 
@@ -37,7 +37,7 @@ func (e *Enqueuer) SendAddressChange(ctx context.Context, a subscribers.AddressC
 	base := addressChangePayload{RequestID: newsletter.RequestID(ctx), SubscriberID: a.SubscriberID,
 		OldEmail: a.OldEmail, NewEmail: a.NewEmail, Language: a.Language}
 	link, notice := base, base
-	link.SealedToken, notice.Notice = e.sealer.Seal(a.Token), true
+	link.SealedToken, notice.Notice, notice.SealedToken = e.sealer.Seal(a.Token), true, e.sealer.Seal(a.CancelToken)
 	for _, p := range []addressChangePayload{link, notice} {
 		task, err := newAddressChangeTask(p)
 		if err != nil {
@@ -73,13 +73,13 @@ func (h *boundHandlers) handleAddressChange(ctx context.Context, t *asynq.Task) 
 		return fmt.Errorf("decode address change task: %v: %w", err, asynq.SkipRetry)
 	}
 	a := delivery.AddressChange{OldEmail: p.OldEmail, NewEmail: p.NewEmail, Language: p.Language}
-	if p.Notice {
-		return retryable(h.Engine.SendAddressNotice(ctx, a))
-	}
 	token, err := h.sealer.Open(p.SealedToken)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	a.Token = token
+	if p.Notice {
+		return retryable(h.Engine.SendAddressNotice(ctx, a))
+	}
 	return retryable(h.Engine.SendAddressLink(ctx, a))
 }

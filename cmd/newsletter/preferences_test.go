@@ -106,7 +106,7 @@ func TestChangeOfAddress(t *testing.T) {
 	}
 	msgs := h.smtp.WaitFor(t, 4, 10*time.Second)
 	notice := textOf(t, messageTo(t, msgs[2:], oldAddr))
-	if !strings.Contains(notice, newAddr) || !strings.Contains(notice, "Nothing changes unless") {
+	if !strings.Contains(notice, newAddr) || !strings.Contains(notice, "Nothing changes unless") || !strings.Contains(notice, testBaseURL+"/preferences/address/cancel?token=") {
 		t.Errorf("the notice to the old address says:\n%s", notice)
 	}
 	a := addressLinkPattern.FindStringSubmatch(textOf(t, messageTo(t, msgs[2:], newAddr)))
