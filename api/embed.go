@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"newsletter"
+	"newsletter/i18n"
 )
 
 // Sign-up boxes for the site's own pages: GET /embed/{id} shows the web
@@ -36,24 +37,27 @@ const embedScriptCache = "public, max-age=3600"
 // snippetTemplate is the HTML of one sign-up box, as the site pastes it.
 // Labels hold their fields and nothing has an id, so a page may hold any
 // number of boxes. The honeypot field website is hidden without CSS.
-var snippetTemplate = template.Must(template.New("snippet").Parse(`<form class="nl-signup" data-nl-signup method="post" action="{{.Action}}" accept-charset="utf-8">
+var snippetTemplate = template.Must(template.New("snippet").Funcs(template.FuncMap{"t": func(l i18n.Lang, key string, args ...any) string { return l.T(key, args...) }}).Parse(`<form class="nl-signup" data-nl-signup method="post" action="{{.Action}}" accept-charset="utf-8" lang="{{.Lang}}"
+ data-nl-thanks="{{t .Lang "thank_you"}}" data-nl-invalid="{{t .Lang "error.message.invalid_email"}}" data-nl-failed="{{t .Lang "embed.failed"}}"
+ data-nl-mean="{{t .Lang "embed.did_you_mean" "%s"}}" data-nl-use="{{t .Lang "embed.use" "%s"}}">
 <p class="nl-title"><strong>{{.Name}}</strong></p>
 {{with .Description}}<p class="nl-description">{{.}}</p>
 {{end}}<input type="hidden" name="newsletter" value="{{.ID}}">
 <input type="hidden" name="source" value="">
-<label class="nl-field">Enter your email to subscribe <span aria-hidden="true">*</span>
+<label class="nl-field">{{t .Lang "form.email_label"}} <span aria-hidden="true">*</span>
 <input type="email" name="email" required autocomplete="email" placeholder="you@example.org"></label>
-<label class="nl-field">Your name (optional)
+<label class="nl-field">{{t .Lang "embed.name_optional"}}
 <input type="text" name="name" autocomplete="name"></label>
-<div class="nl-hp" hidden aria-hidden="true"><label>Leave this empty <input type="text" name="website" tabindex="-1" autocomplete="off"></label></div>
-<button type="submit">Subscribe</button>
-<p class="nl-hint">* indicates required</p>
+<div class="nl-hp" hidden aria-hidden="true"><label>{{t .Lang "form.leave_empty"}} <input type="text" name="website" tabindex="-1" autocomplete="off"></label></div>
+<button type="submit">{{t .Lang "form.subscribe"}}</button>
+<p class="nl-hint">{{t .Lang "form.required"}}</p>
 </form>
 <script src="{{.Script}}" defer></script>
 `))
 
 // snippetData is what snippetTemplate sees.
 type snippetData struct {
+	Lang                  i18n.Lang // the newsletter's: the box speaks it
 	ID, Name, Description string
 	Action, Script        string // absolute URLs of the service
 }
@@ -96,7 +100,7 @@ func (s *Server) handleEmbedPage(c *gin.Context) {
 func (s *Server) embedSnippet(n *newsletter.Newsletter) (string, error) {
 	base := strings.TrimSuffix(s.cfg.BaseURL, "/")
 	var buf bytes.Buffer
-	err := snippetTemplate.Execute(&buf, snippetData{ID: n.ID, Name: n.Name, Description: n.Description,
+	err := snippetTemplate.Execute(&buf, snippetData{Lang: langOf(n), ID: n.ID, Name: n.Name, Description: n.Description,
 		Action: base + "/v1/subscriptions", Script: base + "/embed.js"})
 	return buf.String(), err
 }

@@ -57,17 +57,23 @@
     }).then(function (res) {
       return res.json().then(function (body) { answer(b, res.ok, body); });
     }).catch(function () {
-      show(b, FAILED, true);
+      show(b, say(b, "failed", FAILED), true);
     }).then(function () {
       b.busy = false;
       b.form.removeAttribute("aria-busy");
     });
   }
 
+  // say is the box's own wording (data-nl-NAME, in the newsletter's
+  // language) for a message, else fallback.
+  function say(b, name, fallback) {
+    return b.form.getAttribute("data-nl-" + name) || fallback;
+  }
+
   function answer(b, ok, body) {
-    if (ok) return thank(b, body.message);
+    if (ok) return thank(b, say(b, "thanks", body.message));
     var e = (body && body.error) || {};
-    show(b, e.message || FAILED, true);
+    show(b, e.code === "invalid_email" ? say(b, "invalid", e.message) : e.message || say(b, "failed", FAILED), true);
     if (e.field !== "email") return;
     if (e.suggestion) suggest(b, e.suggestion);
     b.email.setAttribute("aria-invalid", "true");
@@ -78,10 +84,11 @@
   // suggest offers the address the reader may have meant as a button that
   // takes it and sends the form again.
   function suggest(b, address) {
-    var p = el("p", "nl-suggestion", "Did you mean ");
+    var mean = say(b, "mean", "Did you mean %s?").split("%s");
+    var p = el("p", "nl-suggestion", mean[0]);
     p.appendChild(el("strong", "", address));
-    p.appendChild(document.createTextNode("? "));
-    var use = el("button", "nl-use", "Use " + address);
+    p.appendChild(document.createTextNode((mean[1] || "") + " "));
+    var use = el("button", "nl-use", say(b, "use", "Use %s").replace("%s", address));
     use.type = "button";
     use.addEventListener("click", function () {
       b.email.value = address;

@@ -296,3 +296,23 @@ func TestEmbedScript(t *testing.T) {
 		t.Errorf("GET with If-None-Match = %d with %d bytes, want 304", again.Status, len(again.Body))
 	}
 }
+
+// TestEmbedBoxSpeaksTheNewslettersLanguage: the box of a Ukrainian
+// newsletter says everything in Ukrainian, the script's own messages (as
+// data attributes) too.
+func TestEmbedBoxSpeaksTheNewslettersLanguage(t *testing.T) {
+	e := newEnv(t)
+	if r := e.editor("PUT", "/v1/newsletters/kyiv", `{"name":"Київ сьогодні","language":"uk"}`); r.Status != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", r.Status, r.Body)
+	}
+	page := e.do("GET", "/embed/kyiv", nil)
+	snippet := html.UnescapeString(page.Body)
+	for _, want := range []string{`lang="uk"`, "Підписатися", "Дякуємо", `data-nl-mean="Можливо, ви мали на увазі %s?"`, `data-nl-use="Використати %s"`} {
+		if !strings.Contains(snippet, want) {
+			t.Errorf("the Ukrainian box lacks %q", want)
+		}
+	}
+	if strings.Contains(snippet, "Enter your email") {
+		t.Errorf("the Ukrainian box has English labels")
+	}
+}
