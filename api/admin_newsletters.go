@@ -71,7 +71,7 @@ func (s *Server) handleAdminCreateNewsletter(c *gin.Context) {
 	if err == nil {
 		now := time.Now().UTC().Truncate(time.Second)
 		err = s.saveNewsletter(c, &newsletter.Newsletter{ID: id, Name: c.PostForm("name"),
-			Description: c.PostForm("description"), From: c.PostForm("from"), CreatedAt: now})
+			Description: c.PostForm("description"), From: c.PostForm("from"), Language: c.PostForm("language"), CreatedAt: now})
 	}
 	if err != nil {
 		s.adminFail(c, err, "/admin")

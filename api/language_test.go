@@ -148,7 +148,7 @@ func noEnglish(t *testing.T, body string, words ...string) {
 
 // TestAdminSettingsLanguageAndPublic: the editor pages' settings form
 // offers the language and the public checkbox, and saves both; a bad
-// language is refused.
+// language is refused; the create form takes the language too.
 func TestAdminSettingsLanguageAndPublic(t *testing.T) {
 	e, _ := newAdminEnv(t)
 	b := newBrowser(t, e)
@@ -174,4 +174,7 @@ func TestAdminSettingsLanguageAndPublic(t *testing.T) {
 	if r := b.do("POST", "/admin/newsletters/daily", url.Values{"csrf": {csrf}, "name": {"Daily"}, "language": {"de"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("saving language de = %d, want 422", r.Status)
 	}
+	wantHTML(t, b.get("/admin"), http.StatusOK, `<select id="nl-language" name="language">`)
+	b.post("/admin/newsletters", csrf, url.Values{"id": {"ranok"}, "name": {"Ранок"}, "language": {"uk"}}, "/admin/newsletters/ranok")
+	wantHTML(t, b.get("/admin/newsletters/ranok"), http.StatusOK, `<option value="uk" selected>`)
 }
