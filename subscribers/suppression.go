@@ -57,28 +57,14 @@ func bounceSource(typ string) (string, bool) {
 	return "", false
 }
 
-// Bounce records a bounce report about email: a hard bounce or a complaint
-// suppresses the address, a soft bounce is logged only, as the mailbox may
-// take mail again. An address that is not valid is an invalid_email error;
-// a type other than hard, soft or complaint is an invalid error on "type".
+// Bounce records a bounce report about email from the generic bounce
+// webhook, as Report does: a hard bounce or a complaint suppresses the
+// address, soft bounces are counted (SoftBounceLimit in SoftBounceWindow
+// suppress). An address that is not valid is an invalid_email error; a
+// type other than hard, soft or complaint is an invalid error on "type".
 func (s *Service) Bounce(ctx context.Context, email, typ, reason string) error {
-	addr, err := NormalizeAddress(email)
-	if err != nil {
-		return err
-	}
-	source, suppress := bounceSource(typ)
-	if !suppress && typ != BounceSoft {
-		return errInvalidBounce
-	}
-	reason = cleanReason(reason)
-	if !suppress {
-		s.Logger.Info("Soft bounce reported", "domain", domainOf(addr), "reason", reason)
-		return nil
-	}
-	if err := s.Store.Suppress(ctx, addr, reason, source, s.Now()); err != nil {
-		return fmt.Errorf("subscribers: bounce: %w", err)
-	}
-	return nil
+	_, err := s.Report(ctx, Report{Email: email, Type: typ, Reason: reason, Channel: "webhook"})
+	return err
 }
 
 // Unsuppress takes email off the suppression list, so that it may be mailed
