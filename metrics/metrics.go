@@ -30,6 +30,7 @@ type Metrics struct {
 	Sent          *prometheus.CounterVec // by newsletter and kind
 	Failed        *prometheus.CounterVec // by newsletter and kind
 	SendSeconds   prometheus.Histogram
+	Inbound       *prometheus.CounterVec // by outcome: what the inbound listener made of a message
 	// Logger takes the errors of gauge sources, which a scrape never
 	// shows; nil: slog's default.
 	Logger *slog.Logger
@@ -51,8 +52,11 @@ func New() *Metrics {
 			Help: "Messages that failed to send, temporary failures included."}, []string{"newsletter", "kind"}),
 		SendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "newsletter_smtp_send_seconds",
 			Help: "Time to hand one message to the SMTP server.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		Inbound: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsletter_inbound_messages_total",
+			Help: "Messages the inbound listener received, by what it made of them: hard_bounce, soft_bounce, complaint, unsubscribe, ignored (a report of no failure), unattributed (not acted on)."},
+			[]string{"outcome"}),
 	}
-	m.registry.MustRegister(m.Signups, m.Confirmations, m.Unsubscribes, m.Sent, m.Failed, m.SendSeconds,
+	m.registry.MustRegister(m.Signups, m.Confirmations, m.Unsubscribes, m.Sent, m.Failed, m.SendSeconds, m.Inbound,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -137,5 +141,12 @@ func (m *Metrics) CountConfirmation() {
 func (m *Metrics) CountUnsubscribe() {
 	if m != nil {
 		m.Unsubscribes.Inc()
+	}
+}
+
+// CountInbound counts one message of the inbound listener by outcome.
+func (m *Metrics) CountInbound(outcome string) {
+	if m != nil {
+		m.Inbound.WithLabelValues(outcome).Inc()
 	}
 }
