@@ -116,5 +116,7 @@ func (s *session) Data(r io.Reader) error {
 // slogLogger passes go-smtp's errors to the service's log.
 type slogLogger struct{ l *slog.Logger }
 
-func (l slogLogger) Printf(format string, v ...any) { l.l.Debug("Inbound SMTP", "detail", sprintf(format, v...)) }
-func (l slogLogger) Println(v ...any)               { l.l.Debug("Inbound SMTP", "detail", sprintf("%v", v)) }
+func (l slogLogger) Printf(format string, v ...any) {
+	l.l.Debug("Inbound SMTP", "detail", sprintf(format, v...))
+}
+func (l slogLogger) Println(v ...any) { l.l.Debug("Inbound SMTP", "detail", sprintf("%v", v)) }

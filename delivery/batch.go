@@ -71,9 +71,9 @@ func (e *Engine) sendBatch(ctx context.Context, run *batchRun, rs []digests.Reci
 			}
 			continue
 		}
-		next := ""
+		var next *digests.Recipient
 		if j := nextIndex(len(rs), i, toSend); j >= 0 {
-			next = rs[j].Email
+			next = &rs[j]
 		}
 		if err := e.sendOne(ctx, run, r, next); err != nil {
 			return err
@@ -122,8 +122,8 @@ func (e *Engine) beforeSend(ctx context.Context, run *batchRun) error {
 }
 
 // sendOne sends to one recipient, opening next's transaction on the way
-// when next is not "", and acts on the answer's class.
-func (e *Engine) sendOne(ctx context.Context, run *batchRun, r digests.Recipient, next string) error {
+// when next is not nil, and acts on the answer's class.
+func (e *Engine) sendOne(ctx context.Context, run *batchRun, r digests.Recipient, next *digests.Recipient) error {
 	if run.stream == nil {
 		s, err := e.Bulk.Stream(ctx)
 		if err != nil {
@@ -136,7 +136,11 @@ func (e *Engine) sendOne(ctx context.Context, run *batchRun, r digests.Recipient
 	msg, err := run.tpl.Append(run.msg[:0], &run.personal, start)
 	if err == nil {
 		run.msg = msg
-		err = run.stream.Send(ctx, mailer.Outgoing{From: run.tpl.From(), To: r.Email, Msg: msg, Next: next, DotFree: true})
+		out := mailer.Outgoing{From: e.returnPath(run, r), To: r.Email, Msg: msg, DotFree: true}
+		if next != nil {
+			out.Next, out.NextFrom = next.Email, e.returnPath(run, *next)
+		}
+		err = run.stream.Send(ctx, out)
 	}
 	e.Metrics.ObserveSend(run.d.Newsletter, metrics.KindDigest, time.Since(start), err)
 	class := mailer.Classify(err)
@@ -232,4 +236,14 @@ func (e *Engine) flush(ctx context.Context, run *batchRun, now time.Time) error 
 		time.Sleep(wait)
 	}
 	return fmt.Errorf("record deliveries: %w", err)
+}
+
+// returnPath is the envelope sender of the digest message to r: its own
+// tagged bounce address (VERP) when NEWSLETTER_BOUNCE_ADDRESS is set, so a
+// bounce that arrives later names r; else the message's From.
+func (e *Engine) returnPath(run *batchRun, r digests.Recipient) string {
+	if e.Bounces != nil && r.SubscriberID > 0 {
+		return e.Bounces.ReturnPath(r.SubscriberID)
+	}
+	return run.tpl.From()
 }

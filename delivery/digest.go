@@ -70,6 +70,9 @@ func (e *Engine) sendDigestBatch(ctx context.Context, b digests.Batch, stop <-ch
 	}
 	env := digests.NewEnvelope(d, n, e.From, e.BaseURL, e.Signer)
 	env.Language = i18n.Of(string(body.Language)) // greet in the body's language, whatever n says now
+	if e.Bounces != nil {
+		env.Mailto = e.Bounces.Unsubscribe
+	}
 	tpl, err := env.Template(body)
 	if err != nil {
 		return fmt.Errorf("digest %s: %v: %w", d.ID, err, ErrPermanent)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"newsletter/bounces"
 	"newsletter/digests"
 	"newsletter/mailer"
 	"newsletter/metrics"
@@ -22,9 +23,12 @@ import (
 // Engine sends the service's email. Its fields are set once, before the
 // first call; an Engine is safe for concurrent use.
 type Engine struct {
-	Store     *subscribers.Store // newsletters and the suppression list
-	Digests   *digests.Store
-	Signer    digests.Unsubscriber // signs digests' unsubscribe links
+	Store   *subscribers.Store // newsletters and the suppression list
+	Digests *digests.Store
+	Signer  digests.Unsubscriber // signs digests' unsubscribe links
+	// Bounces, when set (NEWSLETTER_BOUNCE_ADDRESS), gives each digest
+	// message its own envelope sender (VERP) and a mailto unsubscribe.
+	Bounces   *bounces.Addresses
 	Templates *templates.Set
 	Sender    mailer.Sender     // confirmation and welcome emails, on a connection of their own
 	Bulk      mailer.BulkSender // digests, over the connection pool

@@ -20,6 +20,10 @@ type Envelope struct {
 	Domain  string // right-hand side of Message-IDs
 	// Language is the newsletter's, for the greeting.
 	Language i18n.Lang
+	// Mailto, when set, gives a recipient's mailto unsubscribe address for
+	// a newsletter ("" for none), offered in List-Unsubscribe beside the
+	// one-click link.
+	Mailto func(subscriberID int64, nl string) string
 }
 
 // NewEnvelope returns the envelope of digest d of newsletter n.
@@ -60,7 +64,7 @@ func (e *Envelope) Message(d *Digest, b *Body, r Recipient) *mailer.Message {
 	unsubscribe := e.unsubscribeURL(d, r)
 	htmlPart, textPart := b.Personal(r.Name, unsubscribe, e.preferencesURL(r))
 	headers := e.sharedHeaders()
-	headers["List-Unsubscribe"] = "<" + unsubscribe + ">"
+	headers["List-Unsubscribe"] = e.listUnsubscribe(d, r, unsubscribe)
 	return &mailer.Message{
 		From: e.From, To: r.Email, ToName: r.Name, Subject: b.Subject, HTML: htmlPart, Text: textPart,
 		MessageID: e.messageID(d, r), Headers: headers,
@@ -82,10 +86,21 @@ func (e *Envelope) Personal(d *Digest, r Recipient, p *mailer.Personal) {
 	unsubscribe := e.unsubscribeURL(d, r)
 	greeting := greeting(e.Language, r.Name)
 	p.To, p.ToName, p.MessageID = r.Email, r.Name, e.messageID(d, r)
-	p.Headers = append(p.Headers[:0], mailer.Header{Name: "List-Unsubscribe", Value: "<" + unsubscribe + ">"})
+	p.Headers = append(p.Headers[:0], mailer.Header{Name: "List-Unsubscribe", Value: e.listUnsubscribe(d, r, unsubscribe)})
 	preferences := e.preferencesURL(r)
 	p.Text = append(p.Text[:0], greeting, unsubscribe, preferences)
 	p.HTML = append(p.HTML[:0], html.EscapeString(greeting), html.EscapeString(unsubscribe), html.EscapeString(preferences))
+}
+
+// listUnsubscribe is the List-Unsubscribe header of r's message: the
+// one-click link, and the mailto address when there is one (RFC 2369).
+func (e *Envelope) listUnsubscribe(d *Digest, r Recipient, link string) string {
+	if e.Mailto != nil && r.SubscriberID > 0 {
+		if to := e.Mailto(r.SubscriberID, d.Newsletter); to != "" {
+			return "<" + link + ">, <mailto:" + to + "?subject=unsubscribe>"
+		}
+	}
+	return "<" + link + ">"
 }
 
 func (e *Envelope) sharedHeaders() map[string]string {

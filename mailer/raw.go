@@ -186,9 +186,13 @@ func (s *SMTP) transaction(m Outgoing) (stage, error) {
 	s.dl.set(s.dataTimeout)
 	text := s.conn.Text
 	s.wire = appendContent(s.wire[:0], m.Msg, m.DotFree)
-	if s.pipelining && m.Next != "" && checkEnvelope(m.Next) == nil {
-		s.wire = s.appendCommands(s.wire, from, m.Next)
-		s.open = envelope{from, m.Next}
+	nextFrom := m.NextFrom
+	if nextFrom == "" {
+		nextFrom = from
+	}
+	if s.pipelining && m.Next != "" && checkEnvelope(nextFrom, m.Next) == nil {
+		s.wire = s.appendCommands(s.wire, nextFrom, m.Next)
+		s.open = envelope{nextFrom, m.Next}
 	}
 	if _, err := text.W.Write(s.wire); err != nil {
 		return stageContent, err

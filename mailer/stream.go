@@ -26,8 +26,9 @@ type Stream interface {
 type Outgoing struct {
 	From, To string // the envelope, bare addresses
 	Msg      []byte // the whole message with CRLF line endings, not dot-stuffed
-	// Next, when not "", is the recipient of the following Send.
-	Next string
+	// Next, when not "", is the recipient of the following Send, and
+	// NextFrom its envelope sender ("" for From).
+	Next, NextFrom string
 	// DotFree says that no line of Msg starts with a dot, as
 	// Template.Append guarantees, so Msg needs no dot-stuffing and is sent
 	// without being scanned for it. Wrongly set, a line starting with a

@@ -244,3 +244,48 @@ func TestStreamOutbox(t *testing.T) {
 		t.Errorf("outbox holds %q, want %q", got, want)
 	}
 }
+
+// TestStreamPipelinesTheNextEnvelopeSender: with a next envelope sender of
+// its own (VERP: one per recipient), the pipelined MAIL FROM of the next
+// transaction is that sender, and the next Send finds it opened.
+func TestStreamPipelinesTheNextEnvelopeSender(t *testing.T) {
+	srv := startServer(t, true)
+	cfg, err := mailer.ParseSMTPURL("smtp://" + srv.ln.Addr().String() + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mailer.NewPool(cfg, 1)
+	t.Cleanup(func() { _ = p.Close() })
+	st, err := p.Stream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := []string{"a@example.net", "b@example.net", "c@example.net"}
+	from := func(rcpt string) string { return "bounces+" + rcpt[:1] + "@bounce.example.org" }
+	for i, rcpt := range to {
+		out := mailer.Outgoing{From: from(rcpt), To: rcpt, Msg: streamMessage(rcpt)}
+		if i+1 < len(to) {
+			out.Next, out.NextFrom = to[i+1], from(to[i+1])
+		}
+		if err := st.Send(context.Background(), out); err != nil {
+			t.Fatalf("send to %s: %v", rcpt, err)
+		}
+	}
+	_ = st.Close()
+	commands, _ := srv.seen()
+	var mails []string
+	for _, c := range commands {
+		if f, ok := strings.CutPrefix(c, "MAIL FROM:<"); ok {
+			mails = append(mails, f[:strings.IndexByte(f, '>')])
+		}
+	}
+	if want := []string{from(to[0]), from(to[1]), from(to[2])}; !slices.Equal(mails, want) {
+		t.Errorf("MAIL FROM %v, want %v (one pipelined per message, nothing abandoned)", mails, want)
+	}
+	srv.mu.Lock()
+	ahead := slices.Clone(srv.ahead)
+	srv.mu.Unlock()
+	if !slices.Equal(ahead, []bool{true, true, false}) {
+		t.Errorf("pipelined ahead: %v, want [true true false]", ahead)
+	}
+}

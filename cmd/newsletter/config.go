@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"newsletter"
+	"newsletter/bounces"
 	"newsletter/digests"
 	"newsletter/internal/redisurl"
 	"strconv"
@@ -48,6 +49,8 @@ type Config struct {
 	ScheduleTick     time.Duration // how often newsletters' schedules are checked
 	FeedInterval     time.Duration // how often newsletters' feeds are polled
 	FeedAllowPrivate bool          // feeds may be at loopback and private addresses
+	BounceAddress    string        // envelope sender of digests, tagged per recipient (VERP); "" for the From
+	InboundAddr      string        // listen address of the inbound SMTP listener; "" for none
 }
 
 // DevMode reports whether the service runs without a configured Redis.
@@ -99,6 +102,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ScheduleTick:     r.duration("NEWSLETTER_SCHEDULE_TICK", time.Minute),
 		FeedInterval:     r.duration("NEWSLETTER_FEED_INTERVAL", 10*time.Minute),
 		FeedAllowPrivate: r.boolean("NEWSLETTER_FEED_ALLOW_PRIVATE", r.getenv("NEWSLETTER_REDIS_URL") == ""),
+		BounceAddress:    r.str("NEWSLETTER_BOUNCE_ADDRESS", ""),
+		InboundAddr:      r.str("NEWSLETTER_INBOUND_ADDR", ""),
 	}
 	c.Redis = r.redisTarget("NEWSLETTER_REDIS_URL", c.RedisURL)
 	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)
@@ -111,6 +116,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 // validate checks what spans several variables, or what a value read well
 // may still get wrong.
 func (c *Config) validate(r *reader) {
+	if c.BounceAddress != "" {
+		if _, err := bounces.NewAddresses(c.BounceAddress, []string{"x"}); err != nil {
+			r.fail("NEWSLETTER_BOUNCE_ADDRESS", "must be a plain address such as bounces@bounce.example.org (its domain's MX points at NEWSLETTER_INBOUND_ADDR)")
+		}
+	}
 	if !c.DevMode() && len(c.Secrets) == 0 {
 		r.fail("NEWSLETTER_SECRET", "required when NEWSLETTER_REDIS_URL is set (comma-separated keys, the first signs)")
 	}

@@ -19,6 +19,7 @@ import (
 
 	"newsletter/api"
 	"newsletter/articles"
+	"newsletter/bounces"
 	"newsletter/delivery"
 	"newsletter/digests"
 	"newsletter/mailer"
@@ -34,16 +35,19 @@ type Mode string
 
 // The modes, one per subcommand.
 const (
-	ModeAll    Mode = "run"
-	ModeServe  Mode = "serve"
-	ModeWorker Mode = "worker"
+	ModeAll     Mode = "run"
+	ModeServe   Mode = "serve"
+	ModeWorker  Mode = "worker"
+	ModeInbound Mode = "inbound"
 )
 
 // Valid reports whether m is a known mode.
-func (m Mode) Valid() bool { return m == ModeAll || m == ModeServe || m == ModeWorker }
+func (m Mode) Valid() bool {
+	return m == ModeAll || m == ModeServe || m == ModeWorker || m == ModeInbound
+}
 
-func (m Mode) serves() bool { return m != ModeWorker }
-func (m Mode) works() bool  { return m != ModeServe }
+func (m Mode) serves() bool { return m == ModeAll || m == ModeServe }
+func (m Mode) works() bool  { return m == ModeAll || m == ModeWorker }
 
 // Main is the whole program, so that tests can run it on :0.
 type Main struct {
@@ -60,6 +64,7 @@ type Main struct {
 	scheduler *worker.Scheduler
 	http      *http.Server
 	metricsLn *metricsListener
+	inbound   *inboundListener
 	queueUI   *worker.QueueUI
 	listener  net.Listener
 	served    chan error
@@ -110,6 +115,9 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 		if err := m.startWorker(p, svc, ds); err != nil {
 			return err
 		}
+	}
+	if err := m.startInbound(mode, svc); err != nil {
+		return err
 	}
 	if mode.serves() {
 		return m.startHTTP(p, svc, ds)
@@ -201,6 +209,11 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 		Sender: m.sender, Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate),
 		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger, Metrics: m.metrics, RecordEvery: m.Config.RecordEvery}
+	if m.Config.BounceAddress != "" {
+		if engine.Bounces, err = bounces.NewAddresses(m.Config.BounceAddress, m.Config.Secrets); err != nil {
+			return &ConfigError{"NEWSLETTER_BOUNCE_ADDRESS", err.Error()}
+		}
+	}
 	h := &worker.Handlers{Engine: engine, DigestService: ds, Newsletters: p.store,
 		Poller: m.feedPoller(p), Logger: m.Logger,
 		Subscribers: svc, UnconfirmedTTL: m.Config.UnconfirmedTTL}
@@ -298,6 +311,9 @@ func (m *Main) close() error {
 	}
 	if m.metricsLn != nil {
 		errs = append(errs, m.metricsLn.close())
+	}
+	if m.inbound != nil {
+		errs = append(errs, m.inbound.close())
 	}
 	if m.queueUI != nil {
 		errs = append(errs, m.queueUI.Close())

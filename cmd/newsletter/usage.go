@@ -23,6 +23,7 @@ var commands = []command{
 	{"run", "", "the HTTP API and pages, the worker and the scheduler in one process (the default)", nil},
 	{"serve", "", "the HTTP API and pages only", nil},
 	{"worker", "", "the worker and the scheduler only: they send the email", nil},
+	{"inbound", "", "the inbound SMTP listener only: bounces, complaints and mailto unsubscribes (NEWSLETTER_INBOUND_ADDR, NEWSLETTER_BOUNCE_ADDRESS)", nil},
 	{"digest send", "NEWSLETTER", "create a digest of the articles since the previous one and send it to every confirmed subscriber",
 		func(fs *flag.FlagSet) { digestFlags(fs, "send") }},
 	{"digest status", "ID", "show a digest's status, counts and last sending error",
