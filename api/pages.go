@@ -22,6 +22,7 @@ type pageData struct {
 	Heading     string
 	Message     string // an error that is about no one field of a form
 	Token       string
+	DigestRef   string // the digest an unsubscribe link came from, carried to its form
 	ValidFor    string
 	Newsletters []choice
 	Form        *signupForm  // a sign-up form, when the page offers one

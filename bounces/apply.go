@@ -35,12 +35,39 @@ func (li *Listener) apply(ctx context.Context, t Target, msg []byte) (string, er
 	} else if sub == nil {
 		return OutcomeUnattributed, nil // erased since
 	}
+	var outcome string
 	if rep.Kind == ReportComplaint {
-		_, err := li.Subscribers.Report(ctx, subscribers.Report{Email: sub.Email, Type: subscribers.BounceComplaint,
+		_, err = li.Subscribers.Report(ctx, subscribers.Report{Email: sub.Email, Type: subscribers.BounceComplaint,
 			Reason: "complaint (" + rep.Feedback + ")", Newsletter: nl, Channel: "inbound"})
-		return OutcomeComplaint, ignoreInvalid(err)
+		outcome, err = OutcomeComplaint, ignoreInvalid(err)
+	} else {
+		outcome, err = li.applyDSN(ctx, sub.Email, rep)
 	}
-	return li.applyDSN(ctx, sub.Email, rep)
+	if err == nil {
+		li.countForDigest(ctx, rep.Original, outcome)
+	}
+	return outcome, err
+}
+
+// digestKinds are the digest counts of the outcomes a digest counts.
+var digestKinds = map[string]string{OutcomeHard: "bounced_hard", OutcomeSoft: "bounced_soft", OutcomeComplaint: "complaints"}
+
+// countForDigest counts the outcome against the digest whose message the
+// report is about: a digest message's Message-ID is
+// <DIGEST.SUBSCRIBER@host>. A failure to count is logged only: the report
+// itself was applied.
+func (li *Listener) countForDigest(ctx context.Context, original textproto.MIMEHeader, outcome string) {
+	kind, ok := digestKinds[outcome]
+	if li.Digests == nil || !ok || original == nil {
+		return
+	}
+	id, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(original.Get("Message-Id")), "<>"), ".")
+	if id == "" {
+		return
+	}
+	if err := li.Digests.CountReport(ctx, id, kind); err != nil {
+		li.Logger.Warn("Unable to count a report for its digest", "error", err)
+	}
 }
 
 // applyDSN applies a DSN's worst news about the subscriber's address: a

@@ -42,6 +42,14 @@ type Listener struct {
 	Subscribers *subscribers.Service
 	Metrics     *metrics.Metrics // nil: counts nothing
 	Logger      *slog.Logger
+	// Digests, when set, counts each report against the digest of the
+	// original message (its Message-ID names it).
+	Digests DigestCounter
+}
+
+// DigestCounter counts reports per digest; digests.Store is one.
+type DigestCounter interface {
+	CountReport(ctx context.Context, digestID, kind string) error
 }
 
 // Serve accepts connections on l until it is closed.

@@ -32,6 +32,24 @@ type Counts struct {
 	Skipped int64 `json:"skipped"`
 }
 
+// ReportCounts are what came back about a digest after it was sent:
+// bounces reported later (by a DSN to its tagged envelope sender),
+// complaints, and unsubscribes from its links.
+type ReportCounts struct {
+	BouncedHard  int64 `json:"bounced_hard"`
+	BouncedSoft  int64 `json:"bounced_soft"`
+	Complaints   int64 `json:"complaints"`
+	Unsubscribes int64 `json:"unsubscribes"`
+}
+
+// Kinds of report a digest counts (CountReport).
+const (
+	ReportHard        = "bounced_hard"
+	ReportSoft        = "bounced_soft"
+	ReportComplaint   = "complaints"
+	ReportUnsubscribe = "unsubscribes"
+)
+
 // Done returns how many recipients have an outcome.
 func (c Counts) Done() int64 { return c.Sent + c.Failed + c.Skipped }
 
@@ -49,6 +67,7 @@ type Digest struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	FinishedAt     *time.Time         `json:"finished_at"`
 	Counts         Counts             `json:"counts"`
+	Reports        ReportCounts       `json:"reports"`
 	// LastError is why the digest's latest try to send went wrong, while
 	// it is retried or after it ended; nil when nothing went wrong.
 	LastError *Problem `json:"last_error,omitempty"`

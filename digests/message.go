@@ -112,7 +112,7 @@ func (e *Envelope) sharedHeaders() map[string]string {
 }
 
 func (e *Envelope) unsubscribeURL(d *Digest, r Recipient) string {
-	return e.BaseURL + "/unsubscribe?token=" + e.Signer.UnsubscribeToken(r.SubscriberID, d.Newsletter)
+	return e.BaseURL + "/unsubscribe?token=" + e.Signer.UnsubscribeToken(r.SubscriberID, d.Newsletter) + "&d=" + d.ID
 }
 
 // preferencesURL is the link to r's preference page; a test recipient,

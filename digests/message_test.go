@@ -1,6 +1,7 @@
 package digests_test
 
 import (
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -76,8 +77,8 @@ func TestMessageUnsubscribe(t *testing.T) {
 	if got := m.Headers["List-Unsubscribe-Post"]; got != "List-Unsubscribe=One-Click" {
 		t.Fatalf("List-Unsubscribe-Post = %q", got)
 	}
-	for part, doc := range map[string]string{"html": m.HTML, "text": m.Text} {
-		if !strings.Contains(doc, u.String()) {
+	for part, want := range map[string][2]string{"html": {m.HTML, html.EscapeString(u.String())}, "text": {m.Text, u.String()}} {
+		if doc := want[0]; !strings.Contains(doc, want[1]) {
 			t.Errorf("%s part lacks the unsubscribe link %s", part, u)
 		}
 	}

@@ -159,8 +159,35 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 	if msg := h["last_error"]; msg != "" {
 		d.LastError = &Problem{Message: msg, At: time.UnixMilli(atoi(h["last_error_at"])).UTC()}
 	}
+	d.Reports = ReportCounts{BouncedHard: atoi(h[reportField+ReportHard]), BouncedSoft: atoi(h[reportField+ReportSoft]),
+		Complaints: atoi(h[reportField+ReportComplaint]), Unsubscribes: atoi(h[reportField+ReportUnsubscribe])}
 	return &d, nil
 }
+
+// reportField prefixes the fields of a digest's hash that count reports.
+const reportField = "r:"
+
+// CountReport counts one report of kind (ReportHard, ...) about digest id,
+// when the digest exists; the count stays with the digest's hash for as
+// long as the digest.
+func (s *Store) CountReport(ctx context.Context, id, kind string) error {
+	switch kind {
+	case ReportHard, ReportSoft, ReportComplaint, ReportUnsubscribe:
+	default:
+		return fmt.Errorf("digests: unknown report kind %q", kind)
+	}
+	if !ValidID(id) {
+		return nil
+	}
+	return countReportScript.Run(ctx, s.rdb, []string{keyDigest(id)}, reportField+kind).Err()
+}
+
+// countReportScript increments field ARGV[1] of digest hash KEYS[1] when
+// the digest exists (a report about a digest deleted since is dropped).
+var countReportScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+`)
 
 // partProgressScript reads one partition's counts and the BITCOUNT of its
 // done bitmap in one step, so that its sent count never goes negative.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +28,11 @@ func TestBounceAfterTheTransaction(t *testing.T) {
 	h.mustNewsletter("daily", "Daily Brief")
 	readers := h.seeder().add("verp", 3, newsletter.StatusConfirmed, "daily")
 	h.postArticles([]string{"Rail strike called off"}, time.Hour)
-	if code, d := h.createDigest("daily", `{}`); code != 202 || h.waitDigest(d.ID, 30*time.Second).Counts.Sent != 3 {
+	code, created := h.createDigest("daily", `{}`)
+	if code != 202 || h.waitDigest(created.ID, 30*time.Second).Counts.Sent != 3 {
 		t.Fatalf("digest = %d", code)
 	}
+	digestID := created.ID
 	msgs := h.smtp.WaitFor(t, 3, 10*time.Second)
 	froms := map[string]string{}
 	for _, m := range msgs {
@@ -46,10 +49,17 @@ func TestBounceAfterTheTransaction(t *testing.T) {
 	}
 
 	inbound := h.main.inbound.ln.Addr().String()
+	var messageID string
+	for _, m := range msgs {
+		if m.To[0] == readers[0] {
+			messageID = m.Header("Message-Id")
+		}
+	}
 	dsn := "From: MAILER-DAEMON@relay.example.net\r\nTo: " + froms[readers[0]] + "\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nGone.\r\n" +
 		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example.net\r\n\r\nFinal-Recipient: rfc822; " + readers[0] +
-		"\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n--b--\r\n"
+		"\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n" +
+		"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: " + messageID + "\r\nSubject: Daily Brief\r\n\r\n--b--\r\n"
 	mustDeliver(t, inbound, froms[readers[0]], dsn)
 	code, body := h.editor("GET", "/v1/suppressions", "")
 	if code != 200 || !strings.Contains(body, readers[0]) || strings.Contains(body, readers[1]) {
@@ -61,6 +71,24 @@ func TestBounceAfterTheTransaction(t *testing.T) {
 	st, _ := h.subscriberStatuses(h.smtp.Messages()[1].To[0])
 	if st["daily"] != "unsubscribed" {
 		t.Fatalf("after the mailto unsubscribe: %v", st)
+	}
+
+	// The third reader leaves by the digest's one-click link; the digest
+	// counts it, and the bounce, once each.
+	link := between(h.smtp.Messages()[2].Header("List-Unsubscribe"), "<"+testBaseURL, ">")
+	for range 2 {
+		if code, body := h.do("POST", link, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"); code != 200 {
+			t.Fatalf("one-click %s = %d %s", link, code, body)
+		}
+	}
+	var d struct {
+		Reports struct {
+			BouncedHard  int `json:"bounced_hard"`
+			Unsubscribes int `json:"unsubscribes"`
+		} `json:"reports"`
+	}
+	if _, raw := h.editor("GET", "/v1/digests/"+digestID, ""); json.Unmarshal([]byte(raw), &d) != nil || d.Reports.BouncedHard != 1 || d.Reports.Unsubscribes != 1 {
+		t.Fatalf("the digest's reports: %+v, want 1 hard bounce and 1 unsubscribe", d.Reports)
 	}
 }
 

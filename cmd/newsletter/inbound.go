@@ -35,7 +35,7 @@ func (m *Main) startInbound(mode Mode, svc *subscribers.Service) error {
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_INBOUND_ADDR", err.Error()}
 	}
-	li := &bounces.Listener{Addresses: addrs, Subscribers: svc, Metrics: m.metrics, Logger: m.Logger}
+	li := &bounces.Listener{Addresses: addrs, Subscribers: svc, Metrics: m.metrics, Logger: m.Logger, Digests: m.parts.digests}
 	m.inbound = &inboundListener{ln: ln, served: make(chan error, 1)}
 	go func() { m.inbound.served <- li.Serve(ln) }()
 	m.Logger.Info("Inbound SMTP listener listening", "addr", ln.Addr().String(), "domain", addrs.Domain())
