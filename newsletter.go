@@ -30,9 +30,18 @@ type Newsletter struct {
 	// Language is the language of the newsletter's emails and pages:
 	// LanguageEnglish or LanguageUkrainian; "" (a newsletter saved before
 	// it had one) is DefaultLanguage.
-	Language  string    `json:"language,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Language string `json:"language,omitempty"`
+	// PostalAddress is the sender's postal address that the footer of the
+	// newsletter's digests and welcome emails prints; "" is the service's
+	// (NEWSLETTER_POSTAL_ADDRESS).
+	PostalAddress string `json:"postal_address,omitempty"`
+	// Branding of its emails (branding.go): a logo in the masthead, an
+	// accent colour, and a line of its own in the footer.
+	LogoURL     string    `json:"logo_url,omitempty"`
+	AccentColor string    `json:"accent_color,omitempty"`
+	FooterText  string    `json:"footer_text,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // IsPublic reports whether the newsletter has public pages (Public unset
@@ -67,6 +76,7 @@ const (
 	MaxMaxArticles     = 100
 	maxNameLen         = 200
 	maxDescriptionLen  = 2000
+	maxPostalLen       = 500
 	maxFeeds           = 50
 )
 
@@ -88,6 +98,8 @@ func (n *Newsletter) Normalize() {
 	n.Name = strings.TrimSpace(n.Name)
 	n.Description = strings.TrimSpace(n.Description)
 	n.From = strings.TrimSpace(n.From)
+	n.PostalAddress = strings.TrimSpace(n.PostalAddress)
+	n.normalizeBranding()
 	n.Language = strings.TrimSpace(n.Language)
 	if n.Language == "" {
 		n.Language = DefaultLanguage
@@ -118,6 +130,10 @@ func (n *Newsletter) Validate() error {
 		{"max_lateness", checkDuration(n.MaxLateness)},
 		{"feeds", checkFeeds(n.Feeds)},
 		{"language", checkLanguage(n.Language)},
+		{"postal_address", checkPostal(n.PostalAddress)},
+		{"logo_url", checkLogoURL(n.LogoURL)},
+		{"accent_color", checkAccent(n.AccentColor)},
+		{"footer_text", checkFooterText(n.FooterText)},
 	}
 	for _, c := range checks {
 		if c.fail != "" {
@@ -135,6 +151,13 @@ func (n *Newsletter) checkName() string {
 		return "A newsletter name is one line."
 	}
 	return checkLen(n.Name, maxNameLen)
+}
+
+func checkPostal(addr string) string {
+	if strings.ContainsAny(addr, "\r\n") {
+		return "A postal address is one line; separate its parts with commas."
+	}
+	return checkLen(addr, maxPostalLen)
 }
 
 func checkLen(s string, max int) string {

@@ -31,6 +31,17 @@ func TestNewsletterValidate(t *testing.T) {
 		{"max_articles 100", func(n *newsletter.Newsletter) { n.MaxArticles = 100 }, "", ""},
 		{"name padded", func(n *newsletter.Newsletter) { n.Name = "  Daily  " }, "", ""},
 		{"plain from", func(n *newsletter.Newsletter) { n.From = "news@example.org" }, "", ""},
+		{"postal address", func(n *newsletter.Newsletter) { n.PostalAddress = "News Ltd, 1 Main Street, Kyiv" }, "", ""},
+		{"postal address 500", func(n *newsletter.Newsletter) { n.PostalAddress = strings.Repeat("a", 500) }, "", ""},
+		{"postal address 501", func(n *newsletter.Newsletter) { n.PostalAddress = strings.Repeat("a", 501) }, newsletter.EINVALIDNEWSLETTER, "postal_address"},
+		{"postal address two lines", func(n *newsletter.Newsletter) { n.PostalAddress = "News Ltd\nKyiv" }, newsletter.EINVALIDNEWSLETTER, "postal_address"},
+		{"branded", func(n *newsletter.Newsletter) {
+			n.LogoURL, n.AccentColor, n.FooterText = "https://news.example/logo.png", "#A4000F", "Since 1901"
+		}, "", ""},
+		{"logo over http", func(n *newsletter.Newsletter) { n.LogoURL = "http://news.example/logo.png" }, newsletter.EINVALIDNEWSLETTER, "logo_url"},
+		{"accent not hex", func(n *newsletter.Newsletter) { n.AccentColor = "red" }, newsletter.EINVALIDNEWSLETTER, "accent_color"},
+		{"accent too light", func(n *newsletter.Newsletter) { n.AccentColor = "#ffcc00" }, newsletter.EINVALIDNEWSLETTER, "accent_color"},
+		{"footer text two lines", func(n *newsletter.Newsletter) { n.FooterText = "a\nb" }, newsletter.EINVALIDNEWSLETTER, "footer_text"},
 
 		{"id capitals", func(n *newsletter.Newsletter) { n.ID = "Daily" }, newsletter.EINVALIDID, "id"},
 		{"id too long", func(n *newsletter.Newsletter) { n.ID = strings.Repeat("a", 65) }, newsletter.EINVALIDID, "id"},

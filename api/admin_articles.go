@@ -27,7 +27,7 @@ func (s *Server) handleAdminAddArticle(c *gin.Context) {
 	}
 	a := articles.Article{URL: c.PostForm("url"), Title: c.PostForm("title"), Summary: c.PostForm("summary"),
 		PublishedAt: published, Author: c.PostForm("author"), Section: c.PostForm("section"),
-		ImageURL: c.PostForm("image_url"), Newsletters: []string{id}}
+		ImageURL: c.PostForm("image_url"), ImageAlt: c.PostForm("image_alt"), Newsletters: []string{id}}
 	all, err := s.newsletterIDs(c)
 	if err == nil {
 		_, _, err = s.cfg.Articles.Upsert(c, []articles.Article{a}, all)

@@ -180,7 +180,7 @@ func (s *Server) handleAdminPreview(c *gin.Context) {
 	d, n, err := s.cfg.Digests.Preview(c, id)
 	var body *digests.Body
 	if err == nil {
-		body, err = digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL)
+		body, err = digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL, digests.WithPostalAddress(s.cfg.PostalAddress))
 	}
 	if err != nil {
 		s.adminFail(c, err, adminPath("newsletters", id))

@@ -24,7 +24,10 @@ type articleJSON struct {
 	Author      string   `json:"author"`
 	Section     string   `json:"section"`
 	ImageURL    string   `json:"image_url"`
+	ImageAlt    string   `json:"image_alt"`
 	Newsletters []string `json:"newsletters"`
+	Lead        bool     `json:"lead"`
+	Position    int      `json:"position"`
 }
 
 func (s *Server) handlePostArticles(c *gin.Context) {
@@ -65,7 +68,8 @@ func toArticles(in []articleJSON) ([]articles.Article, error) {
 				"published_at must be an RFC 3339 time such as 2026-11-28T07:00:00Z.")
 		}
 		out[i] = articles.Article{URL: a.URL, Title: a.Title, Summary: a.Summary, PublishedAt: published,
-			Author: a.Author, Section: a.Section, ImageURL: a.ImageURL, Newsletters: a.Newsletters}
+			Author: a.Author, Section: a.Section, ImageURL: a.ImageURL, ImageAlt: a.ImageAlt, Newsletters: a.Newsletters,
+			Lead: a.Lead, Position: a.Position}
 	}
 	return out, nil
 }

@@ -18,6 +18,11 @@ import (
 var publicV1 = map[string]bool{
 	"POST /v1/subscriptions":    true,
 	"OPTIONS /v1/subscriptions": true,
+	// Providers' webhooks: signed by the provider, not an editor.
+	"POST /v1/webhooks/ses":      true,
+	"POST /v1/webhooks/postmark": true,
+	"POST /v1/webhooks/mailgun":  true,
+	"POST /v1/webhooks/sendgrid": true,
 }
 
 // editorRoutesOf returns every route s serves under /v1 but the public ones.

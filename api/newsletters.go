@@ -24,6 +24,11 @@ type newsletterJSON struct {
 	Feeds       []string `json:"feeds"`
 	Public      *bool    `json:"public"`   // absent: true
 	Language    string   `json:"language"` // absent: "en"
+	// PostalAddress overrides NEWSLETTER_POSTAL_ADDRESS in its emails.
+	PostalAddress string `json:"postal_address"`
+	LogoURL       string `json:"logo_url"`
+	AccentColor   string `json:"accent_color"`
+	FooterText    string `json:"footer_text"`
 }
 
 // newsletterWithCounts is a newsletter as the editor list shows it.
@@ -46,7 +51,9 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 	now := time.Now().UTC().Truncate(time.Second)
 	n := &newsletter.Newsletter{ID: id, Name: body.Name, Description: body.Description, From: body.From,
 		MaxArticles: body.MaxArticles, Schedule: body.Schedule, Timezone: body.Timezone,
-		MaxLateness: body.MaxLateness, Feeds: body.Feeds, Public: body.Public, Language: body.Language, CreatedAt: now, UpdatedAt: now}
+		MaxLateness: body.MaxLateness, Feeds: body.Feeds, Public: body.Public, Language: body.Language,
+		PostalAddress: body.PostalAddress, LogoURL: body.LogoURL, AccentColor: body.AccentColor, FooterText: body.FooterText,
+		CreatedAt: now, UpdatedAt: now}
 	n.Normalize()
 	if err := n.Validate(); err != nil {
 		s.fail(c, err)

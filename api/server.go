@@ -66,6 +66,12 @@ type Config struct {
 	// /readyz; a *ReadinessError gives the reason answered. nil: whether
 	// Redis answers a PING.
 	Ready func(context.Context) error
+	// PostalAddress is the service's postal address that digest previews
+	// print, as digests do, for newsletters without their own.
+	PostalAddress string
+	// Webhooks configures the email providers' bounce and complaint
+	// webhooks (webhooks.go); the zero value turns them all off (404).
+	Webhooks Webhooks
 }
 
 // Server serves the public pages, the subscribe API and the editor API.
@@ -151,6 +157,7 @@ func (s *Server) routes() {
 	editor.GET("/suppressions", s.handleListSuppressions)
 	editor.DELETE("/suppressions/:email", s.handleDeleteSuppression)
 	editor.POST("/webhooks/bounces", s.handleBounceWebhook)
+	s.webhookRoutes() // providers' webhooks: signed, not behind the editor token
 
 	s.adminRoutes()
 }

@@ -17,31 +17,42 @@ type Article struct {
 	Author      string    `json:"author,omitempty"`
 	Section     string    `json:"section,omitempty"`
 	ImageURL    string    `json:"image_url,omitempty"`
-	Newsletters []string  `json:"newsletters,omitempty"`
+	// ImageAlt describes the image for readers who do not see it (the
+	// alt text of the email's <img>); empty, emails use the title.
+	ImageAlt    string   `json:"image_alt,omitempty"`
+	Newsletters []string `json:"newsletters,omitempty"`
+	// Lead puts the article first in a digest, before the others.
+	Lead bool `json:"lead,omitempty"`
+	// Position orders the articles of a digest after the lead ones: 1
+	// first; 0 (none) after every positioned one, newest first.
+	Position int `json:"position,omitempty"`
 }
 
 // Limits on an article's fields. Normalize cuts text fields to their limit;
 // Validate refuses URLs over theirs.
 const (
-	MaxURLLen     = 2048 // bytes, url and image_url
-	MaxTitleLen   = 500  // bytes
-	MaxSummaryLen = 2000 // bytes
-	MaxAuthorLen  = 200  // bytes
-	MaxSectionLen = 200  // bytes
+	MaxURLLen      = 2048 // bytes, url and image_url
+	MaxTitleLen    = 500  // bytes
+	MaxSummaryLen  = 2000 // bytes
+	MaxAuthorLen   = 200  // bytes
+	MaxSectionLen  = 200  // bytes
+	MaxImageAltLen = 500  // bytes
 )
 
 // Normalize trims every field; collapses runs of whitespace (CR and LF
-// included) in the title, author and section to single spaces, so none of
-// them can carry a header line into an email; strips control characters and
-// invalid UTF-8; cuts the title, summary, author and section to their limits
-// without splitting a character; keeps the publication time in UTC at
-// millisecond precision; and drops duplicate newsletter ids.
+// included) in the title, author, section and image alt text to single
+// spaces, so none of them can carry a header line into an email; strips
+// control characters and invalid UTF-8; cuts the title, summary, author,
+// section and alt text to their limits without splitting a character;
+// keeps the publication time in UTC at millisecond precision; and drops
+// duplicate newsletter ids.
 func (a *Article) Normalize() {
 	a.URL = strings.TrimSpace(a.URL)
 	a.ImageURL = strings.TrimSpace(a.ImageURL)
 	a.Title = truncate(oneLine(a.Title), MaxTitleLen)
 	a.Author = truncate(oneLine(a.Author), MaxAuthorLen)
 	a.Section = truncate(oneLine(a.Section), MaxSectionLen)
+	a.ImageAlt = truncate(oneLine(a.ImageAlt), MaxImageAltLen)
 	a.Summary = truncate(paragraphs(a.Summary), MaxSummaryLen)
 	if !a.PublishedAt.IsZero() {
 		a.PublishedAt = a.PublishedAt.UTC().Truncate(time.Millisecond)

@@ -16,13 +16,17 @@ type record struct {
 	Author      string   `json:"a,omitempty"`
 	Section     string   `json:"c,omitempty"`
 	ImageURL    string   `json:"i,omitempty"`
+	ImageAlt    string   `json:"ia,omitempty"`
 	Newsletters []string `json:"n,omitempty"`
+	Lead        bool     `json:"l,omitempty"`
+	Position    int      `json:"o,omitempty"`
 }
 
 func encodeArticle(a *Article) ([]byte, error) {
 	return json.Marshal(record{
 		URL: a.URL, Title: a.Title, Summary: a.Summary, Published: millis(a.PublishedAt),
-		Author: a.Author, Section: a.Section, ImageURL: a.ImageURL, Newsletters: a.Newsletters,
+		Author: a.Author, Section: a.Section, ImageURL: a.ImageURL, ImageAlt: a.ImageAlt, Newsletters: a.Newsletters,
+		Lead: a.Lead, Position: a.Position,
 	})
 }
 
@@ -33,6 +37,7 @@ func decodeArticle(raw []byte) (*Article, error) {
 	}
 	return &Article{
 		URL: r.URL, Title: r.Title, Summary: r.Summary, PublishedAt: time.UnixMilli(r.Published).UTC(),
-		Author: r.Author, Section: r.Section, ImageURL: r.ImageURL, Newsletters: r.Newsletters,
+		Author: r.Author, Section: r.Section, ImageURL: r.ImageURL, ImageAlt: r.ImageAlt, Newsletters: r.Newsletters,
+		Lead: r.Lead, Position: r.Position,
 	}, nil
 }

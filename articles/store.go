@@ -41,9 +41,10 @@ func (s *Store) Get(ctx context.Context, url string) (*Article, error) {
 	return a, nil
 }
 
-// Select returns the articles of newsletter nl published after after and
-// not after until, newest first, at most limit of them (none when limit is
-// not positive). Times count to the millisecond.
+// Select returns the newest articles of newsletter nl published after
+// after and not after until, at most limit of them (none when limit is
+// not positive), in editorial order (EditorialOrder): newest first unless
+// some are lead or have a position. Times count to the millisecond.
 func (s *Store) Select(ctx context.Context, nl string, after, until time.Time, limit int) ([]Article, error) {
 	list := []Article{}
 	if limit <= 0 || !until.After(after) {
@@ -75,6 +76,7 @@ func (s *Store) Select(ctx context.Context, nl string, after, until time.Time, l
 		}
 		list = append(list, *a)
 	}
+	EditorialOrder(list)
 	return list, nil
 }
 

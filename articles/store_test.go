@@ -128,11 +128,12 @@ func TestUpsertNormalizesHeaderInjection(t *testing.T) {
 	s, _ := mustStore(t)
 	a := article("https://news.example.org/a", "a\r\nBcc: x@y", t0)
 	a.Author = "Ann\r\nBcc: x@y"
+	a.ImageAlt = "A jar\r\nBcc: x@y"
 	batch := []articles.Article{a}
 	mustUpsert(t, s, batch, all...)
 	got := mustGet(t, s, "https://news.example.org/a")
-	if got.Title != "a Bcc: x@y" || got.Author != "Ann Bcc: x@y" {
-		t.Fatalf("title %q author %q, want one line each", got.Title, got.Author)
+	if got.Title != "a Bcc: x@y" || got.Author != "Ann Bcc: x@y" || got.ImageAlt != "A jar Bcc: x@y" {
+		t.Fatalf("title %q author %q image alt %q, want one line each", got.Title, got.Author, got.ImageAlt)
 	}
 	if batch[0].Title != "a\r\nBcc: x@y" {
 		t.Fatalf("Upsert changed the caller's article: title %q", batch[0].Title)
@@ -144,7 +145,7 @@ func TestGetRoundTrip(t *testing.T) {
 	in := articles.Article{
 		URL: "https://news.example.org/a", Title: "A", Summary: "Line one.\nLine two.",
 		PublishedAt: t0.Add(123 * time.Millisecond), Author: "Ann", Section: "Science",
-		ImageURL: "https://cdn.example.org/a.jpg", Newsletters: []string{"weekly"},
+		ImageURL: "https://cdn.example.org/a.jpg", ImageAlt: "A jar on a shelf", Newsletters: []string{"weekly"},
 	}
 	mustUpsert(t, s, []articles.Article{in}, all...)
 	if diff := cmp.Diff(&in, mustGet(t, s, in.URL)); diff != "" {

@@ -29,6 +29,7 @@ func (a *Article) Validate(index int) error {
 		{"published_at", checkPublished(a)},
 		{"image_url", checkURL(a.ImageURL, false)},
 		{"newsletters", checkIDs(a.Newsletters)},
+		{"position", checkPosition(a.Position)},
 	}
 	for _, c := range checks {
 		if c.fail != "" {
@@ -121,4 +122,14 @@ func prepare(batch []Article, allNewsletters []string) ([]Article, error) {
 		out[i] = a
 	}
 	return out, nil
+}
+
+// MaxPosition is the highest position an article may have.
+const MaxPosition = 1000
+
+func checkPosition(p int) string {
+	if p < 0 || p > MaxPosition {
+		return "A position is from 1 (first after the lead) to " + strconv.Itoa(MaxPosition) + "; 0 or none orders by time."
+	}
+	return ""
 }

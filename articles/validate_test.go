@@ -49,6 +49,8 @@ func TestValidate(t *testing.T) {
 		{"zero date", good(func(a *articles.Article) { a.PublishedAt = time.Time{} }), 0, "articles[0].published_at"},
 		{"javascript image", good(func(a *articles.Article) { a.ImageURL = "javascript:alert(1)" }), 0, "articles[0].image_url"},
 		{"data image", good(func(a *articles.Article) { a.ImageURL = "data:image/png;base64,AAAA" }), 0, "articles[0].image_url"},
+		{"negative position", good(func(a *articles.Article) { a.Position = -1 }), 0, "articles[0].position"},
+		{"position past the last", good(func(a *articles.Article) { a.Position = articles.MaxPosition + 1 }), 0, "articles[0].position"},
 		{"upper-case newsletter id", good(func(a *articles.Article) { a.Newsletters = []string{"Daily"} }), 0, "articles[0].newsletters"},
 		{"newsletter id with space", good(func(a *articles.Article) { a.Newsletters = []string{"daily", "a b"} }), 0, "articles[0].newsletters"},
 		{"newsletter id too long", good(func(a *articles.Article) { a.Newsletters = []string{strings.Repeat("a", 65)} }), 0, "articles[0].newsletters"},

@@ -15,7 +15,12 @@ import (
 type newsletterView struct {
 	ID, Name, Description string
 	Lang                  i18n.Lang // the language of its emails
+	PostalAddress         string    // its own, "" for the service's
+	brand                 brand
 }
+
+// brand is a newsletter's branding (newsletter/branding.go).
+type brand struct{ logoURL, accent, footerText string }
 
 // confirmData is what the confirmation email shows: the address and the
 // newsletters' names, never anything else the signer typed, so that the
@@ -32,6 +37,9 @@ type welcomeData struct {
 	Email          string
 	Newsletter     newsletterView
 	PreferencesURL string // "" without a subscriber id or a Signer
+	PostalAddress  string // the footer's: the newsletter's, else the service's
+	// The newsletter's branding (newsletter/branding.go); "" for none.
+	LogoURL, Accent, FooterText string
 }
 
 // Confirmation is one confirmation email to send.
@@ -80,8 +88,19 @@ func (e *Engine) SendWelcome(ctx context.Context, p Welcome) error {
 	if len(nls) == 0 {
 		return nil // the newsletter is gone: nobody to welcome to
 	}
-	data := welcomeData{Email: p.Email, Newsletter: nls[0], PreferencesURL: e.preferencesURL(p.SubscriberID)}
+	b := nls[0].brand
+	data := welcomeData{Email: p.Email, Newsletter: nls[0], PreferencesURL: e.preferencesURL(p.SubscriberID),
+		PostalAddress: e.postalAddress(nls[0]), LogoURL: b.logoURL, Accent: b.accent, FooterText: b.footerText}
 	return e.sendIn(ctx, nls[0].Lang, "welcome", p.Newsletter, from, p.Email, data, e.unsubscribeHeaders(p.SubscriberID, p.Newsletter))
+}
+
+// postalAddress is the postal address the footer of n's emails prints:
+// n's own, else the service's.
+func (e *Engine) postalAddress(n newsletterView) string {
+	if n.PostalAddress != "" {
+		return n.PostalAddress
+	}
+	return e.PostalAddress
 }
 
 // preferencesURL is the link to subscriber id's preference page, or ""
@@ -118,7 +137,8 @@ func (e *Engine) newsletters(ctx context.Context, ids []string) ([]newsletterVie
 		if n == nil {
 			continue
 		}
-		views = append(views, newsletterView{ID: n.ID, Name: n.Name, Description: n.Description, Lang: i18n.Of(n.Lang())})
+		views = append(views, newsletterView{ID: n.ID, Name: n.Name, Description: n.Description, Lang: i18n.Of(n.Lang()),
+			PostalAddress: n.PostalAddress, brand: brand{n.LogoURL, n.AccentColor, n.FooterText}})
 		if len(ids) == 1 && n.From != "" {
 			from = n.From
 		}

@@ -35,6 +35,10 @@ type Engine struct {
 	Throttle  *throttle.Send    // the global send rate and its push-back
 	BaseURL   string            // public URL that links point to
 	From      string            // default sender
+	// PostalAddress is the sender's postal address that the footer of
+	// digests and welcome emails prints when their newsletter has none of
+	// its own; "" prints none.
+	PostalAddress string
 	// ConfirmTTL is how long a confirmation link lives, as the email tells.
 	ConfirmTTL time.Duration
 	LogLinks   bool // dev mode: log each confirmation link

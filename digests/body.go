@@ -46,15 +46,42 @@ type view struct {
 	Greeting       string
 	UnsubscribeURL string
 	PreferencesURL string
+	// Preheader is the hidden line an inbox shows after the subject: the
+	// intro, else the first article's title.
+	Preheader string
+	// PostalAddress is the sender's postal address of the footer: the
+	// newsletter's own, else the service's; "" prints none.
+	PostalAddress string
+	// The newsletter's branding (newsletter/branding.go); "" for none.
+	LogoURL, Accent, FooterText string
+}
+
+// A RenderOption sets what Render takes from the service rather than from
+// the digest or its newsletter.
+type RenderOption func(*view)
+
+// WithPostalAddress has Render print addr in the footer of a newsletter
+// that has no postal address of its own.
+func WithPostalAddress(addr string) RenderOption {
+	return func(v *view) {
+		if v.PostalAddress == "" {
+			v.PostalAddress = addr
+		}
+	}
 }
 
 // Render renders digest d of newsletter n into a shared body, with the CSS
 // inlined into the HTML for mail clients that drop style sheets.
-func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string) (*Body, error) {
+func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string, opts ...RenderOption) (*Body, error) {
 	lang := i18n.Of(n.Lang())
 	v := view{Newsletter: n, Subject: d.Subject, Intro: d.Intro, Articles: d.Articles,
 		Date: lang.LongDate(d.CreatedAt.In(location(n))), WebURL: baseURL + "/digests/" + d.ID,
-		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe, PreferencesURL: placeholderPreferences}
+		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe, PreferencesURL: placeholderPreferences,
+		Preheader: preheader(d), PostalAddress: n.PostalAddress,
+		LogoURL: n.LogoURL, Accent: n.AccentColor, FooterText: n.FooterText}
+	for _, opt := range opts {
+		opt(&v)
+	}
 	r, err := tpl.RenderEmailIn(lang, "digest", v)
 	if err != nil {
 		return nil, err
@@ -66,8 +93,21 @@ func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL str
 	return &Body{Subject: d.Subject, HTML: inlined, Text: r.Text, Language: lang}, nil
 }
 
+// preheader is the line an inbox shows of digest d after its subject:
+// its intro, else its first article's title (the lead's, as articles
+// come in order).
+func preheader(d *Digest) string {
+	if d.Intro != "" || len(d.Articles) == 0 {
+		return d.Intro
+	}
+	return d.Articles[0].Title
+}
+
+// inlineCSS moves the style sheet's rules into style attributes. It keeps
+// the class attributes, which the dark-mode media query, left in the
+// style sheet, selects by.
 func inlineCSS(doc string) (string, error) {
-	p, err := premailer.NewPremailerFromString(doc, &premailer.Options{RemoveClasses: true, KeepBangImportant: true})
+	p, err := premailer.NewPremailerFromString(doc, &premailer.Options{KeepBangImportant: true})
 	if err != nil {
 		return "", err
 	}

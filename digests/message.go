@@ -2,6 +2,7 @@ package digests
 
 import (
 	"html"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ type Envelope struct {
 	// a newsletter ("" for none), offered in List-Unsubscribe beside the
 	// one-click link.
 	Mailto func(subscriberID int64, nl string) string
+	// FeedbackID is the Feedback-ID header of Gmail's feedback loop:
+	// digest, newsletter, kind and sender, no reader.
+	FeedbackID string
 }
 
 // NewEnvelope returns the envelope of digest d of newsletter n.
@@ -37,7 +41,18 @@ func NewEnvelope(d *Digest, n *newsletter.Newsletter, defaultFrom, baseURL strin
 		host = u.Hostname()
 	}
 	return &Envelope{From: from, ListID: listID(n, host), BaseURL: baseURL, Signer: signer, Domain: host,
-		Language: i18n.Of(n.Lang())}
+		Language: i18n.Of(n.Lang()), FeedbackID: feedbackID(d, n, from, host)}
+}
+
+// feedbackID is the Feedback-ID of digest d of newsletter n
+// ("DIGEST:NEWSLETTER:digest:SENDER"), which Gmail's postmaster tools
+// count complaints by; the sender is the domain of from, else host.
+func feedbackID(d *Digest, n *newsletter.Newsletter, from, host string) string {
+	sender := host
+	if a, err := mail.ParseAddress(from); err == nil {
+		sender = a.Address[strings.LastIndexByte(a.Address, '@')+1:]
+	}
+	return d.ID + ":" + n.ID + ":digest:" + sender
 }
 
 // listID names the list as RFC 2919 asks: an optional phrase and
@@ -108,6 +123,7 @@ func (e *Envelope) sharedHeaders() map[string]string {
 		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		"List-Id":               e.ListID,
 		"Precedence":            "bulk",
+		"Feedback-ID":           e.FeedbackID,
 	}
 }
 

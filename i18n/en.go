@@ -50,6 +50,9 @@ var englishTexts = texts{
 	"email.digest.or":           "or",
 	"email.digest.unsubscribe":  "unsubscribe",
 	"email.digest.read_on_web":  "Read it on the web:",
+	// The hidden line an inbox shows after the subject (the preheader).
+	"email.confirm.preheader": "One click confirms your subscription. Until then, we send you nothing else.",
+	"email.welcome.preheader": "Your subscription to %s is confirmed.",
 
 	// Pages.
 	"page.confirm.press":           "Press the button to confirm that you want to receive %s at %s.",

@@ -51,6 +51,9 @@ var ukrainianTexts = texts{
 	"email.digest.or":           "або",
 	"email.digest.unsubscribe":  "відписатися",
 	"email.digest.read_on_web":  "Читати на сайті:",
+	// Прихований рядок, який поштова скринька показує після теми.
+	"email.confirm.preheader": "Один клік — і підписку підтверджено. Доти ми нічого вам не надсилатимемо.",
+	"email.welcome.preheader": "Вашу підписку на «%s» підтверджено.",
 
 	// Pages.
 	"page.confirm.press":           "Натисніть кнопку, щоб підтвердити, що хочете отримувати %s на адресу %s.",

@@ -11,11 +11,20 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// dkimFields are the header fields a signature covers, those present in the
-// message, in this order.
+// dkimFields are the header fields a signature covers, in this order; h=
+// names each as often as the message has it (presentFields).
 var dkimFields = []string{
 	"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
-	"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id",
+	"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Feedback-ID",
+}
+
+// oversigned are the fields that h= names once more than the message has
+// them (RFC 6376, 8.15): a verifier reads the extra name as an empty field,
+// so a field of these added on the way, or a second one, breaks the
+// signature instead of riding on it.
+var oversigned = map[string]bool{
+	"from": true, "to": true, "subject": true, "date": true, "message-id": true,
+	"list-id": true, "list-unsubscribe": true, "list-unsubscribe-post": true,
 }
 
 // DKIM signs outgoing messages with one private key for one domain and
@@ -100,17 +109,22 @@ func (d *DKIM) sign(msg *gomail.Msg) error {
 	return nil
 }
 
-// presentFields returns the names in dkimFields that header has.
+// presentFields returns the h= list of header: each name in dkimFields as
+// many times as header has it, and the oversigned ones once more.
 func presentFields(header []byte) []string {
-	has := make(map[string]bool)
+	count := make(map[string]int)
 	for line := range bytes.SplitSeq(header, []byte("\r\n")) {
 		if name, _, ok := bytes.Cut(line, []byte(":")); ok && line[0] != ' ' && line[0] != '\t' {
-			has[strings.ToLower(string(name))] = true
+			count[strings.ToLower(string(name))]++
 		}
 	}
 	var fields []string
 	for _, f := range dkimFields {
-		if has[strings.ToLower(f)] {
+		n := count[strings.ToLower(f)]
+		if oversigned[strings.ToLower(f)] {
+			n++
+		}
+		for range n {
 			fields = append(fields, f)
 		}
 	}

@@ -161,7 +161,8 @@ func TestDKIMSignsListUnsubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSigned(t, raw, record)
-	want := "From:To:Subject:Date:Message-ID:MIME-Version:Content-Type:List-Unsubscribe:List-Unsubscribe-Post"
+	want := "From:From:To:To:Subject:Subject:Date:Date:Message-ID:Message-ID:MIME-Version:Content-Type:" +
+		"List-Unsubscribe:List-Unsubscribe:List-Unsubscribe-Post:List-Unsubscribe-Post:List-Id"
 	if got := signedFields(t, raw); got != want {
 		t.Fatalf("h=%s, want h=%s", got, want)
 	}

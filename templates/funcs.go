@@ -21,6 +21,10 @@ import (
 //	                     them: "A, B and C"; in HTML each in <strong>
 //	{{strong .X}}        .X in <strong> (HTML; as it is in text)
 //	{{code .X}}          .X in <code> (HTML; as it is in text)
+//	{{mso "<table>"}}    markup that only Outlook for Windows reads, in a
+//	                     conditional comment <!--[if mso]>…<![endif]-->
+//	                     (HTML; nothing in text); template text only,
+//	                     never data
 //
 // In HTML, t escapes each string argument and keeps template.HTML ones
 // (what strong, code and names return) as they are; the messages
@@ -37,6 +41,7 @@ func htmlFuncs(l i18n.Lang) htmltemplate.FuncMap {
 		"names":  func(list any) htmltemplate.HTML { return strongList(l, namesOf(list)) },
 		"strong": func(s string) htmltemplate.HTML { return wrap("strong", s) },
 		"code":   func(s string) htmltemplate.HTML { return wrap("code", s) },
+		"mso":    msoOnly,
 	}
 }
 
@@ -48,7 +53,16 @@ func textFuncs(l i18n.Lang) texttemplate.FuncMap {
 		"names":  func(list any) string { return l.List(namesOf(list)) },
 		"strong": func(s string) string { return s },
 		"code":   func(s string) string { return s },
+		"mso":    func(string) string { return "" },
 	}
+}
+
+// msoOnly returns markup in a conditional comment that Outlook for Windows
+// (its Word engine) reads and every other client skips. html/template
+// drops the comments of a template's text, so templates write them
+// through this function.
+func msoOnly(markup string) htmltemplate.HTML {
+	return htmltemplate.HTML("<!--[if mso]>" + markup + "<![endif]-->")
 }
 
 // escapeArgs returns args with every string escaped for HTML; HTML stays.

@@ -17,10 +17,13 @@ type view struct{ ID, Name, Description string }
 var samples = map[string]any{
 	"confirm": map[string]any{"Email": "a@example.org", "Link": "https://news.example/confirm?token=T",
 		"NotMeLink": "https://news.example/not-me?token=T", "ValidFor": "7 days", "Newsletters": []view{{"daily", "<b>Daily</b>", ""}}},
-	"welcome": map[string]any{"Email": "a@example.org", "Newsletter": view{"daily", "<b>Daily</b>", "<i>desc</i>"}},
+	"welcome": map[string]any{"Email": "a@example.org", "Newsletter": view{"daily", "<b>Daily</b>", "<i>desc</i>"},
+		"PostalAddress": "<m> 1 Main Street, Kyiv"},
 	"digest": map[string]any{"Newsletter": view{"daily", "<b>Daily</b>", ""}, "Subject": "S", "Intro": "<i>",
 		"Date": "May 1, 2026", "WebURL": "https://news.example/digests/1", "Greeting": "Hello,", "UnsubscribeURL": "https://news.example/u",
-		"Articles": []map[string]any{{"Title": "<b>Daily</b>", "URL": "https://news.example/a", "Summary": "<m>", "Section": "World", "Author": "A", "ImageURL": ""}}},
+		"Preheader": "<i>", "PostalAddress": "<m> 1 Main Street, Kyiv",
+		"Articles": []map[string]any{{"Title": "<b>Daily</b>", "URL": "https://news.example/a", "Summary": "<m>", "Section": "World", "Author": "A",
+			"ImageURL": "https://news.example/a.jpg", "ImageAlt": "<m>"}}},
 	"address_confirm": map[string]any{"OldEmail": "<old>@example.org", "NewEmail": "<new>@example.org", "ConfirmURL": "https://news.example/preferences/address?token=T"},
 	"address_notice":  map[string]any{"OldEmail": "<old>@example.org", "NewEmail": "<new>@example.org", "CancelURL": "https://news.example/preferences/address/cancel?token=T"},
 }

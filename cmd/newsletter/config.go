@@ -1,15 +1,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"net/mail"
 	"net/netip"
 	"net/url"
 	"newsletter"
+	"newsletter/api"
 	"newsletter/bounces"
 	"newsletter/digests"
 	"newsletter/internal/redisurl"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +54,8 @@ type Config struct {
 	FeedAllowPrivate bool          // feeds may be at loopback and private addresses
 	BounceAddress    string        // envelope sender of digests, tagged per recipient (VERP); "" for the From
 	InboundAddr      string        // listen address of the inbound SMTP listener; "" for none
+	PostalAddress    string        // the sender's postal address in digests' and welcome emails' footers; "" for none
+	Webhooks         api.Webhooks  // the providers' bounce and complaint webhooks; each off while unset
 }
 
 // DevMode reports whether the service runs without a configured Redis.
@@ -104,10 +109,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		FeedAllowPrivate: r.boolean("NEWSLETTER_FEED_ALLOW_PRIVATE", r.getenv("NEWSLETTER_REDIS_URL") == ""),
 		BounceAddress:    r.str("NEWSLETTER_BOUNCE_ADDRESS", ""),
 		InboundAddr:      r.str("NEWSLETTER_INBOUND_ADDR", ""),
+		PostalAddress:    strings.TrimSpace(r.str("NEWSLETTER_POSTAL_ADDRESS", "")),
 	}
 	c.Redis = r.redisTarget("NEWSLETTER_REDIS_URL", c.RedisURL)
 	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)
 	c.DKIM = r.dkim()
+	c.Webhooks = r.webhooks()
 	c.SMTP.DKIM = c.DKIM
 	c.validate(&r)
 	return c, errors.Join(r.errs...)
@@ -120,6 +127,9 @@ func (c *Config) validate(r *reader) {
 		if _, err := bounces.NewAddresses(c.BounceAddress, []string{"x"}); err != nil {
 			r.fail("NEWSLETTER_BOUNCE_ADDRESS", "must be a plain address such as bounces@bounce.example.org (its domain's MX points at NEWSLETTER_INBOUND_ADDR)")
 		}
+	}
+	if len(c.PostalAddress) > maxPostalAddress {
+		r.fail("NEWSLETTER_POSTAL_ADDRESS", "must be at most %d characters", maxPostalAddress)
 	}
 	if !c.DevMode() && len(c.Secrets) == 0 {
 		r.fail("NEWSLETTER_SECRET", "required when NEWSLETTER_REDIS_URL is set (comma-separated keys, the first signs)")
@@ -372,3 +382,52 @@ func smtpURL(raw string) (out, msg string) {
 // noScheme says that raw, an address written without its scheme, needs
 // one (redisurl.NoScheme).
 var noScheme = redisurl.NoScheme
+
+// webhooks reads the providers' webhook settings; each provider's webhook
+// is off while its variable is unset. No message names a secret's value.
+func (r *reader) webhooks() api.Webhooks {
+	return api.Webhooks{
+		SES:          r.sesWebhook("NEWSLETTER_WEBHOOK_SES_TOPICS"),
+		PostmarkAuth: r.basicAuth("NEWSLETTER_WEBHOOK_POSTMARK_AUTH"),
+		MailgunKey:   r.str("NEWSLETTER_WEBHOOK_MAILGUN_KEY", ""),
+		SendGridKey:  r.sendgridKey("NEWSLETTER_WEBHOOK_SENDGRID_KEY"),
+	}
+}
+
+// sesWebhook reads the SNS topic ARNs whose SES notifications are taken.
+func (r *reader) sesWebhook(name string) *api.SESWebhook {
+	topics := r.list(name)
+	if len(topics) == 0 {
+		return nil
+	}
+	for _, t := range topics {
+		parts := strings.Split(t, ":")
+		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" || slices.Contains(parts, "") {
+			r.fail(name, "%q is not an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ses-bounces", t)
+		}
+	}
+	return &api.SESWebhook{Topics: topics}
+}
+
+// basicAuth reads "user:password" credentials, the password at least 16
+// characters long.
+func (r *reader) basicAuth(name string) string {
+	v := r.str(name, "")
+	if user, password, ok := strings.Cut(v, ":"); v != "" && (!ok || user == "" || len(password) < 16) {
+		r.fail(name, "must be user:password, the password at least 16 characters (make one with: openssl rand -hex 16)")
+	}
+	return v
+}
+
+// sendgridKey reads the verification key of SendGrid's signed event webhook.
+func (r *reader) sendgridKey(name string) *ecdsa.PublicKey {
+	v := r.str(name, "")
+	if v == "" {
+		return nil
+	}
+	key, err := api.ParseSendGridKey(v)
+	if err != nil {
+		r.fail(name, "%v", err)
+	}
+	return key
+}

@@ -88,6 +88,7 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 	if err := m.connect(ctx); err != nil {
 		return err
 	}
+	m.warnDeliverability()
 	tpl, err := templates.Load(m.Config.TemplatesDir)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_TEMPLATES_DIR", err.Error()}
@@ -207,7 +208,7 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 	m.sender, m.bulk = m.newSenders()
 	engine := &delivery.Engine{Store: p.store, Digests: p.digests, Signer: p.signer, Templates: p.templates,
 		Sender: m.sender, Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate),
-		BaseURL: m.Config.BaseURL, From: m.Config.From, ConfirmTTL: m.Config.ConfirmTTL,
+		BaseURL: m.Config.BaseURL, From: m.Config.From, PostalAddress: m.Config.PostalAddress, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger, Metrics: m.metrics, RecordEvery: m.Config.RecordEvery}
 	if m.Config.BounceAddress != "" {
 		if engine.Bounces, err = bounces.NewAddresses(m.Config.BounceAddress, m.Config.Secrets); err != nil {
@@ -238,7 +239,7 @@ const (
 
 func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service) error {
 	m.queueUI = worker.NewQueueUI(m.rdb, api.QueueUIPath)
-	srv := api.New(api.Config{Metrics: m.metrics, MetricsElsewhere: m.Config.MetricsAddr != "", Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates,
+	srv := api.New(api.Config{Metrics: m.metrics, MetricsElsewhere: m.Config.MetricsAddr != "", Subscribers: svc, Newsletters: svc, Articles: p.articles, Digests: ds, Templates: p.templates, PostalAddress: m.Config.PostalAddress,
 		APITokens: m.Config.APITokens, ConfirmTTL: m.Config.ConfirmTTL, BaseURL: m.Config.BaseURL, TrustedProxies: m.Config.TrustedProxies, Logger: m.Logger,
 		AllowedOrigins:     m.Config.AllowedOrigins,
 		SignupLimit:        throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
@@ -247,7 +248,8 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 		RequestTimeout:     requestTimeout,
 		SessionKey:         sessionKey(m.Config.Secrets),
 		QueueUI:            m.queueUI,
-		Ready:              m.ready})
+		Ready:              m.ready,
+		Webhooks:           m.Config.Webhooks})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}
