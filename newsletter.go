@@ -37,11 +37,15 @@ type Newsletter struct {
 	PostalAddress string `json:"postal_address,omitempty"`
 	// Branding of its emails (branding.go): a logo in the masthead, an
 	// accent colour, and a line of its own in the footer.
-	LogoURL     string    `json:"logo_url,omitempty"`
-	AccentColor string    `json:"accent_color,omitempty"`
-	FooterText  string    `json:"footer_text,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	LogoURL     string `json:"logo_url,omitempty"`
+	AccentColor string `json:"accent_color,omitempty"`
+	FooterText  string `json:"footer_text,omitempty"`
+	// DigestTemplate is the HTML template of its digests in place of the
+	// service's (templates/email/digest.html.tmpl); "" is the service's.
+	// Package digests checks that it parses and renders (CheckTemplate).
+	DigestTemplate string    `json:"digest_template,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // IsPublic reports whether the newsletter has public pages (Public unset
@@ -78,6 +82,8 @@ const (
 	maxDescriptionLen  = 2000
 	maxPostalLen       = 500
 	maxFeeds           = 50
+	// MaxDigestTemplateLen is the most bytes a digest template may have.
+	MaxDigestTemplateLen = 64 << 10
 )
 
 var validNewsletterID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
@@ -100,6 +106,7 @@ func (n *Newsletter) Normalize() {
 	n.From = strings.TrimSpace(n.From)
 	n.PostalAddress = strings.TrimSpace(n.PostalAddress)
 	n.normalizeBranding()
+	n.DigestTemplate = strings.TrimSpace(n.DigestTemplate)
 	n.Language = strings.TrimSpace(n.Language)
 	if n.Language == "" {
 		n.Language = DefaultLanguage
@@ -134,6 +141,7 @@ func (n *Newsletter) Validate() error {
 		{"logo_url", checkLogoURL(n.LogoURL)},
 		{"accent_color", checkAccent(n.AccentColor)},
 		{"footer_text", checkFooterText(n.FooterText)},
+		{"digest_template", checkDigestTemplate(n.DigestTemplate)},
 	}
 	for _, c := range checks {
 		if c.fail != "" {
@@ -158,6 +166,13 @@ func checkPostal(addr string) string {
 		return "A postal address is one line; separate its parts with commas."
 	}
 	return checkLen(addr, maxPostalLen)
+}
+
+func checkDigestTemplate(src string) string {
+	if len(src) > MaxDigestTemplateLen {
+		return "A digest template is at most " + strconv.Itoa(MaxDigestTemplateLen>>10) + " KB."
+	}
+	return ""
 }
 
 func checkLen(s string, max int) string {

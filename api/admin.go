@@ -24,6 +24,8 @@ type adminView struct {
 var notices = map[string]string{
 	"created":  "The newsletter was created.",
 	"saved":    "The newsletter was saved.",
+	"template": "The digest template was saved.",
+	"cleared":  "The digest template was removed; its digests use the service's again.",
 	"article":  "The article was added.",
 	"canceled": "The digest was canceled.",
 	"erased":   "Everything held about the address was erased.",
@@ -47,6 +49,7 @@ func (s *Server) adminRoutes() {
 	a.GET("/newsletters/:id", s.handleAdminNewsletter)
 	a.POST("/newsletters/:id", s.handleAdminUpdateNewsletter)
 	a.POST("/newsletters/:id/articles", s.handleAdminAddArticle)
+	a.POST("/newsletters/:id/template", s.handleAdminDigestTemplate)
 	a.GET("/newsletters/:id/preview", s.handleAdminPreview)
 	a.POST("/newsletters/:id/test", s.handleAdminTestDigest)
 	a.POST("/newsletters/:id/digests", s.handleAdminSendDigest)

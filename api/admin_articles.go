@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,15 +21,11 @@ func (s *Server) handleAdminAddArticle(c *gin.Context) {
 		s.adminFail(c, err, back)
 		return
 	}
-	published, err := formTime(c.PostForm("published_at"))
-	if err != nil {
-		s.adminFail(c, err, back)
-		return
+	a, err := articleOfForm(c, id)
+	var all []string
+	if err == nil {
+		all, err = s.newsletterIDs(c)
 	}
-	a := articles.Article{URL: c.PostForm("url"), Title: c.PostForm("title"), Summary: c.PostForm("summary"),
-		PublishedAt: published, Author: c.PostForm("author"), Section: c.PostForm("section"),
-		ImageURL: c.PostForm("image_url"), ImageAlt: c.PostForm("image_alt"), Newsletters: []string{id}}
-	all, err := s.newsletterIDs(c)
 	if err == nil {
 		_, _, err = s.cfg.Articles.Upsert(c, []articles.Article{a}, all)
 	}
@@ -37,6 +34,35 @@ func (s *Server) handleAdminAddArticle(c *gin.Context) {
 		return
 	}
 	seeOther(c, back, "article")
+}
+
+// articleOfForm reads the article form into an article of newsletter id.
+// The lead checkbox sends "true" when checked; an empty position is none.
+func articleOfForm(c *gin.Context, id string) (articles.Article, error) {
+	published, err := formTime(c.PostForm("published_at"))
+	if err != nil {
+		return articles.Article{}, err
+	}
+	position, err := formPosition(c.PostForm("position"))
+	return articles.Article{URL: c.PostForm("url"), Title: c.PostForm("title"), Summary: c.PostForm("summary"),
+		PublishedAt: published, Author: c.PostForm("author"), Section: c.PostForm("section"),
+		ImageURL: c.PostForm("image_url"), ImageAlt: c.PostForm("image_alt"), Newsletters: []string{id},
+		Lead: c.PostForm("lead") == "true", Position: position}, err
+}
+
+// formPosition reads the position field; empty is 0, no position. The
+// range is checked with the article's other fields.
+func formPosition(raw string) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, newsletter.FieldError(newsletter.EINVALIDARTICLE, "position",
+			"The position must be a whole number, 1 for first after the lead; empty orders by time.")
+	}
+	return v, nil
 }
 
 // formTime reads a datetime-local field, in UTC; empty is now.

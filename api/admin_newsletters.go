@@ -23,6 +23,7 @@ type newsletterPage struct {
 	Sending    []*digests.Digest // digests under way
 	Key        string            // idempotency key of the send form, so a double submit sends once
 	Now        string            // the default publication time of a new article
+	BuiltIn    string            // the built-in digest template, to start one of its own from
 }
 
 // datetimeLocal is the layout of an <input type="datetime-local">.
@@ -97,9 +98,10 @@ func (s *Server) handleAdminUpdateNewsletter(c *gin.Context) {
 	seeOther(c, adminPath("newsletters", id), "saved")
 }
 
-// fillSettings copies the settings form into n. Language and public keep
-// their values when the form has no such field; the form sends public as
-// a hidden "false" followed, when checked, by the checkbox's "true".
+// fillSettings copies the settings form into n. Language, public, the
+// postal address and the branding keep their values when the form has no
+// such field; the form sends public as a hidden "false" followed, when
+// checked, by the checkbox's "true".
 func fillSettings(c *gin.Context, n *newsletter.Newsletter) error {
 	if lang, ok := c.GetPostForm("language"); ok {
 		n.Language = lang
@@ -108,6 +110,7 @@ func fillSettings(c *gin.Context, n *newsletter.Newsletter) error {
 		public := values[len(values)-1] == "true"
 		n.Public = &public
 	}
+	fillBranding(c, n)
 	n.Name, n.Description, n.From = c.PostForm("name"), c.PostForm("description"), c.PostForm("from")
 	n.Schedule, n.Timezone, n.MaxLateness = c.PostForm("schedule"), c.PostForm("timezone"), c.PostForm("max_lateness")
 	n.Feeds = strings.Fields(c.PostForm("feeds"))
@@ -122,15 +125,35 @@ func fillSettings(c *gin.Context, n *newsletter.Newsletter) error {
 	return nil
 }
 
+// fillBranding copies the postal address and branding fields of the
+// settings form into n; a field the form does not send keeps its value.
+func fillBranding(c *gin.Context, n *newsletter.Newsletter) {
+	for field, v := range map[string]*string{"postal_address": &n.PostalAddress, "logo_url": &n.LogoURL,
+		"accent_color": &n.AccentColor, "footer_text": &n.FooterText} {
+		if value, ok := c.GetPostForm(field); ok {
+			*v = value
+		}
+	}
+}
+
 // saveNewsletter normalizes, validates and stores n.
 func (s *Server) saveNewsletter(c *gin.Context, n *newsletter.Newsletter) error {
 	n.UpdatedAt = time.Now().UTC().Truncate(time.Second)
 	n.Normalize()
-	if err := n.Validate(); err != nil {
+	if err := s.validateNewsletter(n); err != nil {
 		return err
 	}
 	_, err := s.cfg.Newsletters.PutNewsletter(c, n)
 	return err
+}
+
+// validateNewsletter reports the first field of n, normalized, that is
+// not acceptable, its digest template included (digests.CheckTemplate).
+func (s *Server) validateNewsletter(n *newsletter.Newsletter) error {
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	return digests.CheckTemplate(s.cfg.Templates, n)
 }
 
 func (s *Server) loadNewsletter(c *gin.Context, id string) (*newsletter.Newsletter, error) {
@@ -160,6 +183,9 @@ func (s *Server) newsletterPage(c *gin.Context, id string) (*newsletterPage, err
 	}
 	p := &newsletterPage{Newsletter: n, Feeds: strings.Join(n.Feeds, "\n"), Key: randomValue(),
 		Now: time.Now().UTC().Format(datetimeLocal)}
+	if p.BuiltIn, err = templates.Source("email/digest.html.tmpl"); err != nil {
+		return nil, err
+	}
 	if p.Counts, err = s.cfg.Newsletters.Counts(c, id); err != nil {
 		return nil, err
 	}
@@ -180,7 +206,8 @@ func (s *Server) handleAdminPreview(c *gin.Context) {
 	d, n, err := s.cfg.Digests.Preview(c, id)
 	var body *digests.Body
 	if err == nil {
-		body, err = digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL, digests.WithPostalAddress(s.cfg.PostalAddress))
+		body, err = digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL, digests.WithPostalAddress(s.cfg.PostalAddress),
+			digests.WithTemplate(n.DigestTemplate))
 	}
 	if err != nil {
 		s.adminFail(c, err, adminPath("newsletters", id))

@@ -72,7 +72,8 @@ func (s *Server) handlePreviewDigest(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	body, err := digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL, digests.WithPostalAddress(s.cfg.PostalAddress))
+	body, err := digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL, digests.WithPostalAddress(s.cfg.PostalAddress),
+		digests.WithTemplate(n.DigestTemplate))
 	if err != nil {
 		s.fail(c, err)
 		return

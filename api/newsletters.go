@@ -12,6 +12,10 @@ import (
 
 const maxEditorBody = 64 << 10
 
+// maxNewsletterBody is the most a PUT of a newsletter may send: room for
+// a digest template of the most it may be, escaped in JSON.
+const maxNewsletterBody = 4 * newsletter.MaxDigestTemplateLen
+
 // newsletterJSON is the body of PUT /v1/newsletters/{id}.
 type newsletterJSON struct {
 	Name        string   `json:"name"`
@@ -29,6 +33,9 @@ type newsletterJSON struct {
 	LogoURL       string `json:"logo_url"`
 	AccentColor   string `json:"accent_color"`
 	FooterText    string `json:"footer_text"`
+	// DigestTemplate is its own digest HTML template; absent or "": the
+	// service's.
+	DigestTemplate string `json:"digest_template"`
 }
 
 // newsletterWithCounts is a newsletter as the editor list shows it.
@@ -44,7 +51,7 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 		return
 	}
 	var body newsletterJSON
-	if err := decodeJSON(c, maxEditorBody, &body); err != nil {
+	if err := decodeJSON(c, maxNewsletterBody, &body); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -53,9 +60,9 @@ func (s *Server) handlePutNewsletter(c *gin.Context) {
 		MaxArticles: body.MaxArticles, Schedule: body.Schedule, Timezone: body.Timezone,
 		MaxLateness: body.MaxLateness, Feeds: body.Feeds, Public: body.Public, Language: body.Language,
 		PostalAddress: body.PostalAddress, LogoURL: body.LogoURL, AccentColor: body.AccentColor, FooterText: body.FooterText,
-		CreatedAt: now, UpdatedAt: now}
+		DigestTemplate: body.DigestTemplate, CreatedAt: now, UpdatedAt: now}
 	n.Normalize()
-	if err := n.Validate(); err != nil {
+	if err := s.validateNewsletter(n); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -54,6 +54,9 @@ type view struct {
 	PostalAddress string
 	// The newsletter's branding (newsletter/branding.go); "" for none.
 	LogoURL, Accent, FooterText string
+	// template is the HTML template to render with in place of the
+	// embedded one (WithTemplate); "" is the embedded one.
+	template string
 }
 
 // A RenderOption sets what Render takes from the service rather than from
@@ -70,6 +73,14 @@ func WithPostalAddress(addr string) RenderOption {
 	}
 }
 
+// WithTemplate has Render write the HTML of the digest with src, a
+// newsletter's own digest template (Newsletter.DigestTemplate), in place
+// of the embedded one; "" keeps the embedded one. The subject and text
+// stay the embedded ones.
+func WithTemplate(src string) RenderOption {
+	return func(v *view) { v.template = src }
+}
+
 // Render renders digest d of newsletter n into a shared body, with the CSS
 // inlined into the HTML for mail clients that drop style sheets.
 func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string, opts ...RenderOption) (*Body, error) {
@@ -82,7 +93,7 @@ func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL str
 	for _, opt := range opts {
 		opt(&v)
 	}
-	r, err := tpl.RenderEmailIn(lang, "digest", v)
+	r, err := renderEmail(tpl, lang, v)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +102,15 @@ func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL str
 		return nil, err
 	}
 	return &Body{Subject: d.Subject, HTML: inlined, Text: r.Text, Language: lang}, nil
+}
+
+// renderEmail renders the digest email of v in lang, with v's own HTML
+// template when it has one.
+func renderEmail(tpl *templates.Set, lang i18n.Lang, v view) (*templates.Rendered, error) {
+	if v.template == "" {
+		return tpl.RenderEmailIn(lang, "digest", v)
+	}
+	return tpl.RenderEmailOverride(lang, "digest", v.template, v)
 }
 
 // preheader is the line an inbox shows of digest d after its subject:

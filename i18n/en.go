@@ -170,6 +170,10 @@ var englishTexts = texts{
 	"email.address_notice.subject":  "A change of address was asked for your newsletters",
 	"email.address_notice.asked":    "Someone asked, from your newsletter settings, to send your newsletters to %s instead of this address (%s).",
 	"email.address_notice.nothing":  "Nothing changes unless the new address confirms it; until then, your newsletters keep coming here. If this was not you, cancel the change:",
+
+	// The hidden lines after the subject of the change-of-address emails.
+	"email.address_confirm.preheader": "One click and your newsletters go to this address. Until then, nothing changes.",
+	"email.address_notice.preheader":  "Someone asked to send your newsletters to another address. Nothing changes unless that address confirms.",
 }
 
 // englishPlurals are the English messages that show a count.

@@ -168,6 +168,10 @@ var ukrainianTexts = texts{
 	"email.address_notice.subject":  "Надійшов запит змінити адресу для ваших розсилок",
 	"email.address_notice.asked":    "Хтось у налаштуваннях ваших розсилок попросив надсилати їх на %s замість цієї адреси (%s).",
 	"email.address_notice.nothing":  "Нічого не зміниться, доки нова адреса це не підтвердить; до того розсилки надходитимуть сюди. Якщо це були не ви, скасуйте зміну:",
+
+	// The hidden lines after the subject of the change-of-address emails.
+	"email.address_confirm.preheader": "Один клік — і розсилки надходитимуть на цю адресу. Доти нічого не зміниться.",
+	"email.address_notice.preheader":  "Хтось попросив надсилати ваші розсилки на іншу адресу. Нічого не зміниться, доки та адреса цього не підтвердить.",
 }
 
 // ukrainianPlurals are the Ukrainian messages that show a count, in the

@@ -9,12 +9,12 @@ import (
 	"newsletter/i18n"
 )
 
-// inboxEmails are the emails that readers get most: what inboxes judge
-// the service by.
-var inboxEmails = []string{"confirm", "welcome", "digest"}
+// inboxEmails are the emails that readers get: what inboxes judge the
+// service by.
+var inboxEmails = []string{"confirm", "welcome", "digest", "address_confirm", "address_notice"}
 
 // TestEmailsForOutlookAndDarkMode checks the HTML of the confirmation,
-// welcome and digest emails: Outlook for Windows gets a 600 px table in a
+// welcome, digest and change-of-address emails: Outlook for Windows gets a 600 px table in a
 // conditional comment, no client gets max-width (Outlook ignores it), a
 // button is a table cell with its own background, and the document says
 // that it has a dark scheme and gives it.
@@ -40,26 +40,32 @@ func TestEmailsForOutlookAndDarkMode(t *testing.T) {
 			}
 		}
 	}
-	r, err := set.RenderEmail("confirm", samples["confirm"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	button := regexp.MustCompile(`<td class="nl-button"[^>]* bgcolor="#[0-9a-f]{6}"[^>]*><a class="nl-button-link" href="https://news.example/confirm\?token=T"`)
-	if !button.MatchString(r.HTML) {
-		t.Errorf("confirm: the button is not a table cell with a background colour:\n%s", r.HTML)
+	for name, link := range map[string]string{"confirm": "https://news.example/confirm?token=T",
+		"address_confirm": "https://news.example/preferences/address?token=T",
+		"address_notice":  "https://news.example/preferences/address/cancel?token=T"} {
+		r, err := set.RenderEmail(name, samples[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		button := regexp.MustCompile(`<td class="nl-button"[^>]* bgcolor="#[0-9a-f]{6}"[^>]*><a class="nl-button-link" href="` + regexp.QuoteMeta(link) + `"`)
+		if !button.MatchString(r.HTML) {
+			t.Errorf("%s: the button is not a table cell with a background colour:\n%s", name, r.HTML)
+		}
 	}
 }
 
 // TestPreheaders checks the hidden line after the subject: the catalog's
-// for confirmation and welcome emails, in each language, and the digest's
+// for confirmation, welcome and change-of-address emails, in each language, and the digest's
 // Preheader; never in the text part.
 func TestPreheaders(t *testing.T) {
 	set := mustLoad(t)
 	for _, l := range i18n.All() {
 		for name, want := range map[string]string{
-			"confirm": l.T("email.confirm.preheader"),
-			"welcome": l.T("email.welcome.preheader", "&lt;b&gt;Daily&lt;/b&gt;"),
-			"digest":  "&lt;i&gt;",
+			"confirm":         l.T("email.confirm.preheader"),
+			"welcome":         l.T("email.welcome.preheader", "&lt;b&gt;Daily&lt;/b&gt;"),
+			"digest":          "&lt;i&gt;",
+			"address_confirm": l.T("email.address_confirm.preheader"),
+			"address_notice":  l.T("email.address_notice.preheader"),
 		} {
 			r, err := set.RenderEmailIn(l, name, samples[name])
 			if err != nil {

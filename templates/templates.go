@@ -152,6 +152,14 @@ func onlyFiles(fsys fs.FS, dir string, files []string) error {
 	})
 }
 
+// Source returns the embedded file at path, such as
+// "email/digest.html.tmpl": for editors to start a template of their own
+// from.
+func Source(path string) (string, error) {
+	raw, err := fs.ReadFile(embedded, path)
+	return string(raw), err
+}
+
 // Admin returns the editor pages as one template set, each page a template
 // named as in AdminPages, for an engine that renders templates by name.
 func (s *Set) Admin() *htmltemplate.Template { return s.admin }
@@ -208,12 +216,7 @@ func (s *Set) RenderEmailIn(l i18n.Lang, name string, data any) (*Rendered, erro
 	if !ok {
 		return nil, fmt.Errorf("templates: no email %q", name)
 	}
-	var subject, text, html bytes.Buffer
-	err := errors.Join(e.subject.Execute(&subject, data), e.text.Execute(&text, data), e.html.Execute(&html, data))
-	if err != nil {
-		return nil, fmt.Errorf("templates: email %s: %w", name, err)
-	}
-	return &Rendered{Subject: string(bytes.TrimSpace(subject.Bytes())), Text: text.String(), HTML: html.String()}, nil
+	return e.render(name, data)
 }
 
 // overlay serves files from top when it has them, else from base.
@@ -226,4 +229,57 @@ func (o overlay) Open(name string) (fs.File, error) {
 		return f, nil
 	}
 	return o.base.Open(name)
+}
+
+// OverrideName is the name of a template given to RenderEmailOverride, as
+// its parse and execution errors name it: "template: override:3: ...".
+const OverrideName = "override"
+
+// maxEmailHTML is the most bytes the HTML of an email may come to; a
+// template that writes more (an override's loop run wild) fails.
+const maxEmailHTML = 4 << 20
+
+// RenderEmailOverride executes email name in language l with data, like
+// RenderEmailIn, but its HTML part from src: a template parsed with
+// html/template and the functions of the embedded templates, named
+// OverrideName. The subject and text parts stay the embedded ones.
+func (s *Set) RenderEmailOverride(l i18n.Lang, name, src string, data any) (*Rendered, error) {
+	l = i18n.Of(string(l))
+	e, ok := s.emails[l][name]
+	if !ok {
+		return nil, fmt.Errorf("templates: no email %q", name)
+	}
+	html, err := htmltemplate.New(OverrideName).Funcs(htmlFuncs(l)).Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	override := &email{subject: e.subject, text: e.text, html: html}
+	return override.render(name, data)
+}
+
+// render executes the three parts of e with data; email name is for errors.
+func (e *email) render(name string, data any) (*Rendered, error) {
+	var subject, text bytes.Buffer
+	html := &cappedBuffer{max: maxEmailHTML}
+	err := errors.Join(e.subject.Execute(&subject, data), e.text.Execute(&text, data), e.html.Execute(html, data))
+	if err != nil {
+		return nil, fmt.Errorf("templates: email %s: %w", name, err)
+	}
+	return &Rendered{Subject: string(bytes.TrimSpace(subject.Bytes())), Text: text.String(), HTML: html.String()}, nil
+}
+
+// errTooLong is the error of a render that writes more than it may.
+var errTooLong = errors.New("the email is too long")
+
+// cappedBuffer is a bytes.Buffer that refuses to grow beyond max bytes.
+type cappedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.max {
+		return 0, errTooLong
+	}
+	return b.Buffer.Write(p)
 }
