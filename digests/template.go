@@ -25,6 +25,9 @@ func CheckTemplate(tpl *templates.Set, n *newsletter.Newsletter) error {
 	if tpl == nil {
 		return errors.New("digests: no templates to check a digest template with")
 	}
+	if big := bigRangeLiteral.FindString(n.DigestTemplate); big != "" {
+		return invalidTemplate("The template loops over a large number (" + strings.TrimSpace(big) + "); loop over the digest's articles instead.")
+	}
 	b, err := Render(tpl, sampleDigest(n), n, "https://news.example", WithTemplate(n.DigestTemplate))
 	if err != nil {
 		return invalidTemplate(templateProblem(err))
@@ -38,6 +41,11 @@ func CheckTemplate(tpl *templates.Set, n *newsletter.Newsletter) error {
 func invalidTemplate(message string) error {
 	return newsletter.FieldError(newsletter.EINVALIDNEWSLETTER, "digest_template", message)
 }
+
+// bigRangeLiteral finds a range over an integer of four digits or more
+// ({{range 100000}}), which renders nothing and holds a worker for as long
+// as it counts: the output cap does not stop it.
+var bigRangeLiteral = regexp.MustCompile(`\{\{-?\s*range\s+(?:\$\w+\s*(?:,\s*\$\w+\s*)?:=\s*)?\(?\s*[0-9_]{4,}`)
 
 // sampleDigest is a digest of n with every field a template may print.
 func sampleDigest(n *newsletter.Newsletter) *Digest {

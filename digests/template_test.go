@@ -78,7 +78,9 @@ func TestCheckTemplate(t *testing.T) {
 		{"unsubscribe link not a link", "<script>var u = {{.UnsubscribeURL}};</script>", "{{.UnsubscribeURL}}"},
 		{"unclosed attribute", "<a href=\"{{.UnsubscribeURL}}", "ends inside a tag"},
 		{"unsubscribe link never printed", "{{if false}}<a href=\"{{.UnsubscribeURL}}\">x</a>{{end}}", "{{.UnsubscribeURL}}"},
-		{"runaway loop", "<a href=\"{{.UnsubscribeURL}}\">x</a>{{range 100000000}}0123456789{{end}}", "too long"},
+		{"runaway loop", "<a href=\"{{.UnsubscribeURL}}\">x</a>{{range 100000000}}0123456789{{end}}", "large number"},
+		{"silent loop", "<a href=\"{{.UnsubscribeURL}}\">x</a>{{- range $i := 1_000_000_000}}{{end}}", "large number"},
+		{"long output", "<a href=\"{{.UnsubscribeURL}}\">x</a>{{range .Articles}}{{range 999}}{{range 999}}0123456789{{end}}{{end}}{{end}}", "too long"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, nl := MustDigest(t, 1)
