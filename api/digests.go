@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -126,4 +127,39 @@ type digestView struct {
 func webView(d *digests.Digest, n *newsletter.Newsletter) *digestView {
 	return &digestView{Newsletter: n.Name, NewsletterURL: "/newsletters/" + n.ID, Subject: d.Subject, Intro: d.Intro,
 		Date: langOf(n).Date(d.CreatedAt.In(location(n))), Articles: d.Articles}
+}
+
+// Limits of a page of a newsletter's digest history.
+const (
+	defaultHistoryLimit = 20
+	maxHistoryLimit     = 100
+	maxHistoryOffset    = 1_000_000
+)
+
+// handleDigestHistory answers one page of a newsletter's digests, newest
+// first, each with its counts and what came back (reports): ?offset=
+// (default 0) and ?limit= (default 20, at most 100).
+func (s *Server) handleDigestHistory(c *gin.Context) {
+	id := pathParam(c, "id")
+	if _, err := s.loadNewsletter(c, id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	offset, err := queryInt(c, "offset", 0, 0, maxHistoryOffset, "offset must be a whole number, 0 or more.")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	limit, err := queryInt(c, "limit", defaultHistoryLimit, 1, maxHistoryLimit,
+		"limit must be a whole number from 1 to "+strconv.Itoa(maxHistoryLimit)+".")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	list, total, err := s.cfg.Digests.Store.History(c, id, offset, limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"digests": list, "total": total, "offset": offset, "limit": limit})
 }

@@ -151,6 +151,7 @@ func (s *Server) routes() {
 	editor.POST("/subscribers/import", s.handleImportSubscribers)
 	editor.POST("/articles", s.handlePostArticles)
 	editor.POST("/newsletters/:id/digests", s.handleCreateDigest)
+	editor.GET("/newsletters/:id/digests", s.handleDigestHistory)
 	editor.GET("/newsletters/:id/digests/preview", s.handlePreviewDigest)
 	editor.GET("/digests/:id", s.handleGetDigest)
 	editor.POST("/digests/:id/cancel", s.handleCancelDigest)

@@ -330,3 +330,30 @@ func (s *Store) Unfinished(ctx context.Context, nl string) ([]*Digest, error) {
 	}
 	return out, nil
 }
+
+// History returns up to limit of newsletter nl's digests from offset,
+// newest first, tests and cancelled ones included, and how many it has in
+// all: the editors' history of a newsletter.
+func (s *Store) History(ctx context.Context, nl string, offset, limit int) ([]*Digest, int64, error) {
+	var ids *redis.StringSliceCmd
+	var total *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ids = p.ZRevRange(ctx, keyDigests(nl), int64(offset), int64(offset+limit-1))
+		total = p.ZCard(ctx, keyDigests(nl))
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("digests: history: %w", err)
+	}
+	out := make([]*Digest, 0, len(ids.Val()))
+	for _, id := range ids.Val() {
+		d, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, 0, fmt.Errorf("digests: history: %w", err)
+		}
+		if d != nil {
+			out = append(out, d)
+		}
+	}
+	return out, total.Val(), nil
+}
