@@ -14,25 +14,19 @@ import (
 // change of address (and the old one a notice), and shows the page
 // again, saying so or why the address was refused.
 func (s *Server) requestAddressChange(c *gin.Context, token, newEmail string) {
-	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
-	if err != nil {
-		s.failPage(c, err)
+	r, ok := s.loadPreferences(c, token)
+	if !ok {
 		return
 	}
-	offered, err := s.offeredNewsletters(c, sub)
-	if err != nil {
-		s.failPage(c, err)
-		return
-	}
-	err = s.cfg.Subscribers.RequestAddressChange(c, token, newEmail, s.preferencesLang(c, sub, offered).String())
+	err := s.cfg.Subscribers.RequestAddressChange(c, token, newEmail, s.preferencesLang(c, r.sub, r.offered).String())
 	if err == nil {
-		s.renderPreferences(c, http.StatusOK, sub, token, func(v *preferencesView) { v.NewEmail, v.AddressSent = newEmail, true })
+		s.renderPreferences(c, http.StatusOK, r, func(v *preferencesView) { v.NewEmail, v.AddressSent = newEmail, true })
 		return
 	}
 	var limited *subscribers.LimitedError
 	if errors.As(err, &limited) {
 		c.Header("Retry-After", retryAfter(limited.Wait))
-		s.renderPreferences(c, http.StatusTooManyRequests, sub, token, func(v *preferencesView) {
+		s.renderPreferences(c, http.StatusTooManyRequests, r, func(v *preferencesView) {
 			v.NewEmail, v.AddressError = newEmail, "prefs.address_limited"
 		})
 		return
@@ -42,7 +36,7 @@ func (s *Server) requestAddressChange(c *gin.Context, token, newEmail string) {
 		if errors.Is(err, subscribers.ErrSameAddress) {
 			key = "prefs.same_address"
 		}
-		s.renderPreferences(c, http.StatusUnprocessableEntity, sub, token, func(v *preferencesView) { v.NewEmail, v.AddressError = newEmail, key })
+		s.renderPreferences(c, http.StatusUnprocessableEntity, r, func(v *preferencesView) { v.NewEmail, v.AddressError = newEmail, key })
 		return
 	}
 	s.failPage(c, err)
@@ -72,12 +66,9 @@ func (s *Server) handleAddressChange(c *gin.Context) {
 		return
 	}
 	prefs := s.cfg.Subscribers.Signer.PreferencesToken(id)
-	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, prefs)
-	if err != nil {
-		s.failPage(c, err)
-		return
+	if r, ok := s.loadPreferences(c, prefs); ok {
+		s.renderPreferences(c, http.StatusOK, r, func(v *preferencesView) { v.Moved = true })
 	}
-	s.renderPreferences(c, http.StatusOK, sub, prefs, func(v *preferencesView) { v.Moved = true })
 }
 
 // handleAddressCancelPage asks whether to cancel the change of address

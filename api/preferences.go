@@ -67,13 +67,33 @@ const maxPreferencesBody = 16 << 10
 
 // handlePreferencesPage shows the preference page of the token's reader.
 func (s *Server) handlePreferencesPage(c *gin.Context) {
-	token := c.Query("token")
+	if r, ok := s.loadPreferences(c, c.Query("token")); ok {
+		s.renderPreferences(c, http.StatusOK, r, func(*preferencesView) {})
+	}
+}
+
+// readerPreferences is a preference page's reader, as a handler loads it
+// once: the reader, the newsletters the page offers, and the token.
+type readerPreferences struct {
+	sub     *subscribers.Subscriber
+	offered []*newsletter.Newsletter
+	token   string
+}
+
+// loadPreferences loads the reader of preferences token token and the
+// newsletters its page offers, or answers the error page and reports false.
+func (s *Server) loadPreferences(c *gin.Context, token string) (*readerPreferences, bool) {
 	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
 	if err != nil {
 		s.failPage(c, err)
-		return
+		return nil, false
 	}
-	s.renderPreferences(c, http.StatusOK, sub, token, func(*preferencesView) {})
+	offered, err := s.offeredNewsletters(c, sub)
+	if err != nil {
+		s.failPage(c, err)
+		return nil, false
+	}
+	return &readerPreferences{sub: sub, offered: offered, token: token}, true
 }
 
 // handlePreferences applies one of the preference page's forms: save the
@@ -115,18 +135,12 @@ var errStaleForm = &newsletter.Error{Code: newsletter.EFORBIDDEN, Field: "csrf",
 // savePreferences saves the checked newsletters and the name, or with all
 // ends every subscription, and shows the page again.
 func (s *Server) savePreferences(c *gin.Context, token string, wanted []string, all bool) {
-	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
-	if err != nil {
-		s.failPage(c, err)
-		return
-	}
-	offered, err := s.offeredNewsletters(c, sub)
-	if err != nil {
-		s.failPage(c, err)
+	r, ok := s.loadPreferences(c, token)
+	if !ok {
 		return
 	}
 	ch := subscribers.PreferencesChange{Wanted: wanted, All: all, Meta: requestMeta(c)}
-	for _, n := range offered {
+	for _, n := range r.offered {
 		ch.Offered = append(ch.Offered, n.ID)
 	}
 	if name := c.PostForm("name"); !all {
@@ -137,17 +151,15 @@ func (s *Server) savePreferences(c *gin.Context, token string, wanted []string, 
 		s.failPage(c, err)
 		return
 	}
-	s.renderPreferences(c, http.StatusOK, res.Subscriber, token, func(v *preferencesView) { v.Saved = true })
+	r.sub = res.Subscriber // the same newsletters are offered: the added ones were
+	s.renderPreferences(c, http.StatusOK, r, func(v *preferencesView) { v.Saved = true })
 }
 
 // askDelete shows the page with the last question before erasing.
 func (s *Server) askDelete(c *gin.Context, token string) {
-	sub, err := s.cfg.Subscribers.PreferencesSubscriber(c, token)
-	if err != nil {
-		s.failPage(c, err)
-		return
+	if r, ok := s.loadPreferences(c, token); ok {
+		s.renderPreferences(c, http.StatusOK, r, func(v *preferencesView) { v.ConfirmDelete = true })
 	}
-	s.renderPreferences(c, http.StatusOK, sub, token, func(v *preferencesView) { v.ConfirmDelete = true })
 }
 
 // deleteEverything erases the reader, as the editor's erase does.
@@ -176,12 +188,8 @@ func (s *Server) handlePreferencesData(c *gin.Context) {
 
 // renderPreferences shows the preference page of sub, after adjust set
 // what the page says besides the choices.
-func (s *Server) renderPreferences(c *gin.Context, status int, sub *subscribers.Subscriber, token string, adjust func(*preferencesView)) {
-	offered, err := s.offeredNewsletters(c, sub)
-	if err != nil {
-		s.failPage(c, err)
-		return
-	}
+func (s *Server) renderPreferences(c *gin.Context, status int, r *readerPreferences, adjust func(*preferencesView)) {
+	sub, token, offered := r.sub, r.token, r.offered
 	lang := s.preferencesLang(c, sub, offered)
 	v := &preferencesView{Email: sub.Email, Name: sub.Name, Token: token,
 		FormToken: s.cfg.Subscribers.Signer.FormToken(token, s.cfg.Subscribers.Now())}
