@@ -37,6 +37,22 @@ func sendStream(t *testing.T, st mailer.Stream, to []string) map[string]error {
 	return errs
 }
 
+// mustStream opens a Stream on a one-connection pool to srv.
+func mustStream(t *testing.T, srv *plainServer) mailer.Stream {
+	t.Helper()
+	cfg, err := mailer.ParseSMTPURL("smtp://" + srv.ln.Addr().String() + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mailer.NewPool(cfg, 1)
+	t.Cleanup(func() { _ = p.Close() })
+	st, err := p.Stream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func recipients(msgs []mailtest.Received) []string {
 	var to []string
 	for _, m := range msgs {
@@ -50,16 +66,7 @@ func recipients(msgs []mailtest.Received) []string {
 // message; the last message, with no next, waits for its answer.
 func TestStreamPipelinesTheNextTransaction(t *testing.T) {
 	srv := startServer(t, true)
-	cfg, err := mailer.ParseSMTPURL("smtp://" + srv.ln.Addr().String() + "?tls=none")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := mailer.NewPool(cfg, 1)
-	t.Cleanup(func() { _ = p.Close() })
-	st, err := p.Stream(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := mustStream(t, srv)
 	to := []string{"a@example.net", "b@example.net", "c@example.net", "d@example.net"}
 	if errs := sendStream(t, st, to); len(errs) > 0 {
 		t.Fatal(errs)
@@ -250,16 +257,7 @@ func TestStreamOutbox(t *testing.T) {
 // transaction is that sender, and the next Send finds it opened.
 func TestStreamPipelinesTheNextEnvelopeSender(t *testing.T) {
 	srv := startServer(t, true)
-	cfg, err := mailer.ParseSMTPURL("smtp://" + srv.ln.Addr().String() + "?tls=none")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := mailer.NewPool(cfg, 1)
-	t.Cleanup(func() { _ = p.Close() })
-	st, err := p.Stream(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := mustStream(t, srv)
 	to := []string{"a@example.net", "b@example.net", "c@example.net"}
 	from := func(rcpt string) string { return "bounces+" + rcpt[:1] + "@bounce.example.org" }
 	for i, rcpt := range to {
