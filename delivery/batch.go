@@ -37,6 +37,12 @@ type batchRun struct {
 	cause    error           // why the last recipient left for later was
 	tempRow  int             // temporary failures in a row
 	finished bool            // stop sending this run
+	// opened is the recipient whose transaction the last message opened
+	// and its envelope sender, so that its tag is made once, not twice.
+	opened struct {
+		id   int64
+		from string
+	}
 }
 
 // close gives back the batch's Redis and SMTP connections.
@@ -139,6 +145,7 @@ func (e *Engine) sendOne(ctx context.Context, run *batchRun, r digests.Recipient
 		out := mailer.Outgoing{From: e.returnPath(run, r), To: r.Email, Msg: msg, DotFree: true}
 		if next != nil {
 			out.Next, out.NextFrom = next.Email, e.returnPath(run, *next)
+			run.opened.id, run.opened.from = next.SubscriberID, out.NextFrom
 		}
 		err = run.stream.Send(ctx, out)
 	}
@@ -242,8 +249,11 @@ func (e *Engine) flush(ctx context.Context, run *batchRun, now time.Time) error 
 // tagged bounce address (VERP) when NEWSLETTER_BOUNCE_ADDRESS is set, so a
 // bounce that arrives later names r; else the message's From.
 func (e *Engine) returnPath(run *batchRun, r digests.Recipient) string {
-	if e.Bounces != nil && r.SubscriberID > 0 {
-		return e.Bounces.ReturnPath(r.SubscriberID)
+	if e.Bounces == nil || r.SubscriberID <= 0 {
+		return run.tpl.From()
 	}
-	return run.tpl.From()
+	if run.opened.from != "" && run.opened.id == r.SubscriberID {
+		return run.opened.from // made when the last message opened r's transaction
+	}
+	return e.Bounces.ReturnPath(r.SubscriberID)
 }
