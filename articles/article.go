@@ -10,6 +10,9 @@ import (
 
 // Article is one story on the site.
 type Article struct {
+	// ID names the article in the API and in digest requests: IDOf(URL),
+	// filled in when an article is read back from the store.
+	ID          string    `json:"id,omitempty"`
 	URL         string    `json:"url"`
 	Title       string    `json:"title"`
 	Summary     string    `json:"summary,omitempty"`

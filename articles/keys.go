@@ -39,6 +39,23 @@ const (
 	fieldLastModified = "last_modified"
 )
 
+// IDOf returns the id of the article at url: 32 lower-case hex digits.
+func IDOf(url string) string { return urlHash(url) }
+
+// ValidID reports whether id has the form of an article id, so that an id
+// from a request is checked before it names a key.
+func ValidID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // urlHash returns the hex form of the first 16 bytes of the SHA-256 of u:
 // a short, fixed-length stand-in for a URL of up to 2 KiB in keys and
 // sorted sets.

@@ -36,7 +36,7 @@ func decodeArticle(raw []byte) (*Article, error) {
 		return nil, err
 	}
 	return &Article{
-		URL: r.URL, Title: r.Title, Summary: r.Summary, PublishedAt: time.UnixMilli(r.Published).UTC(),
+		ID: urlHash(r.URL), URL: r.URL, Title: r.Title, Summary: r.Summary, PublishedAt: time.UnixMilli(r.Published).UTC(),
 		Author: r.Author, Section: r.Section, ImageURL: r.ImageURL, ImageAlt: r.ImageAlt, Newsletters: r.Newsletters,
 		Lead: r.Lead, Position: r.Position,
 	}, nil

@@ -41,6 +41,25 @@ func (s *Store) Get(ctx context.Context, url string) (*Article, error) {
 	return a, nil
 }
 
+// ByID returns the article with the given id (IDOf its URL), or nil when
+// there is none or id is not an article id.
+func (s *Store) ByID(ctx context.Context, id string) (*Article, error) {
+	if !ValidID(id) {
+		return nil, nil
+	}
+	raw, err := s.rdb.Get(ctx, keyArticle(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("articles: get: %w", err)
+	}
+	a, err := decodeArticle(raw)
+	if err != nil {
+		return nil, fmt.Errorf("articles: get %s: %w", id, err)
+	}
+	return a, nil
+}
+
 // Select returns the newest articles of newsletter nl published after
 // after and not after until, at most limit of them (none when limit is
 // not positive), in editorial order (EditorialOrder): newest first unless
