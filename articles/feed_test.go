@@ -43,7 +43,7 @@ func testPoll(t *testing.T, atom bool) {
 	if ua, inm := h.Get("User-Agent"), h.Get("If-None-Match"); ua != articles.UserAgent || inm != "" {
 		t.Fatalf("first request: User-Agent %q If-None-Match %q; want %q and none", ua, inm, articles.UserAgent)
 	}
-	want := &articles.Article{URL: "https://news.example.org/1", Title: "One",
+	want := &articles.Article{ID: articles.IDOf("https://news.example.org/1"), URL: "https://news.example.org/1", Title: "One",
 		Summary: "Hello world & friends <3 Bye", PublishedAt: t0, Author: "Ann", Section: "Science",
 		ImageURL: "https://cdn.example.org/1.jpg", Newsletters: daily}
 	if diff := cmp.Diff(want, mustGet(t, s, want.URL)); diff != "" {

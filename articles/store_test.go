@@ -148,8 +148,17 @@ func TestGetRoundTrip(t *testing.T) {
 		ImageURL: "https://cdn.example.org/a.jpg", ImageAlt: "A jar on a shelf", Newsletters: []string{"weekly"},
 	}
 	mustUpsert(t, s, []articles.Article{in}, all...)
+	in.ID = articles.IDOf(in.URL)
 	if diff := cmp.Diff(&in, mustGet(t, s, in.URL)); diff != "" {
 		t.Fatalf("Get (-want +got):\n%s", diff)
+	}
+	if got, err := s.ByID(context.Background(), in.ID); err != nil || got == nil || got.URL != in.URL {
+		t.Fatalf("ByID(%s) = %v, %v; want the article", in.ID, got, err)
+	}
+	for _, id := range []string{"", "../x", strings.Repeat("0", 32), strings.ToUpper(in.ID)} {
+		if got, err := s.ByID(context.Background(), id); got != nil || err != nil {
+			t.Errorf("ByID(%q) = %v, %v; want nil, nil", id, got, err)
+		}
 	}
 	if a, err := s.Get(context.Background(), "https://news.example.org/none"); a != nil || err != nil {
 		t.Fatalf("Get(unknown) = %v, %v; want nil, nil", a, err)
