@@ -69,6 +69,7 @@ func runService(mode Mode, getenv func(string) string, stderr io.Writer) int {
 		printError(stderr, err)
 		return 2
 	}
+	tuneGC(mode, getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(cfg, newLogger(cfg.LogFormat, stderr))
