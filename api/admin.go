@@ -22,14 +22,16 @@ type adminView struct {
 // notices are the messages an action leaves for the page it redirects to,
 // named by ?done= so that no text from a request reaches the page.
 var notices = map[string]string{
-	"created":  "The newsletter was created.",
-	"saved":    "The newsletter was saved.",
-	"template": "The digest template was saved.",
-	"cleared":  "The digest template was removed; its digests use the service's again.",
-	"article":  "The article was added.",
-	"canceled": "The digest was canceled.",
-	"erased":   "Everything held about the address was erased.",
-	"lifted":   "The address was taken off the suppression list.",
+	"created":         "The newsletter was created.",
+	"saved":           "The newsletter was saved.",
+	"template":        "The digest template was saved.",
+	"cleared":         "The digest template was removed; its digests use the service's again.",
+	"article":         "The article was added.",
+	"article_saved":   "The article was saved. Digests made already keep the article as they sent it.",
+	"article_deleted": "The article was deleted. Digests made already keep the article as they sent it.",
+	"canceled":        "The digest was canceled.",
+	"erased":          "Everything held about the address was erased.",
+	"lifted":          "The address was taken off the suppression list.",
 }
 
 // adminRoutes registers the editor pages: server-rendered, plain forms,
@@ -53,8 +55,14 @@ func (s *Server) adminRoutes() {
 	a.GET("/newsletters/:id/preview", s.handleAdminPreview)
 	a.POST("/newsletters/:id/test", s.handleAdminTestDigest)
 	a.POST("/newsletters/:id/digests", s.handleAdminSendDigest)
+	a.GET("/newsletters/:id/digests", s.handleAdminHistory)
+	a.POST("/newsletters/:id/curate", s.handleAdminCurate)
 	a.GET("/digests/:id", s.handleAdminDigest)
 	a.POST("/digests/:id/cancel", s.handleAdminCancelDigest)
+	a.GET("/articles", s.handleAdminArticles)
+	a.GET("/articles/:id", s.handleAdminArticle)
+	a.POST("/articles/:id", s.handleAdminUpdateArticle)
+	a.POST("/articles/:id/delete", s.handleAdminDeleteArticle)
 	a.GET("/subscribers", s.handleAdminSubscribers)
 	a.GET("/subscribers/export", s.handleAdminExportSubscriber)
 	a.POST("/subscribers/erase", s.handleAdminEraseSubscriber)

@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type newsletterPage struct {
 	Key        string            // idempotency key of the send form, so a double submit sends once
 	Now        string            // the default publication time of a new article
 	BuiltIn    string            // the built-in digest template, to start one of its own from
+	Curate     []curateRow       // the candidates of the next digest, for the curation form
+	Scheduled  []*digests.Digest // digests waiting for their send_at, soonest first
+	Zone       string            // the newsletter's time zone, which the schedule field is in
+	SendAt     string            // the schedule field's default: the next full hour
 }
 
 // datetimeLocal is the layout of an <input type="datetime-local">.
@@ -196,7 +201,28 @@ func (s *Server) newsletterPage(c *gin.Context, id string) (*newsletterPage, err
 		return nil, err
 	}
 	p.Sending, err = s.cfg.Digests.Unfinished(c, id)
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return p, s.fillCuration(c, p)
+}
+
+// fillCuration adds to p the curation form's candidates and the digests
+// scheduled, in the newsletter's time zone.
+func (s *Server) fillCuration(c *gin.Context, p *newsletterPage) error {
+	draft, err := s.cfg.Digests.Draft(c, p.Newsletter.ID)
+	if err != nil {
+		return err
+	}
+	p.Curate = curateRows(draft)
+	loc := location(p.Newsletter)
+	p.Zone = loc.String()
+	p.SendAt = time.Now().In(loc).Truncate(time.Hour).Add(time.Hour).Format(datetimeLocal)
+	p.Scheduled, err = s.cfg.Digests.Scheduled(c, p.Newsletter.ID)
+	p.Sending = slices.DeleteFunc(p.Sending, func(d *digests.Digest) bool { // listed as scheduled
+		return d.SendAt != nil && d.Status == digests.StatusQueued
+	})
+	return err
 }
 
 // handleAdminPreview shows the next digest as readers would see it on the
@@ -221,7 +247,7 @@ func (s *Server) handleAdminPreview(c *gin.Context) {
 // only; the newsletter's cutoff does not move.
 func (s *Server) handleAdminTestDigest(c *gin.Context) {
 	id := pathParam(c, "id")
-	to := strings.FieldsFunc(c.PostForm("to"), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' })
+	to := addressList(c.PostForm("to"))
 	if len(to) == 0 {
 		s.adminFail(c, newsletter.FieldError(newsletter.EINVALIDDIGEST, "to", "Enter an address to send the test to."), adminPath("newsletters", id))
 		return
@@ -233,8 +259,19 @@ func (s *Server) handleAdminTestDigest(c *gin.Context) {
 // subscriber, once the editor confirmed on a page that says to how many
 // (the form's confirm=yes). The form's idempotency key makes a second
 // submit of the same form show the first digest instead of sending again.
+// A curated digest carries its articles (article, in order), its lead and
+// its send_at (RFC 3339) from the page that asked to confirm.
 func (s *Server) handleAdminSendDigest(c *gin.Context) {
-	req := digests.Request{Subject: c.PostForm("subject"), Intro: c.PostForm("intro")}
+	req := digests.Request{Subject: c.PostForm("subject"), Intro: c.PostForm("intro"),
+		Articles: c.PostFormArray("article"), Lead: c.PostForm("lead")}
+	if raw := c.PostForm("send_at"); raw != "" {
+		at, err := time.Parse(time.RFC3339, raw)
+		if err != nil {
+			s.adminFail(c, newsletter.FieldError(newsletter.EINVALIDDIGEST, "send_at", "send_at must be an RFC 3339 time."), adminPath("newsletters", pathParam(c, "id")))
+			return
+		}
+		req.SendAt = at
+	}
 	if c.PostForm("confirm") != "yes" {
 		s.confirmSend(c, pathParam(c, "id"), req, c.PostForm("key"))
 		return
@@ -253,6 +290,8 @@ type sendPage struct {
 	Articles   int
 	Form       digests.Request // what the editor filled in, carried to the next step
 	Key        string
+	SendAt     string // when a scheduled digest goes out, in the newsletter's time zone; empty: now
+	SendAtRFC  string // the same, carried to the next step
 }
 
 // confirmSend asks the editor to confirm sending the next digest of
@@ -262,7 +301,7 @@ func (s *Server) confirmSend(c *gin.Context, id string, req digests.Request, key
 	n, err := s.loadNewsletter(c, id)
 	var next *digests.Digest
 	if err == nil {
-		next, _, err = s.cfg.Digests.Preview(c, id)
+		next, _, err = s.cfg.Digests.PreviewRequest(c, id, req)
 	}
 	var counts newsletter.Counts
 	if err == nil {
@@ -278,6 +317,10 @@ func (s *Server) confirmSend(c *gin.Context, id string, req digests.Request, key
 	}
 	p := sendPage{Newsletter: n, Readers: readers, Subject: cmp.Or(strings.TrimSpace(req.Subject), next.Subject),
 		Articles: len(next.Articles), Form: req, Key: key}
+	if !req.SendAt.IsZero() {
+		p.SendAt = req.SendAt.In(location(n)).Format("Monday, January 2, 2006 15:04 MST")
+		p.SendAtRFC = req.SendAt.UTC().Format(time.RFC3339)
+	}
 	s.adminPage(c, http.StatusOK, "send", adminView{Title: "Send to " + readers + "?", Data: p})
 }
 

@@ -19,6 +19,9 @@ type digestJSON struct {
 	Since          string   `json:"since"`
 	MaxArticles    int      `json:"max_articles"`
 	TestRecipients []string `json:"test_recipients"`
+	Articles       []string `json:"articles"` // ids or URLs, in order
+	Lead           string   `json:"lead"`     // id or URL of one of the articles
+	SendAt         string   `json:"send_at"`  // RFC 3339, in the future
 }
 
 func (s *Server) handleCreateDigest(c *gin.Context) {
@@ -29,15 +32,10 @@ func (s *Server) handleCreateDigest(c *gin.Context) {
 			return
 		}
 	}
-	req := digests.Request{Subject: body.Subject, Intro: body.Intro, MaxArticles: body.MaxArticles,
-		TestRecipients: body.TestRecipients, IdempotencyKey: c.GetHeader("Idempotency-Key")}
-	if body.Since != "" {
-		since, err := time.Parse(time.RFC3339, body.Since)
-		if err != nil {
-			s.fail(c, newsletter.FieldError(newsletter.EINVALIDDIGEST, "since", "since must be an RFC 3339 time."))
-			return
-		}
-		req.Since = since
+	req, err := body.request(c.GetHeader("Idempotency-Key"))
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	d, created, err := s.cfg.Digests.Create(c, pathParam(c, "id"), req)
 	if err != nil {
@@ -45,6 +43,42 @@ func (s *Server) handleCreateDigest(c *gin.Context) {
 		return
 	}
 	c.JSON(statusIf(created, http.StatusAccepted), d)
+}
+
+// request turns the body into a digest request, parsing its times.
+func (b *digestJSON) request(key string) (digests.Request, error) {
+	req := digests.Request{Subject: b.Subject, Intro: b.Intro, MaxArticles: b.MaxArticles,
+		TestRecipients: b.TestRecipients, IdempotencyKey: key, Articles: b.Articles, Lead: b.Lead}
+	var err error
+	if req.Since, err = parseTime(b.Since, "since"); err != nil {
+		return req, err
+	}
+	req.SendAt, err = parseTime(b.SendAt, "send_at")
+	return req, err
+}
+
+// parseTime parses an optional RFC 3339 time of a digest request.
+func parseTime(raw, field string) (time.Time, error) {
+	if raw == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		return t, newsletter.FieldError(newsletter.EINVALIDDIGEST, field, field+" must be an RFC 3339 time.")
+	}
+	return t, nil
+}
+
+// handleDigestDraft answers the candidates of a newsletter's next digest:
+// its articles since the cutoff, newest first, each with its id and
+// whether the default selection takes it, for an editor to pick from.
+func (s *Server) handleDigestDraft(c *gin.Context) {
+	d, err := s.cfg.Digests.Draft(c, pathParam(c, "id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
 }
 
 func (s *Server) handleGetDigest(c *gin.Context) {

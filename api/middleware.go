@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -40,12 +41,25 @@ func (s *Server) logger(c *gin.Context) *slog.Logger {
 // logRequests logs one line per request. It names the route pattern
 // (/v1/subscribers/:email), never the path: paths carry addresses and
 // tokens, which must not outlive an erasure in the logs.
+//
+// A click or open (/r/, /o/) is logged without the client's address: the
+// log would otherwise tie an address to the moment it read a digest.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	route := routeOf(c)
+	ip := slog.String("client_ip", c.ClientIP())
+	if readingRoute(route) {
+		ip = slog.String("client_ip", "-")
+	}
 	s.logger(c).LogAttrs(c.Request.Context(), slog.LevelInfo, "Request served",
-		slog.String("method", methodOf(c.Request)), slog.String("route", routeOf(c)), slog.Int("status", c.Writer.Status()),
-		slog.Int64("duration_ms", time.Since(start).Milliseconds()), slog.String("client_ip", c.ClientIP()))
+		slog.String("method", methodOf(c.Request)), slog.String("route", route), slog.Int("status", c.Writer.Status()),
+		slog.Int64("duration_ms", time.Since(start).Milliseconds()), ip)
+}
+
+// readingRoute reports whether route is a digest's click or open link.
+func readingRoute(route string) bool {
+	return strings.HasPrefix(route, "/r/") || strings.HasPrefix(route, "/o/")
 }
 
 // routeOf is the pattern of the route that served c, or "(none)" when no

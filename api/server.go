@@ -72,6 +72,9 @@ type Config struct {
 	// Webhooks configures the email providers' bounce and complaint
 	// webhooks (webhooks.go); the zero value turns them all off (404).
 	Webhooks Webhooks
+	// Links checks the signed click links and open pixels of digests
+	// (/r/..., /o/...); nil: every such link answers 400.
+	Links *digests.Links
 }
 
 // Server serves the public pages, the subscribe API and the editor API.
@@ -141,6 +144,9 @@ func (s *Server) routes() {
 	e.GET("/newsletters/:id/feed.xml", s.handleNewsletterFeed)
 	e.GET("/embed/:id", s.handleEmbedPage)
 	e.GET("/embed.js", s.handleEmbedScript)
+	e.GET("/r/:digest/:article/:sig", s.handleClick)
+	e.GET("/r/:digest/:article", s.handleClick) // unsigned: 400, as an altered link
+	e.GET("/o/:digest/:sig", s.handleOpen)
 
 	editor := e.Group("/v1", s.requireEditor)
 	editor.PUT("/newsletters/:id", s.handlePutNewsletter)
@@ -150,9 +156,14 @@ func (s *Server) routes() {
 	editor.GET("/subscribers/:email/export", s.handleExportSubscriber)
 	editor.POST("/subscribers/import", s.handleImportSubscribers)
 	editor.POST("/articles", s.handlePostArticles)
+	editor.GET("/articles", s.handleListArticles)
+	editor.GET("/articles/:id", s.handleGetArticle)
+	editor.PUT("/articles/:id", s.handlePutArticle)
+	editor.DELETE("/articles/:id", s.handleDeleteArticle)
 	editor.POST("/newsletters/:id/digests", s.handleCreateDigest)
 	editor.GET("/newsletters/:id/digests", s.handleDigestHistory)
 	editor.GET("/newsletters/:id/digests/preview", s.handlePreviewDigest)
+	editor.GET("/newsletters/:id/digests/draft", s.handleDigestDraft)
 	editor.GET("/digests/:id", s.handleGetDigest)
 	editor.POST("/digests/:id/cancel", s.handleCancelDigest)
 	editor.GET("/suppressions", s.handleListSuppressions)

@@ -13,6 +13,16 @@ import (
 //	nl:{nl}:article:{h}              string  the article, compact JSON (see record)
 //	nl:{nl}:articles:{newsletter}    zset    article hashes {h}, scored by
 //	                                         published_at in Unix milliseconds
+//	nl:{nl}:articles                 zset    every article's hash {h}, scored
+//	                                         the same: the editors' list
+//	nl:{nl}:articles-indexed         string  "1" once the articles stored
+//	                                         before nl:{nl}:articles existed
+//	                                         are in it (see IndexExisting)
+//	nl:{nl}:articles-deleted         zset    hashes {h} of articles an editor
+//	                                         deleted, scored by the time of
+//	                                         deletion in Unix milliseconds, so
+//	                                         that feeds do not bring them back;
+//	                                         kept deletedMemory (90 days)
 //	nl:{nl}:feed:{h}                 hash    etag, last_modified of the feed's
 //	                                         last 200 answer; expires when the
 //	                                         feed has not been polled for 30 days
@@ -21,15 +31,22 @@ import (
 // a Redis Cluster they share one slot, and a write of articles with their
 // sorted-set entries stays one transaction.
 //
-// An article's key holds its newsletter ids too, so an update knows which
-// sorted sets to leave. Articles are written together with their sorted-set
-// entries in one MULTI/EXEC, so the two never disagree.
+// An article's key holds its newsletter ids too, so an update or a delete
+// knows which sorted sets to leave. Articles are written and deleted
+// together with their sorted-set entries in one MULTI/EXEC, so the two
+// never disagree.
 
 const global = "nl:" + newsletter.GlobalTag + ":"
 
 func keyArticle(h string) string { return global + "article:" + h }
 
 func keyNewsletterArticles(nl string) string { return global + "articles:" + nl }
+
+func keyArticleIndex() string { return global + "articles" }
+
+func keyIndexed() string { return global + "articles-indexed" }
+
+func keyDeleted() string { return global + "articles-deleted" }
 
 func keyFeed(h string) string { return global + "feed:" + h }
 

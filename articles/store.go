@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,6 +16,9 @@ import (
 // publication time. The key layout is in keys.go.
 type Store struct {
 	rdb redis.UniversalClient
+	// indexed is set once IndexExisting has found or made the index of
+	// every article, so that it costs nothing after.
+	indexed atomic.Bool
 }
 
 // NewStore returns a Store on the given Redis client.

@@ -37,18 +37,27 @@ func (s *Store) write(ctx context.Context, arts []Article, onlyNew bool) (create
 	if len(keys) == 0 {
 		return 0, 0, nil
 	}
+	watched := keys
+	if onlyNew {
+		watched = append(keys[:len(keys):len(keys)], keyDeleted())
+	}
 	for range maxTxAttempts {
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			prev, err := memberships(ctx, tx, keys)
 			if err != nil {
 				return err
 			}
+			if onlyNew {
+				if err := markDeleted(ctx, tx, arts, prev); err != nil {
+					return err
+				}
+			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				created, updated, err = queueWrites(ctx, p, arts, prev, onlyNew)
 				return err
 			})
 			return err
-		}, keys...)
+		}, watched...)
 		if !errors.Is(err, redis.TxFailedErr) {
 			break
 		}
@@ -94,6 +103,26 @@ func memberships(ctx context.Context, tx *redis.Tx, keys []string) (map[string][
 	return prev, nil
 }
 
+// markDeleted adds to prev, as stored already, the articles of arts that
+// an editor deleted (Delete), so that a feed which still carries them does
+// not bring them back.
+func markDeleted(ctx context.Context, tx *redis.Tx, arts []Article, prev map[string][]string) error {
+	hashes := make([]string, len(arts))
+	for i, a := range arts {
+		hashes[i] = urlHash(a.URL)
+	}
+	scores, err := tx.ZMScore(ctx, keyDeleted(), hashes...).Result()
+	if err != nil {
+		return err
+	}
+	for i, score := range scores {
+		if score != 0 { // ZMSCORE answers 0 for a member that is not there
+			prev[keyArticle(hashes[i])] = nil
+		}
+	}
+	return nil
+}
+
 // queueWrites queues the writes of arts on p, given the newsletters of the
 // stored ones in prev, which it updates as it goes.
 func queueWrites(ctx context.Context, p redis.Pipeliner, arts []Article, prev map[string][]string, onlyNew bool) (created, updated int, err error) {
@@ -109,14 +138,19 @@ func queueWrites(ctx context.Context, p redis.Pipeliner, arts []Article, prev ma
 			return 0, 0, err
 		}
 		p.Set(ctx, keyArticle(h), raw, 0)
+		if !onlyNew { // an editor's write brings back a deleted article
+			p.ZRem(ctx, keyDeleted(), h)
+		}
 		for _, nl := range old {
 			if !slices.Contains(a.Newsletters, nl) {
 				p.ZRem(ctx, keyNewsletterArticles(nl), h)
 			}
 		}
+		score := float64(millis(a.PublishedAt))
 		for _, nl := range a.Newsletters {
-			p.ZAdd(ctx, keyNewsletterArticles(nl), redis.Z{Score: float64(millis(a.PublishedAt)), Member: h})
+			p.ZAdd(ctx, keyNewsletterArticles(nl), redis.Z{Score: score, Member: h})
 		}
+		p.ZAdd(ctx, keyArticleIndex(), redis.Z{Score: score, Member: h})
 		if exists {
 			updated++
 		} else {

@@ -116,7 +116,7 @@ func (e *Engine) body(ctx context.Context, d *digests.Digest) (*digests.Body, er
 		return nil, fmt.Errorf("digest %s: newsletter %s: %v", d.ID, d.Newsletter, err)
 	}
 	b, err := digests.Render(e.Templates, d, n, e.BaseURL, digests.WithPostalAddress(e.PostalAddress),
-		digests.WithTemplate(n.DigestTemplate))
+		digests.WithTemplate(n.DigestTemplate), digests.WithLinks(e.Links))
 	if err != nil {
 		return nil, fmt.Errorf("digest %s: render: %w", d.ID, err)
 	}

@@ -44,6 +44,9 @@ type Engine struct {
 	LogLinks   bool // dev mode: log each confirmation link
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics // nil: none
+	// Links, when set, sends digests' article links through their signed
+	// click links (and adds the open pixel when it tracks opens).
+	Links *digests.Links
 
 	// RecordEvery is how many outcomes a digest batch holds before it
 	// records them in one Redis call; 0 or 1 records each before the next

@@ -33,6 +33,9 @@ type Body struct {
 	// Language is the language it is written in, of its greeting too; ""
 	// (a body stored before bodies had one) is the default.
 	Language i18n.Lang `json:",omitempty"`
+	// OpenPixel is the open pixel's tag in HTML, which the web view
+	// leaves out; "" when opens are not tracked.
+	OpenPixel string `json:",omitempty"`
 }
 
 // view is what the digest templates see.
@@ -57,6 +60,9 @@ type view struct {
 	// template is the HTML template to render with in place of the
 	// embedded one (WithTemplate); "" is the embedded one.
 	template string
+	// links makes the signed click links and open pixel (WithLinks);
+	// nil links straight to the articles.
+	links *Links
 }
 
 // A RenderOption sets what Render takes from the service rather than from
@@ -81,6 +87,13 @@ func WithTemplate(src string) RenderOption {
 	return func(v *view) { v.template = src }
 }
 
+// WithLinks has Render send every link to an article through its signed
+// click link (Links.Click), and add the open pixel when l tracks opens;
+// nil links straight to the articles, as previews do.
+func WithLinks(l *Links) RenderOption {
+	return func(v *view) { v.links = l }
+}
+
 // Render renders digest d of newsletter n into a shared body, with the CSS
 // inlined into the HTML for mail clients that drop style sheets.
 func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string, opts ...RenderOption) (*Body, error) {
@@ -93,6 +106,7 @@ func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL str
 	for _, opt := range opts {
 		opt(&v)
 	}
+	v.Articles = trackedArticles(v.links, d)
 	r, err := renderEmail(tpl, lang, v)
 	if err != nil {
 		return nil, err
@@ -101,7 +115,11 @@ func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL str
 	if err != nil {
 		return nil, err
 	}
-	return &Body{Subject: d.Subject, HTML: inlined, Text: r.Text, Language: lang}, nil
+	b := &Body{Subject: d.Subject, HTML: inlined, Text: r.Text, Language: lang}
+	if v.links != nil && v.links.TrackOpens && d.ID != "" {
+		b.addOpenPixel(v.links.Open(d.ID))
+	}
+	return b, nil
 }
 
 // renderEmail renders the digest email of v in lang, with v's own HTML
@@ -158,9 +176,13 @@ func splice(body, greeting, unsubscribeURL, preferencesURL string) string {
 	return strings.ReplaceAll(body, placeholderPreferences, preferencesURL)
 }
 
-// Public returns the HTML for the web view: no name, no personal link.
+// Public returns the HTML for the web view: no name, no personal link,
+// no open pixel.
 func (b *Body) Public(baseURL string) string {
 	htmlPart, _ := b.Personal("", baseURL+"/", baseURL+"/newsletters")
+	if b.OpenPixel != "" {
+		htmlPart = strings.Replace(htmlPart, b.OpenPixel, "", 1)
+	}
 	return htmlPart
 }
 
@@ -170,6 +192,11 @@ func (s *Store) SaveBody(ctx context.Context, id string, b *Body) (*Body, error)
 	raw, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
+	}
+	if b.OpenPixel != "" { // its opens are counted from now: the API shows them, 0 at first
+		if err := s.rdb.SetNX(ctx, keyOpens(id), 0, 0).Err(); err != nil {
+			return nil, err
+		}
 	}
 	ok, err := s.rdb.SetNX(ctx, keyBody(id), raw, 0).Result()
 	if err != nil || ok {

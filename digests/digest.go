@@ -68,6 +68,12 @@ type Digest struct {
 	FinishedAt     *time.Time         `json:"finished_at"`
 	Counts         Counts             `json:"counts"`
 	Reports        ReportCounts       `json:"reports"`
+	// Engagement is its clicks and opens ("clicks", "opens"), counted
+	// without naming readers; Store.Get fills it in.
+	Engagement
+	// SendAt is when a scheduled digest starts; nil for one sent at once.
+	// Its audience is frozen then, not when it is created.
+	SendAt *time.Time `json:"send_at,omitempty"`
 	// LastError is why the digest's latest try to send went wrong, while
 	// it is retried or after it ended; nil when nothing went wrong.
 	LastError *Problem `json:"last_error,omitempty"`
@@ -92,4 +98,18 @@ type Request struct {
 	MaxArticles    int
 	TestRecipients []string
 	IdempotencyKey string
+	// Articles names the digest's articles by id or URL, in order; empty,
+	// the default selection goes out.
+	Articles []string
+	// Lead names, by id or URL, the article this digest shows first as its
+	// lead; empty, the articles keep their own lead marks.
+	Lead string
+	// SendAt schedules the digest; zero sends it at once.
+	SendAt time.Time
+}
+
+// Waiting reports whether d is a scheduled digest that has not started at
+// now: queued, with its send_at still ahead.
+func (d *Digest) Waiting(now time.Time) bool {
+	return d.Status == StatusQueued && d.SendAt != nil && d.SendAt.After(now)
 }

@@ -32,6 +32,9 @@ func (r *Request) normalize(normalizeAddress AddressNormalizer) error {
 	case len(r.IdempotencyKey) > maxIdempotencyKey:
 		return invalid("Idempotency-Key", "An Idempotency-Key is at most 200 characters.")
 	}
+	if err := r.checkCuration(); err != nil {
+		return err
+	}
 	for i, addr := range r.TestRecipients {
 		norm, err := normalizeAddress(addr)
 		if err != nil {

@@ -1,6 +1,7 @@
 package digests
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -47,6 +48,9 @@ func (s *Service) Create(ctx context.Context, nl string, req Request) (d *Digest
 	if err := req.normalize(s.NormalizeAddress); err != nil {
 		return nil, false, err
 	}
+	if err := req.checkSendAt(s.Now()); err != nil {
+		return nil, false, err
+	}
 	if req.IdempotencyKey != "" {
 		if prev, err := s.Store.idempotent(ctx, nl, req.IdempotencyKey); err != nil || prev != "" {
 			return s.existing(ctx, prev, err)
@@ -76,51 +80,66 @@ func (s *Service) Create(ctx context.Context, nl string, req Request) (d *Digest
 	return d, true, nil
 }
 
-// draft chooses the articles of the next digest of n and fills in defaults,
-// storing nothing.
+// draft chooses the articles of the next digest of n (those req names, or
+// the default selection) and fills in defaults, storing nothing.
 func (s *Service) draft(ctx context.Context, n *newsletter.Newsletter, req Request) (*Digest, error) {
 	now := s.Now().UTC()
 	since := req.Since
 	if since.IsZero() {
-		cut, err := s.Store.cutoff(ctx, n.ID)
-		if err != nil {
+		var err error
+		if since, err = s.since(ctx, n.ID, now); err != nil {
 			return nil, err
 		}
-		since = cut
-		if since.IsZero() {
-			since = now.Add(-firstDigestWindow)
-		}
 	}
-	limit := req.MaxArticles
-	if limit == 0 {
-		limit = n.MaxArticles
-	}
-	list, err := s.Articles.Select(ctx, n.ID, since, now, limit)
+	list, err := s.selection(ctx, n, req, since, now)
 	if err != nil {
-		return nil, fmt.Errorf("digests: select articles: %w", err)
-	}
-	if len(list) == 0 {
-		return nil, errNoArticles
+		return nil, err
 	}
 	subject := req.Subject
 	if subject == "" {
 		subject = n.Name + " — " + i18n.Of(n.Lang()).LongDate(now.In(location(n)))
 	}
-	return &Digest{ID: newID(), Newsletter: n.ID, Status: StatusQueued, Subject: subject, Intro: req.Intro,
-		Articles: list, Since: since, Cutoff: now, TestRecipients: req.TestRecipients, CreatedAt: now}, nil
+	d := &Digest{ID: newID(), Newsletter: n.ID, Status: StatusQueued, Subject: subject, Intro: req.Intro,
+		Articles: list, Since: since, Cutoff: now, TestRecipients: req.TestRecipients, CreatedAt: now}
+	if !req.SendAt.IsZero() {
+		at := req.SendAt.UTC()
+		d.SendAt = &at
+	}
+	return d, nil
 }
 
-// start stores d, freezing its audience, and hands it to the dispatcher.
-func (s *Service) start(ctx context.Context, d *Digest) error {
-	confirmed := func(p newsletter.Partition) string {
-		return s.Readers.AudienceKey(d.Newsletter, newsletter.StatusConfirmed, p)
+// selection returns the articles req names, in its order, or else the
+// newest of n published after since, at most max_articles; either way with
+// req's lead first.
+func (s *Service) selection(ctx context.Context, n *newsletter.Newsletter, req Request, since, now time.Time) ([]articles.Article, error) {
+	var list []articles.Article
+	var err error
+	if len(req.Articles) > 0 {
+		list, err = s.curated(ctx, req.Articles)
+	} else {
+		limit := cmp.Or(req.MaxArticles, n.MaxArticles)
+		if list, err = s.Articles.Select(ctx, n.ID, since, now, limit); err != nil {
+			err = fmt.Errorf("digests: select articles: %w", err)
+		}
 	}
-	total, prevCutoff, err := s.Store.create(ctx, d, confirmed)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, errNoArticles
+	}
+	return list, markLead(list, req.Lead, len(req.Articles) > 0)
+}
+
+// start stores d, freezing its audience unless it is scheduled (its
+// audience is frozen when it starts), and hands it to the dispatcher.
+func (s *Service) start(ctx context.Context, d *Digest) error {
+	total, prevCutoff, err := s.Store.create(ctx, d, s.confirmedKey(d.Newsletter))
 	if err != nil {
 		return err
 	}
 	d.Counts.Total = total
-	if err := s.Dispatcher.DispatchDigest(ctx, d.ID); err != nil {
+	if err := s.dispatch(ctx, d); err != nil {
 		return errors.Join(err, s.abandon(context.WithoutCancel(ctx), d, prevCutoff))
 	}
 	return nil
@@ -165,15 +184,26 @@ func (s *Service) Get(ctx context.Context, id string) (*Digest, error) {
 	return d, nil
 }
 
-// Cancel stops sending what digest id has not sent yet, and returns it.
+// Cancel stops sending what digest id has not sent yet, and returns it. A
+// digest canceled before it started (a scheduled one, say) gives its
+// articles back to the next digest, unless a later digest took the
+// cutoff further since.
 func (s *Service) Cancel(ctx context.Context, id string) (*Digest, error) {
 	if !ValidID(id) {
 		return nil, errNotFound
 	}
-	if _, err := s.Store.transition(ctx, id, StatusCanceled, s.Now(), StatusQueued, StatusSending); err != nil {
+	prev, err := s.Store.transition(ctx, id, StatusCanceled, s.Now(), StatusQueued, StatusSending)
+	if err != nil {
 		return nil, fmt.Errorf("digests: cancel: %w", err)
 	}
-	return s.Get(ctx, id)
+	d, err := s.Get(ctx, id)
+	if err != nil || prev != StatusQueued || d.IsTest() {
+		return d, err
+	}
+	if err := s.Store.giveBack(ctx, d); err != nil {
+		return nil, fmt.Errorf("digests: cancel: %w", err)
+	}
+	return d, nil
 }
 
 // Preview returns the next digest of newsletter nl as it would be created

@@ -53,18 +53,27 @@ return total
 `)
 
 // createScript stores a new digest with its number of recipients and moves
-// the newsletter's cutoff, unless it is a test digest. It returns the
-// cutoff it replaced (empty for none, and for a test digest).
+// the newsletter's cutoff forward (never back), unless it is a test
+// digest. It keeps the cutoff it replaced in the digest's hash
+// (prev_cutoff), for a cancel before the start to give the articles back,
+// and returns it (empty for none, and for a test digest). A scheduled
+// digest (ARGV[7] its send_at) is filed in the scheduled index, its
+// audience still to freeze (audience_pending).
 //
-// KEYS: digest hash, cutoff, digests index.
-// ARGV: meta JSON, "1" for a test digest, total, cutoff ms, created ms, id.
+// KEYS: digest hash, cutoff, digests index, scheduled index.
+// ARGV: meta JSON, "1" for a test digest, total, cutoff ms, created ms, id,
+// send_at ms or "".
 var createScript = redis.NewScript(`
 local prev = ''
 if ARGV[2] ~= '1' then
   prev = redis.call('GET', KEYS[2]) or ''
-  redis.call('SET', KEYS[2], ARGV[4])
+  if prev == '' or tonumber(ARGV[4]) > tonumber(prev) then redis.call('SET', KEYS[2], ARGV[4]) end
 end
-redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', ARGV[3])
+redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'status', 'queued', 'total', ARGV[3], 'prev_cutoff', prev)
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[1], 'audience_pending', '1')
+  redis.call('ZADD', KEYS[4], ARGV[7], ARGV[6])
+end
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
 return prev
 `)
@@ -73,12 +82,15 @@ return prev
 // partition (Readers.AudienceKey, with the status fixed).
 type AudienceKeyFunc func(p newsletter.Partition) string
 
-// create stores d: first each partition's part of its audience, then the
-// digest itself. It returns the number of recipients and the cutoff, in
+// create stores d: first each partition's part of its audience (unless d
+// is scheduled: that waits for freeze), then the digest itself. It returns the number of recipients and the cutoff, in
 // unix ms, that it replaced ("" for none). A failure between the two
 // leaves partition data that no digest names, and that expires.
 func (s *Store) create(ctx context.Context, d *Digest, confirmed AudienceKeyFunc) (total int64, prevCutoff string, err error) {
-	if total, err = s.createParts(ctx, d, confirmed); err != nil {
+	sendAt := ""
+	if d.SendAt != nil {
+		sendAt = itoa(d.SendAt.UnixMilli())
+	} else if total, err = s.createParts(ctx, d, confirmed); err != nil {
 		return 0, "", err
 	}
 	raw, err := json.Marshal(d)
@@ -89,9 +101,9 @@ func (s *Store) create(ctx context.Context, d *Digest, confirmed AudienceKeyFunc
 	if d.IsTest() {
 		test = "1"
 	}
-	keys := []string{keyDigest(d.ID), keyCutoff(d.Newsletter), keyDigests(d.Newsletter)}
+	keys := []string{keyDigest(d.ID), keyCutoff(d.Newsletter), keyDigests(d.Newsletter), keyScheduled(d.Newsletter)}
 	prevCutoff, err = createScript.Run(ctx, s.rdb, keys, raw, test, total,
-		d.Cutoff.UnixMilli(), d.CreatedAt.UnixMilli(), d.ID).Text()
+		d.Cutoff.UnixMilli(), d.CreatedAt.UnixMilli(), d.ID, sendAt).Text()
 	return total, prevCutoff, err
 }
 
@@ -161,6 +173,9 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 	}
 	d.Reports = ReportCounts{BouncedHard: atoi(h[reportField+ReportHard]), BouncedSoft: atoi(h[reportField+ReportSoft]),
 		Complaints: atoi(h[reportField+ReportComplaint]), Unsubscribes: atoi(h[reportField+ReportUnsubscribe])}
+	if d.Engagement, err = s.engagement(ctx, &d); err != nil {
+		return nil, err
+	}
 	return &d, nil
 }
 

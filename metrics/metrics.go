@@ -1,7 +1,8 @@
 // Package metrics owns what the service tells Prometheus: counters of
 // signups, confirmations and unsubscribes, messages sent and failed per
-// newsletter and kind, the SMTP send latency, digest progress and queue
-// sizes. It is served at GET /metrics.
+// newsletter and kind, the SMTP send latency, digest progress, queue
+// sizes, and clicks and opens of digests by newsletter. It is served at
+// GET /metrics.
 package metrics
 
 import (
@@ -31,6 +32,8 @@ type Metrics struct {
 	Failed        *prometheus.CounterVec // by newsletter and kind
 	SendSeconds   prometheus.Histogram
 	Inbound       *prometheus.CounterVec // by outcome: what the inbound listener made of a message
+	Clicks        *prometheus.CounterVec // digest link clicks by newsletter and outcome (clicks.go)
+	Opens         *prometheus.CounterVec // digest opens by newsletter and outcome (clicks.go)
 	// Logger takes the errors of gauge sources, which a scrape never
 	// shows; nil: slog's default.
 	Logger *slog.Logger
@@ -55,8 +58,14 @@ func New() *Metrics {
 		Inbound: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsletter_inbound_messages_total",
 			Help: "Messages the inbound listener received, by what it made of them: hard_bounce, soft_bounce, complaint, unsubscribe, ignored (a report of no failure), unattributed (not acted on)."},
 			[]string{"outcome"}),
+		Clicks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsletter_digest_clicks_total",
+			Help: "Clicks on digest links, by newsletter and outcome: counted, or why not (test, agent, burst, scanner, invalid)."},
+			[]string{"newsletter", "outcome"}),
+		Opens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsletter_digest_opens_total",
+			Help: "Loads of digests' open pixel (NEWSLETTER_TRACK_OPENS), by newsletter and outcome, as for clicks."},
+			[]string{"newsletter", "outcome"}),
 	}
-	m.registry.MustRegister(m.Signups, m.Confirmations, m.Unsubscribes, m.Sent, m.Failed, m.SendSeconds, m.Inbound,
+	m.registry.MustRegister(m.Signups, m.Confirmations, m.Unsubscribes, m.Sent, m.Failed, m.SendSeconds, m.Inbound, m.Clicks, m.Opens,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

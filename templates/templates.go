@@ -44,7 +44,7 @@ var PageParts = []string{"parts"}
 // AdminPages lists the editor pages under admin/: each file defines a
 // template of its name, framed by admin_top and admin_bottom from
 // admin/layout.html.tmpl.
-var AdminPages = []string{"login", "index", "newsletter", "send", "digest", "subscribers", "suppressions", "error"}
+var AdminPages = []string{"login", "index", "newsletter", "send", "digest", "history", "subscribers", "suppressions", "error", "articles", "article"}
 
 // Set is every template, parsed. Reader pages and emails are parsed once
 // per language (package i18n), each bound to the functions of its

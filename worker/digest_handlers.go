@@ -10,11 +10,17 @@ import (
 	"newsletter/digests"
 )
 
-// handleDigest starts a digest and queues its batches.
+// handleDigest starts a digest and queues its batches; a scheduled
+// digest's audience is frozen first, now that its time has come.
 func (h *boundHandlers) handleDigest(ctx context.Context, t *asynq.Task) error {
 	var p digestPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode digest task: %v: %w", err, asynq.SkipRetry)
+	}
+	if h.DigestService != nil {
+		if err := h.DigestService.FreezeScheduled(ctx, p.ID); err != nil {
+			return err
+		}
 	}
 	d, plan, err := h.Engine.StartDigest(ctx, p.ID)
 	if err != nil || len(plan) == 0 {

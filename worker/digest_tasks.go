@@ -26,14 +26,16 @@ type digestPayload struct {
 }
 
 // newDigestTask returns the task that starts sending digest id; its task id
-// makes a second dispatch a no-op while the first is queued.
-func newDigestTask(ctx context.Context, id string) (*asynq.Task, error) {
+// makes a second dispatch a no-op while the first is queued (or scheduled).
+// More options (asynq.ProcessAt) add to the defaults.
+func newDigestTask(ctx context.Context, id string, opts ...asynq.Option) (*asynq.Task, error) {
 	raw, err := json.Marshal(digestPayload{RequestID: newsletter.RequestID(ctx), ID: id})
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeDigest, raw, asynq.TaskID("digest:"+id),
-		asynq.Queue(QueueDefault), asynq.MaxRetry(20), asynq.Timeout(5*time.Minute)), nil
+	opts = append([]asynq.Option{asynq.TaskID("digest:" + id), asynq.Queue(QueueDefault),
+		asynq.MaxRetry(20), asynq.Timeout(5 * time.Minute)}, opts...)
+	return asynq.NewTask(TypeDigest, raw, opts...), nil
 }
 
 // newBatchTask returns the task that sends batch b; re-enqueueing the same
@@ -52,6 +54,17 @@ func newBatchTask(b digests.Batch) (*asynq.Task, error) {
 // digests.Dispatcher.
 func (e *Enqueuer) DispatchDigest(ctx context.Context, id string) error {
 	task, err := newDigestTask(ctx, id)
+	if err != nil {
+		return err
+	}
+	return enqueueOnce(ctx, e.client, task)
+}
+
+// ScheduleDigest queues digest id to start at at: the task waits in asynq's
+// scheduled set, in Redis, so it survives restarts. It implements
+// digests.Scheduler.
+func (e *Enqueuer) ScheduleDigest(ctx context.Context, id string, at time.Time) error {
+	task, err := newDigestTask(ctx, id, asynq.ProcessAt(at))
 	if err != nil {
 		return err
 	}

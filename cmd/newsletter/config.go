@@ -55,6 +55,7 @@ type Config struct {
 	BounceAddress    string        // envelope sender of digests, tagged per recipient (VERP); "" for the From
 	InboundAddr      string        // listen address of the inbound SMTP listener; "" for none
 	PostalAddress    string        // the sender's postal address in digests' and welcome emails' footers; "" for none
+	TrackOpens       bool          // digests carry an aggregate-only open pixel
 	Webhooks         api.Webhooks  // the providers' bounce and complaint webhooks; each off while unset
 }
 
@@ -110,6 +111,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		BounceAddress:    r.str("NEWSLETTER_BOUNCE_ADDRESS", ""),
 		InboundAddr:      r.str("NEWSLETTER_INBOUND_ADDR", ""),
 		PostalAddress:    strings.TrimSpace(r.str("NEWSLETTER_POSTAL_ADDRESS", "")),
+		TrackOpens:       r.boolean("NEWSLETTER_TRACK_OPENS", false),
 	}
 	c.Redis = r.redisTarget("NEWSLETTER_REDIS_URL", c.RedisURL)
 	c.SMTP = r.smtp("NEWSLETTER_SMTP_URL", c.SMTPURL)

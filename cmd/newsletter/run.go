@@ -99,6 +99,9 @@ func (m *Main) Run(ctx context.Context, mode Mode) error {
 	}
 	p := parts{store: subscribers.NewStore(m.rdb), articles: articles.NewStore(m.rdb),
 		digests: digests.NewStore(m.rdb), signer: signer, templates: tpl}
+	if p.links, err = digests.NewLinks(m.Config.BaseURL, m.Config.Secrets, m.Config.TrackOpens); err != nil {
+		return &ConfigError{"NEWSLETTER_SECRET", err.Error()}
+	}
 	p.store.MinReplicas, p.digests.Retention = m.Config.MinReplicas, m.Config.DigestRetention
 	m.parts = p
 	m.metrics = m.newMetrics(p)
@@ -133,6 +136,7 @@ type parts struct {
 	digests   *digests.Store
 	signer    *subscribers.Signer
 	templates *templates.Set
+	links     *digests.Links // digests' signed click links and open pixel
 }
 
 // connect opens Redis: the configured one, or in dev mode an embedded one.
@@ -210,6 +214,7 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 		Sender: m.sender, Bulk: m.bulk, Throttle: throttle.NewSend(m.rdb, m.Config.SendRate),
 		BaseURL: m.Config.BaseURL, From: m.Config.From, PostalAddress: m.Config.PostalAddress, ConfirmTTL: m.Config.ConfirmTTL,
 		LogLinks: m.Config.DevMode(), Logger: m.Logger, Metrics: m.metrics, RecordEvery: m.Config.RecordEvery}
+	engine.Links = p.links
 	if m.Config.BounceAddress != "" {
 		if engine.Bounces, err = bounces.NewAddresses(m.Config.BounceAddress, m.Config.Secrets); err != nil {
 			return &ConfigError{"NEWSLETTER_BOUNCE_ADDRESS", err.Error()}
@@ -249,7 +254,8 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 		SessionKey:         sessionKey(m.Config.Secrets),
 		QueueUI:            m.queueUI,
 		Ready:              m.ready,
-		Webhooks:           m.Config.Webhooks})
+		Webhooks:           m.Config.Webhooks,
+		Links:              p.links})
 	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return &ConfigError{"NEWSLETTER_HTTP_ADDR", err.Error()}
