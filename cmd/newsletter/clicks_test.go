@@ -74,6 +74,21 @@ func TestDigestLinksCountClicksAndOpens(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &got); err != nil || got.Clicks.Total != 1 || got.Clicks.Unique != 1 || got.Opens == nil || got.Opens.Total != 1 {
 		t.Fatalf("digest = %s; want 1 click by 1 reader and 1 open", raw)
 	}
+	clicked := links[0][strings.Index(links[0], "/r/")+len("/r/"):]
+	article := strings.Split(clicked, "/")[1]
+	_, scrape := h.editor("GET", "/metrics", "")
+	for _, want := range []string{
+		`newsletter_digest_article_clicks{article="` + article + `",digest="` + d.ID + `"} 1`,
+		`newsletter_digest_article_unique_clickers{article="` + article + `",digest="` + d.ID + `"} 1`,
+		`newsletter_digest_clicks_total{newsletter="daily",outcome="counted"} 1`,
+	} {
+		if !strings.Contains(scrape, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if n := strings.Count(scrape, "newsletter_digest_article_clicks{"); n != 2 {
+		t.Errorf("/metrics has %d article click gauges, want one per article of the digest (2)", n)
+	}
 }
 
 // uniq returns list without repeats, in first-seen order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"newsletter/digests"
 	"newsletter/metrics"
 	"newsletter/worker"
 )
@@ -52,5 +53,59 @@ func (m *Main) newMetrics(p parts) *metrics.Metrics {
 			}
 			return out, nil
 		})
+	latest := func(ctx context.Context) ([]*digests.Digest, error) { return latestDigests(ctx, p) }
+	mt.AddGauges("newsletter_digest_article_clicks", "Clicks counted on each article of each newsletter's latest digest sent to readers (aggregate only; scanners left out).",
+		[2]string{"digest", "article"}, articleGauges(latest, func(a digests.ArticleClicks) int64 { return a.Clicks }))
+	mt.AddGauges("newsletter_digest_article_unique_clickers", "Estimated unique clickers (a daily salted hash in a HyperLogLog) of each article of each newsletter's latest digest sent to readers.",
+		[2]string{"digest", "article"}, articleGauges(latest, func(a digests.ArticleClicks) int64 { return a.Unique }))
 	return mt
+}
+
+// articleGauges reads, at each scrape, a value per article of the digests
+// that list returns.
+func articleGauges(list func(context.Context) ([]*digests.Digest, error), value func(digests.ArticleClicks) int64) metrics.Gauges {
+	return func() (map[[2]string]float64, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		ds, err := list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := map[[2]string]float64{}
+		for _, d := range ds {
+			for _, a := range d.Clicks.Articles {
+				out[[2]string{d.ID, a.ID}] = float64(value(a))
+			}
+		}
+		return out, nil
+	}
+}
+
+// latestLookBack is how many of a newsletter's newest digests
+// latestDigests looks through for one that went to readers.
+const latestLookBack = 10
+
+// latestDigests returns each newsletter's latest digest that went to its
+// readers (sending or sent; not a test), among its latestLookBack newest:
+// the per-article click gauges cover these only, so that their labels
+// stay few (the API has every digest's).
+func latestDigests(ctx context.Context, p parts) ([]*digests.Digest, error) {
+	all, err := p.store.Newsletters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*digests.Digest
+	for _, n := range all {
+		list, _, err := p.digests.History(ctx, n.ID, 0, latestLookBack)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range list {
+			if !d.IsTest() && (d.Status == digests.StatusSending || d.Status == digests.StatusSent) {
+				out = append(out, d)
+				break
+			}
+		}
+	}
+	return out, nil
 }
