@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -24,11 +25,13 @@ type curateRow struct {
 	IsLead bool
 }
 
-// curateRows turns a draft into the rows of the curation form.
-func curateRows(d *digests.Draft) []curateRow {
+// curateRows turns a draft into the rows of the curation form, with the
+// times in loc.
+func curateRows(d *digests.Draft, loc *time.Location) []curateRow {
 	rows := make([]curateRow, len(d.Articles))
 	lead := -1
 	for i, a := range d.Articles {
+		a.PublishedAt = a.PublishedAt.In(loc)
 		rows[i] = curateRow{Candidate: a}
 		if a.Selected {
 			rows[i].Order = strconv.Itoa(a.Rank)
@@ -107,13 +110,61 @@ func curation(c *gin.Context) (digests.Request, error) {
 	return req, nil
 }
 
-// parseSendAt parses the datetime-local field send_at in loc.
+// parseSendAt parses the datetime-local field send_at as a time on the
+// clocks of loc. It refuses a time those clocks skip (as they go forward);
+// of one they show twice (as they go back) it takes the first, which the
+// page that asks to confirm says.
 func parseSendAt(raw string, loc *time.Location) (time.Time, error) {
-	t, err := time.ParseInLocation(datetimeLocal, strings.TrimSpace(raw), loc)
+	wall, err := time.Parse(datetimeLocal, strings.TrimSpace(raw))
 	if err != nil {
-		return t, newsletter.FieldError(newsletter.EINVALIDDIGEST, "send_at", "Enter the date and time to send the digest at.")
+		return wall, newsletter.FieldError(newsletter.EINVALIDDIGEST, "send_at", "Enter the date and time to send the digest at.")
 	}
-	return t, nil
+	at := instantsOf(wall, loc)
+	if len(at) == 0 {
+		return wall, newsletter.FieldError(newsletter.EINVALIDDIGEST, "send_at", fmt.Sprintf(
+			"%s does not exist in %s: the clocks go forward past it. Choose another time.", wall.Format("January 2, 2006 15:04"), loc))
+	}
+	return at[0], nil
+}
+
+// instantsOf returns the times, earliest first, at which the clocks of loc
+// show wall (its date and time read as they are): none when they skip it,
+// two when they show it twice. A zone changes its offset at most once
+// within a day, so the offsets a day before and after are the candidates.
+func instantsOf(wall time.Time, loc *time.Location) []time.Time {
+	var out []time.Time
+	for _, probe := range []time.Duration{-24 * time.Hour, 24 * time.Hour} {
+		_, offset := wall.Add(probe).In(loc).Zone()
+		t := wall.Add(-time.Duration(offset) * time.Second)
+		if t.In(loc).Format(datetimeLocal) == wall.Format(datetimeLocal) && !slices.ContainsFunc(out, t.Equal) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return out
+}
+
+// twiceNote says, for a send_at the clocks of loc show twice, which of
+// the two it is; "" for any other.
+func twiceNote(at time.Time, loc *time.Location) string {
+	local := at.In(loc)
+	wall := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), 0, 0, time.UTC)
+	if len(instantsOf(wall, loc)) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("The clocks of %s go back that night, so %s comes twice: the digest goes at the first, %s (%s).",
+		loc, local.Format("15:04"), local.Format("15:04 MST"), at.UTC().Format("15:04 MST"))
+}
+
+// inZone puts the times digest d shows in loc, the newsletter's time zone.
+func inZone(d *digests.Digest, loc *time.Location) *digests.Digest {
+	d.CreatedAt, d.Since = d.CreatedAt.In(loc), d.Since.In(loc)
+	for _, t := range []*time.Time{d.SendAt, d.FinishedAt} {
+		if t != nil {
+			*t = t.In(loc)
+		}
+	}
+	return d
 }
 
 // addressList splits a form field of addresses at commas, semicolons and

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -165,7 +166,7 @@ func TestAdminScheduleAndCancel(t *testing.T) {
 		t.Fatalf("scheduled digest %+v, %v; want queued for %v", d, err, at)
 	}
 	waiting := ce.b.get("/admin/digests/" + id)
-	wantHTML(t, waiting, http.StatusOK, `scheduled for <span id="send-at">`+at.UTC().Format("January 2, 2006 15:04 MST")+`</span>`)
+	wantHTML(t, waiting, http.StatusOK, `scheduled for <span id="send-at">`+at.Format("January 2, 2006 15:04 MST")+`</span>`)
 	if strings.Contains(waiting.Body, `http-equiv="refresh"`) {
 		t.Fatalf("the page of a digest scheduled for %v reloads itself:\n%s", at, waiting.Body)
 	}
@@ -179,6 +180,59 @@ func TestAdminScheduleAndCancel(t *testing.T) {
 	if page := ce.b.get("/admin/newsletters/daily"); strings.Contains(page.Body, `<ul id="scheduled">`) {
 		t.Fatalf("the page still lists a scheduled digest:\n%s", page.Body)
 	}
+}
+
+// TestAdminScheduleTimeZones: the form's default time is the next full
+// hour on the newsletter's clocks (Asia/Kolkata is UTC+5:30); a time the
+// clocks skip is refused, one they show twice is the first and the page
+// says so; the scheduled list and the history show the newsletter's time.
+func TestAdminScheduleTimeZones(t *testing.T) {
+	ce := newCuratedEnv(t)
+	kolkata, err1 := time.LoadLocation("Asia/Kolkata")
+	berlin, err2 := time.LoadLocation("Europe/Berlin")
+	kyiv, err3 := time.LoadLocation("Europe/Kyiv")
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	if r := ce.editor("PUT", "/v1/newsletters/daily", `{"name":"Daily Brief","timezone":"Asia/Kolkata"}`); r.Status != http.StatusOK {
+		t.Fatalf("PUT = %d %s", r.Status, r.Body)
+	}
+	before := time.Now()
+	m := regexp.MustCompile(`id="c-send-at" name="send_at" value="([^"]+)"`).FindStringSubmatch(ce.b.get("/admin/newsletters/daily").Body)
+	if m == nil {
+		t.Fatal("the newsletter page has no send_at field")
+	}
+	def, err := time.ParseInLocation("2006-01-02T15:04", m[1], kolkata)
+	if err != nil || def.Minute() != 0 || !def.After(before) || def.Sub(before) > time.Hour {
+		t.Fatalf("default send_at = %s (%v), want the next full hour in Asia/Kolkata", m[1], err)
+	}
+
+	if r := ce.editor("PUT", "/v1/newsletters/daily", `{"name":"Daily Brief","timezone":"Europe/Berlin"}`); r.Status != http.StatusOK {
+		t.Fatalf("PUT = %d %s", r.Status, r.Body)
+	}
+	gap := ce.curateForm("schedule", "", ce.a)
+	gap.Set("send_at", "2027-03-28T02:30")
+	wantHTML(t, ce.b.do("POST", "/admin/newsletters/daily/curate", gap), http.StatusUnprocessableEntity,
+		"March 28, 2027 02:30 does not exist in Europe/Berlin")
+	twice := ce.curateForm("schedule", "", ce.a)
+	twice.Set("send_at", "2027-10-31T02:30")
+	first := time.Date(2027, 10, 31, 0, 30, 0, 0, time.UTC).In(berlin)
+	wantHTML(t, ce.b.do("POST", "/admin/newsletters/daily/curate", twice), http.StatusOK,
+		`<strong id="send-at">Sunday, October 31, 2027 02:30 CEST</strong>`, `id="send-at-note"`, "02:30 comes twice",
+		`name="send_at" value="`+first.UTC().Format(time.RFC3339)+`"`)
+
+	if r := ce.editor("PUT", "/v1/newsletters/daily", `{"name":"Daily Brief","timezone":"Europe/Kyiv"}`); r.Status != http.StatusOK {
+		t.Fatalf("PUT = %d %s", r.Status, r.Body)
+	}
+	at := time.Now().Add(30 * time.Hour).Truncate(time.Minute)
+	d, _, err := ce.svc.Create(context.Background(), "daily", digests.Request{SendAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHTML(t, ce.b.get("/admin/newsletters/daily"), http.StatusOK,
+		`<a href="/admin/digests/`+d.ID+`">`+d.Subject+`</a>, at `+at.In(kyiv).Format("Monday, January 2, 2006 15:04 MST"))
+	wantHTML(t, ce.b.get("/admin/newsletters/daily/digests"), http.StatusOK,
+		"scheduled for "+at.In(kyiv).Format("Jan 2, 2006 15:04 MST"))
 }
 
 func articleURLs(list []articles.Article) []string {

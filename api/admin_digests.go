@@ -27,9 +27,15 @@ const progressRefresh = 1
 // every second and offers to cancel.
 func (s *Server) handleAdminDigest(c *gin.Context) {
 	d, err := s.cfg.Digests.Get(c, pathParam(c, "id"))
+	if err == nil {
+		err = s.withEngagement(c, d)
+	}
 	if err != nil {
 		s.adminFail(c, err, "/admin")
 		return
+	}
+	if n, err := s.loadNewsletter(c, d.Newsletter); err == nil {
+		inZone(d, location(n)) // times as the editor scheduled them, in the newsletter's zone
 	}
 	p := digestPage{Digest: d, Done: d.Counts.Done(), Percent: 100, Chart: newClickChart(d.Clicks), Waiting: d.Waiting(time.Now())}
 	if d.Counts.Total > 0 {

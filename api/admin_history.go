@@ -42,13 +42,16 @@ func (s *Server) handleAdminHistory(c *gin.Context) {
 	if err == nil {
 		list, total, err = s.cfg.Digests.Store.History(c, id, (page-1)*historyPageSize, historyPageSize)
 	}
+	if err == nil {
+		err = s.withEngagement(c, list...)
+	}
 	if err != nil {
 		s.adminFail(c, err, adminPath("newsletters", id))
 		return
 	}
 	p := historyPage{Newsletter: n, Total: total, Page: page, Rows: make([]historyRow, len(list))}
 	for i, d := range list {
-		p.Rows[i] = historyRow{Digest: d, Bounces: d.Reports.BouncedHard + d.Reports.BouncedSoft}
+		p.Rows[i] = historyRow{Digest: inZone(d, location(n)), Bounces: d.Reports.BouncedHard + d.Reports.BouncedSoft}
 	}
 	if page > 1 {
 		p.Prev = page - 1

@@ -214,11 +214,18 @@ func (s *Server) fillCuration(c *gin.Context, p *newsletterPage) error {
 	if err != nil {
 		return err
 	}
-	p.Curate = curateRows(draft)
 	loc := location(p.Newsletter)
+	p.Curate = curateRows(draft, loc)
 	p.Zone = loc.String()
-	p.SendAt = time.Now().In(loc).Truncate(time.Hour).Add(time.Hour).Format(datetimeLocal)
+	now := time.Now().In(loc) // the next full hour on the newsletter's clocks, not in UTC
+	p.SendAt = time.Date(now.Year(), now.Month(), now.Day(), now.Hour()+1, 0, 0, 0, loc).Format(datetimeLocal)
+	if p.Next != nil {
+		inZone(p.Next, loc)
+	}
 	p.Scheduled, err = s.cfg.Digests.Scheduled(c, p.Newsletter.ID)
+	for _, d := range p.Scheduled {
+		inZone(d, loc)
+	}
 	p.Sending = slices.DeleteFunc(p.Sending, func(d *digests.Digest) bool { // listed as scheduled
 		return d.SendAt != nil && d.Status == digests.StatusQueued
 	})
@@ -291,6 +298,7 @@ type sendPage struct {
 	Form       digests.Request // what the editor filled in, carried to the next step
 	Key        string
 	SendAt     string // when a scheduled digest goes out, in the newsletter's time zone; empty: now
+	SendAtNote string // says which of two times it is when the clocks show it twice
 	SendAtRFC  string // the same, carried to the next step
 }
 
@@ -319,6 +327,7 @@ func (s *Server) confirmSend(c *gin.Context, id string, req digests.Request, key
 		Articles: len(next.Articles), Form: req, Key: key}
 	if !req.SendAt.IsZero() {
 		p.SendAt = req.SendAt.In(location(n)).Format("Monday, January 2, 2006 15:04 MST")
+		p.SendAtNote = twiceNote(req.SendAt, location(n))
 		p.SendAtRFC = req.SendAt.UTC().Format(time.RFC3339)
 	}
 	s.adminPage(c, http.StatusOK, "send", adminView{Title: "Send to " + readers + "?", Data: p})

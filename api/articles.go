@@ -198,8 +198,8 @@ func (s *Server) handleGetArticle(c *gin.Context) {
 }
 
 // handlePutArticle replaces an article by the one in the body, with the
-// fields and rules of POST /v1/articles (no newsletters: all of them), and
-// answers it as stored. A new URL gives it a new id; the URL of another
+// fields and rules of POST /v1/articles, and answers it as stored. Without
+// newsletters it stays in those it is in. A new URL gives it a new id; the URL of another
 // article is 409 conflict. Digests made already keep their copy.
 func (s *Server) handlePutArticle(c *gin.Context) {
 	var body articleJSON

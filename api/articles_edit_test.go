@@ -54,8 +54,11 @@ func TestGetPutDeleteArticle(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Body), &a); r.Status != http.StatusOK || err != nil || a.ID != articles.IDOf("https://news.example/2-moved") {
 		t.Fatalf("PUT with a new URL = %d %s, want the new id", r.Status, r.Body)
 	}
-	if strings.Join(a.Newsletters, ",") != "daily,weekly" {
-		t.Fatalf("no newsletters named = %v, want every newsletter", a.Newsletters)
+	if strings.Join(a.Newsletters, ",") != "weekly" {
+		t.Fatalf("no newsletters named = %v, want the one it was in, weekly", a.Newsletters)
+	}
+	if got := pathsOf(t, e.listArticles("?newsletter=daily")); strings.Join(got, " ") != "/4 /3 /1" {
+		t.Fatalf("daily = %v, want the article left out of it", got)
 	}
 	wantJSONError(t, e.editor("GET", "/v1/articles/"+id, ""), http.StatusNotFound, "not_found")
 	if l := e.listArticles(""); l.Total != 5 || pathsOf(t, l)[0] != "/2-moved" {

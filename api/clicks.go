@@ -44,7 +44,10 @@ func (s *Server) handleClick(c *gin.Context) {
 		return
 	}
 	if counts(c) {
-		out, err := s.cfg.Digests.Store.CountClick(c, id, article, l, visitorOf(c), now)
+		out, err := s.limitCount(c)
+		if err == nil && out == "" {
+			out, err = s.cfg.Digests.Store.CountClick(c, id, article, l, visitorOf(c), now)
+		}
 		s.counted(c, "click", l.Newsletter, out, err)
 	}
 	noStore(c)
@@ -64,7 +67,9 @@ func (s *Server) handleOpen(c *gin.Context) {
 		l, err := s.cfg.Digests.Store.Linked(c, id, now)
 		if l != nil && err == nil {
 			var out digests.CountOutcome
-			out, err = s.cfg.Digests.Store.CountOpen(c, id, l, visitorOf(c), now)
+			if out, err = s.limitCount(c); err == nil && out == "" {
+				out, err = s.cfg.Digests.Store.CountOpen(c, id, l, visitorOf(c), now)
+			}
 			s.counted(c, "open", l.Newsletter, out, err)
 		} else if err != nil {
 			s.logger(c).Warn("Unable to count an open", "digest_id", id, "error", err)
@@ -83,6 +88,21 @@ func (s *Server) badLink(c *gin.Context, kind string) {
 		s.cfg.Metrics.ObserveClick("", "invalid")
 	}
 	s.errorPage(c, http.StatusBadRequest, errBadLink)
+}
+
+// limitCount takes one event of the client's rate of counted clicks and
+// opens (CountLimit), and answers digests.CountLimited when the client is
+// past it: its request still redirects or answers the pixel, uncounted.
+// It answers "" when the request may count.
+func (s *Server) limitCount(c *gin.Context) (digests.CountOutcome, error) {
+	if s.cfg.CountLimit == nil {
+		return "", nil
+	}
+	wait, err := s.take(c, s.cfg.CountLimit)
+	if err != nil || wait == 0 {
+		return "", err
+	}
+	return digests.CountLimited, nil
 }
 
 // counted logs a failure to count (the reader still gets the article) and

@@ -46,8 +46,20 @@ func newClickEnv(t *testing.T, testRecipients ...string) *clickEnv {
 // newClickEnvLogging is newClickEnv with the service's log written to logs.
 func newClickEnvLogging(t *testing.T, logs io.Writer, testRecipients ...string) *clickEnv {
 	t.Helper()
+	return newClickEnvWith(t, logs, nil, testRecipients...)
+}
+
+// newClickEnvWith is newClickEnvLogging with configure (unless nil) run
+// on the server's configuration last.
+func newClickEnvWith(t *testing.T, logs io.Writer, configure func(*api.Config, *redis.Client), testRecipients ...string) *clickEnv {
+	t.Helper()
 	ce := &clickEnv{}
 	e, srv := newEnvWith(t, logs, func(cfg *api.Config, rdb *redis.Client) {
+		defer func() {
+			if configure != nil {
+				configure(cfg, rdb)
+			}
+		}()
 		withEditorPages(cfg, rdb)
 		links, err := digests.NewLinks(cfg.BaseURL, []string{"a-test-secret-of-enough-length"}, true)
 		if err != nil {

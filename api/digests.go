@@ -83,6 +83,9 @@ func (s *Server) handleDigestDraft(c *gin.Context) {
 
 func (s *Server) handleGetDigest(c *gin.Context) {
 	d, err := s.cfg.Digests.Get(c, pathParam(c, "id"))
+	if err == nil {
+		err = s.withEngagement(c, d)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -92,11 +95,25 @@ func (s *Server) handleGetDigest(c *gin.Context) {
 
 func (s *Server) handleCancelDigest(c *gin.Context) {
 	d, err := s.cfg.Digests.Cancel(c, pathParam(c, "id"))
+	if err == nil {
+		err = s.withEngagement(c, d)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, d)
+}
+
+// withEngagement adds their clicks and opens to digests that editors see
+// (digests.Store.Engagement): the public pages and sending go without.
+func (s *Server) withEngagement(c *gin.Context, list ...*digests.Digest) error {
+	for _, d := range list {
+		if err := s.cfg.Digests.Store.Engagement(c, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // handlePreviewDigest renders the next digest as a reader would see it on
@@ -160,7 +177,7 @@ type digestView struct {
 
 func webView(d *digests.Digest, n *newsletter.Newsletter) *digestView {
 	return &digestView{Newsletter: n.Name, NewsletterURL: "/newsletters/" + n.ID, Subject: d.Subject, Intro: d.Intro,
-		Date: langOf(n).Date(d.CreatedAt.In(location(n))), Articles: d.Articles}
+		Date: langOf(n).Date(d.Date().In(location(n))), Articles: d.Articles}
 }
 
 // Limits of a page of a newsletter's digest history.
@@ -191,6 +208,9 @@ func (s *Server) handleDigestHistory(c *gin.Context) {
 		return
 	}
 	list, total, err := s.cfg.Digests.Store.History(c, id, offset, limit)
+	if err == nil {
+		err = s.withEngagement(c, list...)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

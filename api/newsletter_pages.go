@@ -16,8 +16,15 @@ import (
 )
 
 // archivePage is how many past issues a newsletter's page lists at a time,
-// and its feed holds.
-const archivePage = 20
+// and its feed holds; maxArchivePage is the last page anyone may ask for
+// (?page=): every page reads the issues before it.
+const (
+	archivePage    = 20
+	maxArchivePage = 50
+)
+
+// errNoArchivePage answers a page of an archive past maxArchivePage.
+var errNoArchivePage = newsletter.Errorf(newsletter.ENOTFOUND, "This newsletter's archive has no such page.")
 
 // pageHead is what a page tells of itself in its <head>: its feed
 // (<link rel="alternate">) and its OpenGraph card.
@@ -104,6 +111,10 @@ func (s *Server) handleNewsletterPage(c *gin.Context) {
 	}
 	page, _ := strconv.Atoi(c.Query("page"))
 	page = max(page, 1)
+	if page > maxArchivePage {
+		s.failPage(c, errNoArchivePage)
+		return
+	}
 	issues, more, err := s.cfg.Digests.Archive(c, n.ID, (page-1)*archivePage, archivePage)
 	if err != nil {
 		s.failPage(c, err)
@@ -112,13 +123,13 @@ func (s *Server) handleNewsletterPage(c *gin.Context) {
 	lang := langOf(n)
 	v := &archiveView{newsletterView: s.viewIn(n, lang)}
 	for _, d := range issues {
-		v.Issues = append(v.Issues, issueView{Subject: d.Subject, Date: lang.Date(d.CreatedAt.In(location(n))),
+		v.Issues = append(v.Issues, issueView{Subject: d.Subject, Date: lang.Date(d.Date().In(location(n))),
 			URL: s.cfg.BaseURL + "/digests/" + d.ID})
 	}
 	if page > 1 {
 		v.Newer = fmt.Sprintf("%s?page=%d", v.URL, page-1)
 	}
-	if more {
+	if more && page < maxArchivePage {
 		v.Older = fmt.Sprintf("%s?page=%d", v.URL, page+1)
 	}
 	data := pageData{Lang: lang, Title: n.Name, Archive: v,
@@ -170,7 +181,7 @@ func (s *Server) handleNewsletterFeed(c *gin.Context) {
 	f := atomFeed{ID: v.URL, Title: n.Name,
 		Links: []atomLink{{Rel: "self", Type: "application/atom+xml", Href: v.FeedURL}, {Rel: "alternate", Type: "text/html", Href: v.URL}}}
 	for _, d := range issues {
-		at := d.CreatedAt
+		at := d.Date()
 		if d.FinishedAt != nil {
 			at = *d.FinishedAt
 		}

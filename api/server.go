@@ -75,6 +75,9 @@ type Config struct {
 	// Links checks the signed click links and open pixels of digests
 	// (/r/..., /o/...); nil: every such link answers 400.
 	Links *digests.Links
+	// CountLimit limits the clicks and opens counted per client IP (per
+	// /64 for IPv6); past it the links still work, uncounted. nil: no limit.
+	CountLimit *throttle.Window
 }
 
 // Server serves the public pages, the subscribe API and the editor API.

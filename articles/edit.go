@@ -3,6 +3,7 @@ package articles
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +18,9 @@ var errNoArticle = newsletter.Errorf(newsletter.ENOTFOUND, "There is no article 
 
 // Update replaces the article with the given id by a, normalized and
 // validated as Upsert does (errors name the field alone: "url", "title"),
-// and returns it as stored. a naming no newsletter goes to all of
-// allNewsletters. A new URL gives the article a new id, IDOf(a.URL), and
+// and returns it as stored. a naming no newsletter stays in the
+// newsletters the stored article is in (those of them still among
+// allNewsletters; all of these if none is). A new URL gives the article a new id, IDOf(a.URL), and
 // the old URL counts as deleted (Delete); it may not be the URL of another
 // stored article (ECONFLICT on "url"). An
 // unknown id is ENOTFOUND. Digests keep their own copy of their articles,
@@ -27,12 +29,13 @@ func (s *Store) Update(ctx context.Context, id string, a Article, allNewsletters
 	if !ValidID(id) {
 		return nil, errNoArticle
 	}
+	keep := len(a.Newsletters) == 0
 	arts, err := prepare([]Article{a}, allNewsletters)
 	if err != nil {
 		return nil, unindexed(err)
 	}
-	next := arts[0]
-	h := urlHash(next.URL)
+	all := arts[0].Newsletters
+	h := urlHash(arts[0].URL)
 	keys := []string{keyArticle(id)}
 	if h != id {
 		keys = append(keys, keyArticle(h))
@@ -41,6 +44,9 @@ func (s *Store) Update(ctx context.Context, id string, a Article, allNewsletters
 		old, err := readArticle(ctx, tx, keyArticle(id))
 		if err != nil || old == nil {
 			return err
+		}
+		if keep {
+			arts[0].Newsletters = stillFiled(old.Newsletters, all)
 		}
 		prev := map[string][]string{}
 		if h == id {
@@ -62,8 +68,24 @@ func (s *Store) Update(ctx context.Context, id string, a Article, allNewsletters
 	if err != nil {
 		return nil, err
 	}
+	next := arts[0]
 	next.ID = h
 	return &next, nil
+}
+
+// stillFiled returns the newsletters of filed that are among all, or all
+// when none of them is.
+func stillFiled(filed, all []string) []string {
+	var out []string
+	for _, nl := range filed {
+		if slices.Contains(all, nl) {
+			out = append(out, nl)
+		}
+	}
+	if len(out) == 0 {
+		return all
+	}
+	return out
 }
 
 // Delete removes the article with the given id from the store and from

@@ -50,10 +50,13 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("weekly from the new time = %v, want /a", l)
 	}
 
-	// No newsletters named: all of them, as POST /v1/articles does.
+	// No newsletters named: it stays where it is, not filed into all.
 	edit.Newsletters = nil
-	if got, err := s.Update(ctx, id, edit, all); err != nil || !cmp.Equal(got.Newsletters, all) {
-		t.Fatalf("Update without newsletters = %+v, %v; want all", got, err)
+	if got, err := s.Update(ctx, id, edit, all); err != nil || !cmp.Equal(got.Newsletters, []string{"weekly"}) {
+		t.Fatalf("Update without newsletters = %+v, %v; want weekly still", got, err)
+	}
+	if l, _ := mustListURLs(t, s, articles.Query{Newsletter: "daily", Limit: 10}); len(l) != 0 {
+		t.Fatalf("daily lists %v after an edit that named no newsletters", l)
 	}
 }
 

@@ -99,7 +99,7 @@ func WithLinks(l *Links) RenderOption {
 func Render(tpl *templates.Set, d *Digest, n *newsletter.Newsletter, baseURL string, opts ...RenderOption) (*Body, error) {
 	lang := i18n.Of(n.Lang())
 	v := view{Newsletter: n, Subject: d.Subject, Intro: d.Intro, Articles: d.Articles,
-		Date: lang.LongDate(d.CreatedAt.In(location(n))), WebURL: baseURL + "/digests/" + d.ID,
+		Date: lang.LongDate(d.Date().In(location(n))), WebURL: baseURL + "/digests/" + d.ID,
 		Greeting: placeholderGreeting, UnsubscribeURL: placeholderUnsubscribe, PreferencesURL: placeholderPreferences,
 		Preheader: preheader(d), PostalAddress: n.PostalAddress,
 		LogoURL: n.LogoURL, Accent: n.AccentColor, FooterText: n.FooterText}

@@ -2,9 +2,12 @@ package digests_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"newsletter"
 	"newsletter/articles"
@@ -48,6 +51,19 @@ func (e *env) click(tb testing.TB, id, article string, v digests.Visitor) digest
 	return out
 }
 
+// MustEngagement returns digest id with its clicks and opens.
+func (e *env) MustEngagement(tb testing.TB, id string) *digests.Digest {
+	tb.Helper()
+	d := e.MustGet(tb, id)
+	if err := e.svc.Store.Engagement(context.Background(), d); err != nil {
+		tb.Fatalf("Engagement(%s): %v", id, err)
+	}
+	return d
+}
+
+// after moves the clock on by d.
+func (e *env) after(d time.Duration) { e.clock.Set(e.clock.Now().Add(d)) }
+
 // TestCountClicksPerArticle: clicks add up per article, readers count once
 // each among the unique clickers, and the digest answers both, in its
 // articles' order.
@@ -66,7 +82,7 @@ func TestCountClicksPerArticle(t *testing.T) {
 		e.clock.Set(e.clock.Now().Add(10 * time.Second))
 	}
 	e.click(t, d.ID, ids[0], ann) // Ann again, a minute later: a click, not a new reader
-	got := e.MustGet(t, d.ID).Clicks
+	got := e.MustEngagement(t, d.ID).Clicks
 	if got.Total != 4 || got.Unique != 2 || len(got.Articles) != 3 {
 		t.Fatalf("clicks = %+v, want 4 in all by 2 readers over 3 articles", got)
 	}
@@ -77,15 +93,15 @@ func TestCountClicksPerArticle(t *testing.T) {
 			t.Errorf("article %d = %+v, want %s with %d clicks by %d", i, a, ids[i], want[i].clicks, want[i].unique)
 		}
 	}
-	if e.MustGet(t, d.ID).Opens != nil {
+	if e.MustEngagement(t, d.ID).Opens != nil {
 		t.Errorf("opens shown for a digest without the open pixel")
 	}
 }
 
 // TestCountSkipsScanners: test digests, scanners' user agents and a
-// visitor that follows several links within seconds count nothing; the
-// burst's earlier clicks are taken back, and the visitor stays out for
-// the day.
+// visitor that follows three links within a second or two count nothing;
+// the burst's earlier clicks are taken back, and the visitor stays out
+// for minutes, not for the rest of the day.
 func TestCountSkipsScanners(t *testing.T) {
 	e := MustEnv(t)
 	d, ids := e.MustSentDigest(t)
@@ -99,9 +115,9 @@ func TestCountSkipsScanners(t *testing.T) {
 	if outs[0] != digests.CountCounted || outs[2] != digests.CountCounted || outs[3] != digests.CountBurst {
 		t.Fatalf("a scanner's clicks = %v; want counted until its third article within seconds, a burst", outs)
 	}
-	e.clock.Set(e.clock.Now().Add(time.Hour))
+	e.after(5 * time.Minute)
 	if out := e.click(t, d.ID, ids[0], scanner); out != digests.CountScanner {
-		t.Fatalf("a scanner's click an hour later = %s, want scanner", out)
+		t.Fatalf("a scanner's click 5 minutes later = %s, want scanner", out)
 	}
 	reader := digests.Visitor{IP: "203.0.113.7", UserAgent: browserUA}
 	e.click(t, d.ID, ids[0], reader)
@@ -109,16 +125,20 @@ func TestCountSkipsScanners(t *testing.T) {
 	e.click(t, d.ID, ids[1], reader)
 	e.clock.Set(e.clock.Now().Add(6 * time.Second))
 	e.click(t, d.ID, ids[2], reader)
-	got := e.MustGet(t, d.ID).Clicks
+	got := e.MustEngagement(t, d.ID).Clicks
 	if got.Total != 3 || got.Unique != 1 || got.Articles[0].Clicks != 1 || got.Articles[0].Unique != 1 {
 		t.Fatalf("clicks = %+v; want the reader's 3 only, the scanner's taken back", got)
+	}
+	e.after(25 * time.Minute)
+	if out := e.click(t, d.ID, ids[0], scanner); out != digests.CountCounted {
+		t.Fatalf("a scanner's click 30 minutes later = %s, want counted: the mark lapses", out)
 	}
 
 	test, testIDs := e.MustSentDigest(t, "editor@example.org")
 	if out := e.click(t, test.ID, testIDs[0], reader); out != digests.CountTest {
 		t.Fatalf("a test digest's click = %s, want test", out)
 	}
-	if got := e.MustGet(t, test.ID).Clicks; got.Total != 0 {
+	if got := e.MustEngagement(t, test.ID).Clicks; got.Total != 0 {
 		t.Fatalf("test digest clicks = %+v, want none", got)
 	}
 }
@@ -136,14 +156,14 @@ func TestCountDuringDeliveryIsStricter(t *testing.T) {
 	if first != digests.CountCounted || second != digests.CountBurst {
 		t.Fatalf("two links within a second at delivery = %s, %s; want counted, burst", first, second)
 	}
-	if got := e.MustGet(t, d.ID).Clicks; got.Total != 0 || got.Unique != 0 {
+	if got := e.MustEngagement(t, d.ID).Clicks; got.Total != 0 || got.Unique != 0 {
 		t.Fatalf("clicks = %+v, want none", got)
 	}
 }
 
 // TestCountStoresNoReader: after clicks, nothing in Redis holds the
 // reader's IP address or user agent; the day's salt expires by midnight
-// UTC, and the scanner marks and burst windows with it.
+// UTC, and the scanner marks and burst buckets sooner.
 func TestCountStoresNoReader(t *testing.T) {
 	e := MustEnv(t)
 	d, ids := e.MustSentDigest(t)
@@ -165,7 +185,7 @@ func TestCountStoresNoReader(t *testing.T) {
 		if strings.Contains(k+dump, "203.0.113.77") || strings.Contains(k+dump, "Reader/77") {
 			t.Errorf("key %s holds the reader's address or user agent", k)
 		}
-		if strings.Contains(k, ":salt:") || strings.Contains(k, ":scanner:") || strings.Contains(k, ":burst:") {
+		if strings.Contains(k, ":salt:") || strings.Contains(k, ":marks:") || strings.Contains(k, ":burst:") {
 			salts++
 			ttl, err := e.rdb.TTL(ctx, k).Result()
 			if err != nil || ttl <= 0 || ttl > 24*time.Hour {
@@ -176,4 +196,242 @@ func TestCountStoresNoReader(t *testing.T) {
 	if salts == 0 {
 		t.Fatalf("no salt among %v", keys)
 	}
+}
+
+// TestCountReadersOpeningTabs: a reader who opens three stories in tabs
+// a second and a half apart, and then a fourth, counts every click; so
+// does one who opens two stories that far apart while the digest is
+// still being sent.
+func TestCountReadersOpeningTabs(t *testing.T) {
+	e := MustEnv(t)
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily", MaxArticles: 5})
+	e.MustArticles(t, "daily", -4*time.Hour, -3*time.Hour, -2*time.Hour, -time.Hour)
+	d := e.MustCreate(t, "daily", digests.Request{}) // queued: being delivered
+	ids := make([]string, len(d.Articles))
+	for i, a := range d.Articles {
+		ids[i] = articles.IDOf(a.URL)
+	}
+	delivering := digests.Visitor{IP: "198.51.100.1", UserAgent: browserUA}
+	e.click(t, d.ID, ids[0], delivering)
+	e.after(1500 * time.Millisecond)
+	if out := e.click(t, d.ID, ids[1], delivering); out != digests.CountCounted {
+		t.Fatalf("a second story 1.5 s later at delivery = %s, want counted", out)
+	}
+	if _, err := e.svc.Cancel(context.Background(), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.after(time.Hour)
+	reader := digests.Visitor{IP: "203.0.113.7", UserAgent: browserUA}
+	var outs []digests.CountOutcome
+	for _, art := range ids {
+		outs = append(outs, e.click(t, d.ID, art, reader))
+		e.after(1500 * time.Millisecond)
+	}
+	for i, out := range outs {
+		if out != digests.CountCounted {
+			t.Fatalf("tabs 1.5 s apart = %v; want all counted (%d)", outs, i)
+		}
+	}
+	if got := e.MustEngagement(t, d.ID).Clicks; got.Total != 6 || got.Unique != 2 {
+		t.Fatalf("clicks = %+v, want 6 by 2 readers", got)
+	}
+}
+
+// TestCountBurstAtMidnight: a burst in the last millisecond of the day is
+// marked like any other, with no error half-way.
+func TestCountBurstAtMidnight(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := e.MustSentDigest(t)
+	e.clock.Set(time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC).Add(-500 * time.Microsecond))
+	v := digests.Visitor{IP: "192.0.2.9", UserAgent: browserUA}
+	outs := []digests.CountOutcome{e.click(t, d.ID, ids[0], v), e.click(t, d.ID, ids[1], v), e.click(t, d.ID, ids[2], v)}
+	if outs[2] != digests.CountBurst {
+		t.Fatalf("a burst at midnight = %v, want a burst", outs)
+	}
+	if got := e.MustEngagement(t, d.ID).Clicks; got.Total != 0 {
+		t.Fatalf("clicks = %+v, want the burst's taken back", got)
+	}
+}
+
+// TestCountCutsUserAgent: only the first 256 bytes of a user agent count,
+// so that changing the end of a long one makes no new visitor.
+func TestCountCutsUserAgent(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := e.MustSentDigest(t)
+	long := browserUA + strings.Repeat(" x", 200)
+	for i, art := range ids[:2] {
+		if out := e.click(t, d.ID, art, digests.Visitor{IP: "203.0.113.7", UserAgent: long + strings.Repeat("y", i+1)}); out != digests.CountCounted {
+			t.Fatalf("click = %s, want counted", out)
+		}
+		e.after(10 * time.Second)
+	}
+	if got := e.MustEngagement(t, d.ID).Clicks; got.Total != 2 || got.Unique != 1 {
+		t.Fatalf("clicks = %+v, want 2 by 1 visitor", got)
+	}
+}
+
+// TestCountScannerMarksShareKeys: many scanners leave a few keys of the
+// digest that expire within minutes, not a key each until midnight.
+func TestCountScannerMarksShareKeys(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := e.MustSentDigest(t)
+	ctx := context.Background()
+	for i := range 50 {
+		v := digests.Visitor{IP: "192.0.2." + strconv.Itoa(i), UserAgent: browserUA}
+		for _, art := range ids {
+			e.click(t, d.ID, art, v)
+		}
+	}
+	keys, err := e.rdb.Keys(ctx, "*digest:"+d.ID+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) > 10 {
+		t.Fatalf("%d keys after 50 scanners: %v", len(keys), keys)
+	}
+	for _, k := range keys {
+		if !strings.Contains(k, ":marks:") && !strings.Contains(k, ":burst:") {
+			continue
+		}
+		if ttl, err := e.rdb.PTTL(ctx, k).Result(); err != nil || ttl <= 0 || ttl > 20*time.Minute {
+			t.Errorf("key %s lives %v, want 20 minutes at most", k, ttl)
+		}
+	}
+}
+
+// TestCountVisitorPerDigest: the same reader is a different visitor in
+// each digest, so that no hash links what one does across newsletters.
+func TestCountVisitorPerDigest(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := e.MustSentDigest(t)
+	other := e.MustCreate(t, "daily", digests.Request{})
+	v := digests.Visitor{IP: "203.0.113.7", UserAgent: browserUA}
+	e.click(t, d.ID, ids[0], v)
+	e.click(t, other.ID, articles.IDOf(other.Articles[0].URL), v)
+	if a, b := visitors(t, e, d.ID), visitors(t, e, other.ID); len(a) != 1 || len(b) != 1 || a[0] == b[0] {
+		t.Fatalf("the reader's hashes = %v in one digest, %v in the other; want one each, different", a, b)
+	}
+}
+
+// visitors returns the visitors of digest id's current burst bucket.
+func visitors(t *testing.T, e *env, id string) []string {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := e.rdb.Keys(ctx, "*digest:"+id+":burst:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range keys {
+		fields, err := e.rdb.HKeys(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fields...)
+	}
+	return out
+}
+
+// TestScannerAgent: crawlers, link expanders and scanners are known by
+// their user agents; a phone whose model has "bot" in it is a reader.
+func TestScannerAgent(t *testing.T) {
+	for ua, want := range map[string]bool{
+		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)":                                true,
+		"facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)":                               true,
+		"Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)":                                              true,
+		"Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)":                                       true,
+		"TelegramBot (like TwitterBot)":                                                                           true,
+		"WhatsApp/2.23.20.0 A":                                                                                    true,
+		"Mozilla/5.0 (compatible; bot)":                                                                           true,
+		"Mozilla/5.0 (Linux; Android 10; CUBOT P40 Build/QP1A.190711.020) AppleWebKit/537.36 Chrome/126.0 Mobile": false,
+		"Mozilla/5.0 (Linux; Android 12; CUBOT; KingKong 9) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36": false,
+		browserUA: false,
+		"":        true,
+	} {
+		if got := digests.ScannerAgent(ua); got != want {
+			t.Errorf("ScannerAgent(%q) = %v, want %v", ua, got, want)
+		}
+	}
+}
+
+// TestGetLeavesOutEngagement: Get answers a digest without reading its
+// clicks and opens; Engagement adds them.
+func TestGetLeavesOutEngagement(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := e.MustSentDigest(t)
+	e.click(t, d.ID, ids[0], digests.Visitor{IP: "203.0.113.7", UserAgent: browserUA})
+	if got := e.MustGet(t, d.ID).Clicks; got.Total != 0 || got.Articles != nil {
+		t.Fatalf("Get's clicks = %+v, want none read", got)
+	}
+	if got := e.MustEngagement(t, d.ID).Clicks; got.Total != 1 || len(got.Articles) != 3 {
+		t.Fatalf("Engagement's clicks = %+v, want 1 over 3 articles", got)
+	}
+}
+
+// TestFoldKeepsNumbersAndDropsSketches: once a digest finished more than
+// the retention ago, Fold keeps its numbers in its hash and deletes its
+// sketches and clicks hash; later clicks and opens count nothing.
+func TestFoldKeepsNumbersAndDropsSketches(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := e.MustSentDigest(t)
+	ctx := context.Background()
+	for i, ip := range []string{"203.0.113.7", "198.51.100.20", "192.0.2.44"} {
+		v := digests.Visitor{IP: ip, UserAgent: browserUA}
+		e.click(t, d.ID, ids[i%2], v)
+		if out, err := e.svc.Store.CountOpen(ctx, d.ID, mustLinked(t, e, d.ID), v, e.clock.Now()); err != nil || out != digests.CountCounted {
+			t.Fatalf("CountOpen = %s, %v", out, err)
+		}
+		e.after(10 * time.Second)
+	}
+	before := e.MustEngagement(t, d.ID).Engagement
+	if n, err := e.svc.Store.Fold(ctx, "daily", e.clock.Now()); err != nil || n != 0 {
+		t.Fatalf("Fold within the retention = %d, %v; want 0", n, err)
+	}
+	e.after(e.svc.Store.Retention + time.Hour)
+	if n, err := e.svc.Store.Fold(ctx, "daily", e.clock.Now()); err != nil || n != 1 {
+		t.Fatalf("Fold = %d, %v; want 1", n, err)
+	}
+	if keys := sketches(t, e, d.ID); len(keys) != 0 {
+		t.Fatalf("keys left after folding: %v", keys)
+	}
+	if out := e.click(t, d.ID, ids[0], digests.Visitor{IP: "203.0.113.99", UserAgent: browserUA}); out != digests.CountFolded {
+		t.Fatalf("a click after folding = %s, want folded", out)
+	}
+	after := e.MustEngagement(t, d.ID).Engagement
+	if diff := cmp.Diff(before, after); diff != "" || after.Clicks.Total != 3 || after.Opens == nil || after.Opens.Total != 3 {
+		t.Fatalf("numbers changed by folding (-before +after):\n%s\n%+v", diff, after)
+	}
+	if keys := sketches(t, e, d.ID); len(keys) != 0 {
+		t.Fatalf("a click after folding left keys: %v", keys)
+	}
+	if n, err := e.svc.Store.Fold(ctx, "daily", e.clock.Now()); err != nil || n != 0 {
+		t.Fatalf("Fold again = %d, %v; want 0", n, err)
+	}
+}
+
+// sketches returns digest id's keys but for its burst buckets and scanner
+// marks, which expire by the real clock within minutes.
+func sketches(t *testing.T, e *env, id string) []string {
+	t.Helper()
+	keys, err := e.rdb.Keys(context.Background(), "*digest:"+id+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range keys {
+		if !strings.Contains(k, ":burst:") && !strings.Contains(k, ":marks:") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// mustLinked returns what digest id's links need.
+func mustLinked(t *testing.T, e *env, id string) *digests.Linked {
+	t.Helper()
+	l, err := e.svc.Store.Linked(context.Background(), id, e.clock.Now())
+	if err != nil || l == nil {
+		t.Fatalf("Linked(%s) = %v, %v", id, l, err)
+	}
+	return l
 }

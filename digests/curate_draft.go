@@ -10,7 +10,9 @@ import (
 	"newsletter/articles"
 )
 
-// MaxCandidates is how many articles a Draft offers at most.
+// MaxCandidates is how many articles a Draft offers at most, unless the
+// newsletter's max_articles is more: a draft always shows the whole
+// default selection.
 const MaxCandidates = 50
 
 // Candidate is an article an editor may pick for the next digest.
@@ -36,8 +38,8 @@ type Draft struct {
 
 // Draft returns the candidates of newsletter nl's next digest: its articles
 // published after the cutoff (the last 24 hours before the first digest),
-// newest first, at most MaxCandidates, each marked when it is in the
-// default selection. It stores nothing.
+// newest first, at most MaxCandidates or max_articles, whichever is more,
+// each marked when it is in the default selection. It stores nothing.
 func (s *Service) Draft(ctx context.Context, nl string) (*Draft, error) {
 	n, err := s.newsletter(ctx, nl)
 	if err != nil {
@@ -48,7 +50,7 @@ func (s *Service) Draft(ctx context.Context, nl string) (*Draft, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.Articles.Select(ctx, nl, since, now, MaxCandidates)
+	all, err := s.Articles.Select(ctx, nl, since, now, max(MaxCandidates, n.MaxArticles))
 	if err != nil {
 		return nil, fmt.Errorf("digests: draft: %w", err)
 	}

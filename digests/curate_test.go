@@ -162,3 +162,29 @@ func TestDraftListsCandidates(t *testing.T) {
 		t.Fatalf("Draft(nope) = %v, want not_found", err)
 	}
 }
+
+// TestDraftShowsWholeDefaultSelection: with max_articles above
+// MaxCandidates, the draft still offers every article of the default
+// selection, so that sending it unchanged sends what a plain send would.
+func TestDraftShowsWholeDefaultSelection(t *testing.T) {
+	e := MustEnv(t)
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily", MaxArticles: 80})
+	offsets := make([]time.Duration, 70)
+	for i := range offsets {
+		offsets[i] = -time.Duration(i+1) * time.Minute
+	}
+	e.MustArticles(t, "daily", offsets...)
+	d, err := e.svc.Draft(context.Background(), "daily")
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected := 0
+	for _, c := range d.Articles {
+		if c.Selected {
+			selected++
+		}
+	}
+	if len(d.Articles) != 70 || selected != 70 {
+		t.Fatalf("draft offers %d candidates, %d selected; want all 70, all selected", len(d.Articles), selected)
+	}
+}

@@ -69,7 +69,7 @@ type Digest struct {
 	Counts         Counts             `json:"counts"`
 	Reports        ReportCounts       `json:"reports"`
 	// Engagement is its clicks and opens ("clicks", "opens"), counted
-	// without naming readers; Store.Get fills it in.
+	// without naming readers; Store.Engagement fills it in (Get does not).
 	Engagement
 	// SendAt is when a scheduled digest starts; nil for one sent at once.
 	// Its audience is frozen then, not when it is created.
@@ -106,6 +106,15 @@ type Request struct {
 	Lead string
 	// SendAt schedules the digest; zero sends it at once.
 	SendAt time.Time
+}
+
+// Date is the day digest d is dated by: its send_at when it is scheduled,
+// else when it was made.
+func (d *Digest) Date() time.Time {
+	if d.SendAt != nil {
+		return *d.SendAt
+	}
+	return d.CreatedAt
 }
 
 // Waiting reports whether d is a scheduled digest that has not started at

@@ -1,7 +1,9 @@
 package digests
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,10 +47,18 @@ func (s *Service) dispatch(ctx context.Context, d *Digest) error {
 	return sched.ScheduleDigest(ctx, d.ID, *d.SendAt)
 }
 
+// ErrTooLate is returned by FreezeScheduled for a digest that started
+// later than its newsletter's max_lateness after its send_at.
+var ErrTooLate = errors.New("digests: scheduled digest started later than max_lateness")
+
 // FreezeScheduled freezes the audience of scheduled digest id as its time
 // comes, so that the readers confirmed by then get it. It does nothing for
 // a digest sent at once, one frozen already, or one no longer queued (a
-// canceled digest is never sent).
+// canceled digest is never sent). A digest whose start comes more than its
+// newsletter's max_lateness (an hour unless set) after its send_at, as
+// when no worker ran then, is not sent stale: it fails with a last error
+// that says why, gives its articles back as a cancel does, and
+// FreezeScheduled returns ErrTooLate.
 func (s *Service) FreezeScheduled(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return nil
@@ -61,10 +71,44 @@ func (s *Service) FreezeScheduled(ctx context.Context, id string) error {
 	if err != nil || d == nil || d.Status != StatusQueued {
 		return err
 	}
+	if late, err := s.tooLate(ctx, d); err != nil || late {
+		return cmp.Or(err, ErrTooLate)
+	}
 	if err := s.Store.freeze(ctx, d, s.confirmedKey(d.Newsletter)); err != nil {
 		return fmt.Errorf("digests: freeze audience of %s: %w", id, err)
 	}
 	return nil
+}
+
+// tooLate reports whether scheduled digest d starts now more than its
+// newsletter's max_lateness after its send_at and, if so, marks it failed
+// with a last error saying why and gives its articles back.
+func (s *Service) tooLate(ctx context.Context, d *Digest) (bool, error) {
+	if d.SendAt == nil {
+		return false, nil
+	}
+	n, err := s.Readers.Newsletter(ctx, d.Newsletter)
+	if err != nil {
+		return false, err
+	}
+	limit, loc := defaultMaxLateness, time.UTC
+	if n != nil {
+		limit, loc = maxLateness(n), location(n)
+	}
+	now := s.Now()
+	if now.Sub(*d.SendAt) <= limit {
+		return false, nil
+	}
+	prev, err := s.Store.transition(ctx, d.ID, StatusFailed, now, StatusQueued)
+	if err != nil || prev != StatusQueued {
+		return false, err // canceled meanwhile
+	}
+	why := fmt.Errorf("Not sent: it was due at %s but started %s later, more than max_lateness (%s); its articles go to the next digest.",
+		d.SendAt.In(loc).Format("Jan 2, 2006 15:04 MST"), now.Sub(*d.SendAt).Round(time.Minute), limit)
+	if err := s.Store.NoteProblem(ctx, d.ID, why, now); err != nil {
+		return true, err
+	}
+	return true, s.Store.giveBack(ctx, d)
 }
 
 // confirmedKey names newsletter nl's confirmed audience by partition.

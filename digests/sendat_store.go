@@ -2,6 +2,7 @@ package digests
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/redis/go-redis/v9"
@@ -53,7 +54,72 @@ func (s *Store) giveBack(ctx context.Context, d *Digest) error {
 	if err := s.rdb.ZRem(ctx, keyScheduled(d.Newsletter), d.ID).Err(); err != nil {
 		return err
 	}
-	return s.restoreCutoff(ctx, d.Newsletter, d.Cutoff, prev)
+	return s.restoreCutoff(ctx, d, prev)
+}
+
+// restoreCutoffScript marks digest KEYS[1] as having given its articles
+// back, and puts the newsletter's cutoff back to ARGV[2] (removes it when
+// ARGV[2] is empty) if it still is ARGV[1].
+//
+// KEYS: digest hash, cutoff. ARGV: cutoff ms to replace, cutoff ms to
+// restore or empty.
+var restoreCutoffScript = redis.NewScript(`
+redis.call('HSET', KEYS[1], 'given_back', '1')
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2]) end
+return 1
+`)
+
+// restoreCutoff gives the articles of digest d, which sent nothing, back
+// to the next digest: it puts the newsletter's cutoff back to prev, where
+// it was before d, unless a later digest has moved it since. When the
+// digests before d gave their articles back too (two scheduled digests
+// canceled in the order they were made), the cutoff goes back past them.
+func (s *Store) restoreCutoff(ctx context.Context, d *Digest, prev string) error {
+	prev, err := s.cutoffBefore(ctx, d, prev)
+	if err != nil {
+		return err
+	}
+	keys := []string{keyDigest(d.ID), keyCutoff(d.Newsletter)}
+	return restoreCutoffScript.Run(ctx, s.rdb, keys, d.Cutoff.UnixMilli(), prev).Err()
+}
+
+// maxGiveBackChain bounds how many earlier digests restoreCutoff walks back.
+const maxGiveBackChain = 20
+
+// cutoffBefore follows prev, the cutoff digest d replaced, back through the
+// digests made before d: while the one before (test digests aside) gave its
+// articles back and its cutoff is prev, prev becomes the cutoff that one
+// replaced.
+func (s *Store) cutoffBefore(ctx context.Context, d *Digest, prev string) (string, error) {
+	rank, err := s.rdb.ZRevRank(ctx, keyDigests(d.Newsletter), d.ID).Result()
+	if errors.Is(err, redis.Nil) {
+		return prev, nil
+	} else if err != nil {
+		return "", err
+	}
+	ids, err := s.rdb.ZRevRange(ctx, keyDigests(d.Newsletter), rank+1, rank+maxGiveBackChain).Result()
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		v, err := s.rdb.HMGet(ctx, keyDigest(id), "meta", "prev_cutoff", "given_back").Result()
+		if err != nil {
+			return "", err
+		}
+		var e Digest
+		if err := json.Unmarshal([]byte(str(v[0])), &e); err != nil {
+			return prev, nil
+		}
+		if e.IsTest() {
+			continue
+		}
+		if prev == "" || str(v[2]) != "1" || itoa(e.Cutoff.UnixMilli()) != prev {
+			return prev, nil
+		}
+		prev = str(v[1])
+	}
+	return prev, nil
 }
 
 // maxScheduled caps how many scheduled digests of a newsletter are listed.

@@ -48,13 +48,13 @@ func (s *Service) Create(ctx context.Context, nl string, req Request) (d *Digest
 	if err := req.normalize(s.NormalizeAddress); err != nil {
 		return nil, false, err
 	}
-	if err := req.checkSendAt(s.Now()); err != nil {
-		return nil, false, err
-	}
-	if req.IdempotencyKey != "" {
+	if req.IdempotencyKey != "" { // a retry gets the first digest, though its send_at has passed since
 		if prev, err := s.Store.idempotent(ctx, nl, req.IdempotencyKey); err != nil || prev != "" {
 			return s.existing(ctx, prev, err)
 		}
+	}
+	if err := req.checkSendAt(s.Now()); err != nil {
+		return nil, false, err
 	}
 	d, err = s.draft(ctx, n, req)
 	if newsletter.ErrorCode(err) == newsletter.ENOARTICLES && req.IdempotencyKey != "" {
@@ -95,15 +95,14 @@ func (s *Service) draft(ctx context.Context, n *newsletter.Newsletter, req Reque
 	if err != nil {
 		return nil, err
 	}
-	subject := req.Subject
-	if subject == "" {
-		subject = n.Name + " — " + i18n.Of(n.Lang()).LongDate(now.In(location(n)))
-	}
-	d := &Digest{ID: newID(), Newsletter: n.ID, Status: StatusQueued, Subject: subject, Intro: req.Intro,
+	d := &Digest{ID: newID(), Newsletter: n.ID, Status: StatusQueued, Subject: req.Subject, Intro: req.Intro,
 		Articles: list, Since: since, Cutoff: now, TestRecipients: req.TestRecipients, CreatedAt: now}
 	if !req.SendAt.IsZero() {
 		at := req.SendAt.UTC()
 		d.SendAt = &at
+	}
+	if d.Subject == "" {
+		d.Subject = n.Name + " — " + i18n.Of(n.Lang()).LongDate(d.Date().In(location(n)))
 	}
 	return d, nil
 }
@@ -152,7 +151,7 @@ func (s *Service) abandon(ctx context.Context, d *Digest, prevCutoff string) err
 	if err != nil || prev != StatusQueued || d.IsTest() {
 		return err
 	}
-	return s.Store.restoreCutoff(ctx, d.Newsletter, d.Cutoff, prevCutoff)
+	return s.Store.restoreCutoff(ctx, d, prevCutoff)
 }
 
 // existing returns the digest a used idempotency key names.

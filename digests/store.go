@@ -130,23 +130,9 @@ func (s *Store) createParts(ctx context.Context, d *Digest, confirmed AudienceKe
 	return total, err
 }
 
-// restoreCutoffScript puts a newsletter's cutoff back to ARGV[2] (removes
-// it when ARGV[2] is empty) if it still is ARGV[1].
-//
-// KEYS: cutoff. ARGV: cutoff ms to replace, cutoff ms to restore or empty.
-var restoreCutoffScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
-return 1
-`)
-
-// restoreCutoff puts newsletter nl's cutoff back to prev, unless a later
-// digest has moved it from cut since.
-func (s *Store) restoreCutoff(ctx context.Context, nl string, cut time.Time, prev string) error {
-	return restoreCutoffScript.Run(ctx, s.rdb, []string{keyCutoff(nl)}, cut.UnixMilli(), prev).Err()
-}
-
-// Get returns digest id with its current status and counts, or nil.
+// Get returns digest id with its current status and counts, or nil; not
+// its clicks and opens, which Engagement adds where they are shown. A
+// digest sent in full answers from its hash alone.
 func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 	h, err := s.rdb.HGetAll(ctx, keyDigest(id)).Result()
 	if err != nil || len(h) == 0 {
@@ -157,10 +143,13 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 		return nil, fmt.Errorf("digests: decode %s: %w", id, err)
 	}
 	d.Status = Status(h["status"])
-	if d.Counts, err = s.progress(ctx, id); err != nil {
-		return nil, err
+	_, kept := h["sent"] // the counts as the digest finished
+	if !kept || d.Status != StatusSent {
+		if d.Counts, err = s.progress(ctx, id); err != nil {
+			return nil, err
+		}
 	}
-	if _, kept := h["sent"]; kept && d.Counts.Total == 0 { // finished, and its partitions' data expired
+	if kept && d.Counts.Total == 0 { // sent in full, or finished and its partitions' data expired
 		d.Counts = Counts{Sent: atoi(h["sent"]), Failed: atoi(h["failed"]), Skipped: atoi(h["skipped"])}
 	}
 	d.Counts.Total = atoi(h["total"])
@@ -173,9 +162,6 @@ func (s *Store) Get(ctx context.Context, id string) (*Digest, error) {
 	}
 	d.Reports = ReportCounts{BouncedHard: atoi(h[reportField+ReportHard]), BouncedSoft: atoi(h[reportField+ReportSoft]),
 		Complaints: atoi(h[reportField+ReportComplaint]), Unsubscribes: atoi(h[reportField+ReportUnsubscribe])}
-	if d.Engagement, err = s.engagement(ctx, &d); err != nil {
-		return nil, err
-	}
 	return &d, nil
 }
 

@@ -2,7 +2,7 @@ package metrics
 
 // ObserveClick counts one click on a digest link of newsletter nl with
 // its outcome: "counted", or why it was not ("test", "agent", "burst",
-// "scanner", "invalid" with nl ""). Per-article numbers are in the API,
+// "scanner", "limited", "folded", "invalid" with nl ""). Per-article numbers are in the API,
 // not here, so that the labels stay few.
 func (m *Metrics) ObserveClick(nl, outcome string) {
 	if m == nil {

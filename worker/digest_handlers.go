@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/hibiken/asynq"
@@ -18,7 +19,11 @@ func (h *boundHandlers) handleDigest(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("decode digest task: %v: %w", err, asynq.SkipRetry)
 	}
 	if h.DigestService != nil {
-		if err := h.DigestService.FreezeScheduled(ctx, p.ID); err != nil {
+		err := h.DigestService.FreezeScheduled(ctx, p.ID)
+		if errors.Is(err, digests.ErrTooLate) {
+			h.Logger.Warn("Scheduled digest not sent: it started later than max_lateness", "request_id", p.RequestID, "digest_id", p.ID)
+			return nil
+		} else if err != nil {
 			return err
 		}
 	}

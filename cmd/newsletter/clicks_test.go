@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"newsletter"
+	"newsletter/digests"
 	"newsletter/internal/redistest"
 	"newsletter/mailer/mailtest"
 )
@@ -88,6 +90,26 @@ func TestDigestLinksCountClicksAndOpens(t *testing.T) {
 	}
 	if n := strings.Count(scrape, "newsletter_digest_article_clicks{"); n != 2 {
 		t.Errorf("/metrics has %d article click gauges, want one per article of the digest (2)", n)
+	}
+}
+
+// TestPerScrapeReadsOnce: the gauges of one scrape share one reading of
+// the latest digests and their clicks, instead of one each.
+func TestPerScrapeReadsOnce(t *testing.T) {
+	reads := 0
+	latest := perScrape(func(context.Context) ([]*digests.Digest, error) {
+		reads++
+		return []*digests.Digest{{ID: "d"}}, nil
+	})
+	clicks := articleGauges(latest, func(a digests.ArticleClicks) int64 { return a.Clicks })
+	unique := articleGauges(latest, func(a digests.ArticleClicks) int64 { return a.Unique })
+	for _, g := range []func() (map[[2]string]float64, error){clicks, unique} {
+		if _, err := g(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("one scrape read the latest digests %d times, want once", reads)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"newsletter/digests"
@@ -53,7 +54,7 @@ func (m *Main) newMetrics(p parts) *metrics.Metrics {
 			}
 			return out, nil
 		})
-	latest := func(ctx context.Context) ([]*digests.Digest, error) { return latestDigests(ctx, p) }
+	latest := perScrape(func(ctx context.Context) ([]*digests.Digest, error) { return latestDigests(ctx, p) })
 	mt.AddGauges("newsletter_digest_article_clicks", "Clicks counted on each article of each newsletter's latest digest sent to readers (aggregate only; scanners left out).",
 		[2]string{"digest", "article"}, articleGauges(latest, func(a digests.ArticleClicks) int64 { return a.Clicks }))
 	mt.AddGauges("newsletter_digest_article_unique_clickers", "Estimated unique clickers (a daily salted hash in a HyperLogLog) of each article of each newsletter's latest digest sent to readers.",
@@ -102,10 +103,36 @@ func latestDigests(ctx context.Context, p parts) ([]*digests.Digest, error) {
 		}
 		for _, d := range list {
 			if !d.IsTest() && (d.Status == digests.StatusSending || d.Status == digests.StatusSent) {
+				if err := p.digests.Engagement(ctx, d); err != nil {
+					return nil, err
+				}
 				out = append(out, d)
 				break
 			}
 		}
 	}
 	return out, nil
+}
+
+// scrapeReuse is how long one reading of the latest digests serves the
+// gauges that share it: the gauges of one scrape are read within it.
+const scrapeReuse = 2 * time.Second
+
+// perScrape returns list reading at most once per scrape: the gauges that
+// call it in the same scrape (within scrapeReuse of the first) share one
+// reading and its error.
+func perScrape(list func(context.Context) ([]*digests.Digest, error)) func(context.Context) ([]*digests.Digest, error) {
+	var mu sync.Mutex
+	var at time.Time
+	var last []*digests.Digest
+	var lastErr error
+	return func(ctx context.Context) ([]*digests.Digest, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if at.IsZero() || time.Since(at) >= scrapeReuse {
+			last, lastErr = list(ctx)
+			at = time.Now()
+		}
+		return last, lastErr
+	}
 }

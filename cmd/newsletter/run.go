@@ -239,6 +239,7 @@ func (m *Main) startWorker(p parts, svc *subscribers.Service, ds *digests.Servic
 // Limits of the HTTP server that have no variable of their own.
 const (
 	authFailuresPerMinute = 10               // requests with a missing or wrong editor token, per client IP
+	countsPerMinute       = 120              // clicks and opens counted per client IP; the links work past it
 	requestTimeout        = 20 * time.Second // a whole request once its headers are read; under WriteTimeout
 )
 
@@ -250,6 +251,7 @@ func (m *Main) startHTTP(p parts, svc *subscribers.Service, ds *digests.Service)
 		SignupLimit:        throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup:", throttle.Rate(m.Config.SignupRate)),
 		SignupNetworkLimit: throttle.NewWindow(m.rdb, "nl:{nl}:throttle:signup48:", networkRate(throttle.Rate(m.Config.SignupRate))),
 		AuthFailureLimit:   throttle.NewWindow(m.rdb, "nl:{nl}:throttle:authfail:", throttle.Rate{N: authFailuresPerMinute, Per: time.Minute}),
+		CountLimit:         throttle.NewWindow(m.rdb, "nl:{nl}:throttle:count:", throttle.Rate{N: countsPerMinute, Per: time.Minute}),
 		RequestTimeout:     requestTimeout,
 		SessionKey:         sessionKey(m.Config.Secrets),
 		QueueUI:            m.queueUI,
