@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,15 +176,5 @@ func addressList(raw string) []string {
 // web; nothing is stored or sent.
 func (s *Server) previewCurated(c *gin.Context, id string, req digests.Request) {
 	d, n, err := s.cfg.Digests.PreviewRequest(c, id, req)
-	var body *digests.Body
-	if err == nil {
-		body, err = digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL, digests.WithPostalAddress(s.cfg.PostalAddress),
-			digests.WithTemplate(n.DigestTemplate))
-	}
-	if err != nil {
-		s.adminFail(c, err, adminPath("newsletters", id))
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(body.Public(s.cfg.BaseURL)))
+	s.showPreview(c, id, d, n, err)
 }

@@ -237,6 +237,12 @@ func (s *Server) fillCuration(c *gin.Context, p *newsletterPage) error {
 func (s *Server) handleAdminPreview(c *gin.Context) {
 	id := pathParam(c, "id")
 	d, n, err := s.cfg.Digests.Preview(c, id)
+	s.showPreview(c, id, d, n, err)
+}
+
+// showPreview renders digest d of newsletter n (err: why there is none)
+// as readers would see it on the web, for the editor of newsletter id.
+func (s *Server) showPreview(c *gin.Context, id string, d *digests.Digest, n *newsletter.Newsletter, err error) {
 	var body *digests.Body
 	if err == nil {
 		body, err = digests.Render(s.cfg.Templates, d, n, s.cfg.BaseURL, digests.WithPostalAddress(s.cfg.PostalAddress),

@@ -29,18 +29,9 @@ func NewStore(rdb redis.UniversalClient) *Store {
 // Get returns the article with the given URL, or nil when there is none.
 func (s *Store) Get(ctx context.Context, url string) (*Article, error) {
 	url = strings.TrimSpace(url)
-	raw, err := s.rdb.Get(ctx, keyArticle(urlHash(url))).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("articles: get: %w", err)
-	}
-	a, err := decodeArticle(raw)
-	if err != nil {
-		return nil, fmt.Errorf("articles: get %s: %w", urlHash(url), err)
-	}
-	if a.URL != url { // a hash collision: not the article asked for
-		return nil, nil
+	a, err := s.ByID(ctx, urlHash(url))
+	if err != nil || a == nil || a.URL != url { // a hash collision: not the article asked for
+		return nil, err
 	}
 	return a, nil
 }
