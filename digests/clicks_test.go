@@ -435,3 +435,34 @@ func mustLinked(t *testing.T, e *env, id string) *digests.Linked {
 	}
 	return l
 }
+
+// TestFoldPassesOverAStuckDigest: a digest that never finishes (stuck
+// sending) does not hold back the folding of the digests after it, and
+// is folded itself once it finishes long enough ago.
+func TestFoldPassesOverAStuckDigest(t *testing.T) {
+	e := MustEnv(t)
+	ctx := context.Background()
+	e.MustNewsletter(t, newsletter.Newsletter{ID: "daily", Name: "Daily", MaxArticles: 5})
+	e.MustArticles(t, "daily", -2*time.Hour)
+	stuck := e.MustCreate(t, "daily", digests.Request{}) // queued, and no worker ever starts it
+	e.after(time.Hour)
+	e.MustArticles(t, "daily", -time.Minute)
+	done := e.MustCreate(t, "daily", digests.Request{})
+	if _, err := e.svc.Cancel(ctx, done.ID); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	e.after(e.svc.Store.Retention + time.Hour)
+	if n, err := e.svc.Store.Fold(ctx, "daily", e.clock.Now()); err != nil || n != 1 {
+		t.Fatalf("Fold with a stuck digest first = %d, %v; want the finished one folded", n, err)
+	}
+	if n, err := e.svc.Store.Fold(ctx, "daily", e.clock.Now()); err != nil || n != 0 {
+		t.Fatalf("Fold again = %d, %v; want 0", n, err)
+	}
+	if _, err := e.svc.Cancel(ctx, stuck.ID); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	e.after(e.svc.Store.Retention + time.Hour)
+	if n, err := e.svc.Store.Fold(ctx, "daily", e.clock.Now()); err != nil || n != 1 {
+		t.Fatalf("Fold once the stuck digest finished = %d, %v; want it folded", n, err)
+	}
+}

@@ -162,9 +162,11 @@ const foldBatch = 100
 // finished more than Retention before now into their hashes, and deletes
 // their sketches (a dense HyperLogLog is 12 KB, and a digest has one per
 // article): the numbers stay as they were, and later clicks and opens
-// are not counted. It goes through the digests in creation order from
-// where the last Fold stopped, up to foldBatch of them, and stops at the
-// first not finished long enough. It returns how many it folded.
+// are not counted. It goes through up to foldBatch digests in creation
+// order from where the last Fold left off, folding each that is ready and
+// passing over those not finished long enough (a digest stuck sending, one
+// scheduled far ahead); it next starts at the first it passed over. It
+// returns how many it folded.
 func (s *Store) Fold(ctx context.Context, nl string, now time.Time) (int, error) {
 	from, err := s.rdb.Get(ctx, keyFolded(nl)).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -175,14 +177,17 @@ func (s *Store) Fold(ctx context.Context, nl string, now time.Time) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("digests: fold: %w", err)
 	}
-	folded, at := 0, from
+	folded, at, waiting := 0, from, false
 	for _, z := range list {
 		id, _ := z.Member.(string)
 		ready, n, ferr := s.fold(ctx, id, before)
-		if err = ferr; err != nil || !ready {
+		if err = ferr; err != nil {
 			break
 		}
-		folded, at = folded+n, int64(z.Score)
+		folded += n
+		if waiting = waiting || !ready; !waiting {
+			at = int64(z.Score) // every digest up to here is folded
+		}
 	}
 	if at != from {
 		if serr := s.rdb.Set(ctx, keyFolded(nl), at, 0).Err(); err == nil {
