@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -263,10 +264,44 @@ const saltBytes = 32
 // so that the clicks of that last moment share it.
 const minSaltTTL = time.Second
 
+// daySalt keeps the salt of the day in this process once read, so that a
+// click costs no round trip for it: it is the same all day, in every
+// process; it is dropped when its key expires in Redis (midnight UTC).
+type daySalt struct {
+	mu   sync.Mutex
+	key  string
+	salt []byte
+}
+
 // salt returns the salt at key, setting a random one that lives for ttl
 // if there is none: every process hashes with the same salt all day, and
 // the salt is gone when the day is.
 func (s *Store) salt(ctx context.Context, key string, ttl time.Duration) ([]byte, error) {
+	s.daySalt.mu.Lock()
+	defer s.daySalt.mu.Unlock()
+	if s.daySalt.key == key {
+		return s.daySalt.salt, nil
+	}
+	salt, err := s.readSalt(ctx, key, ttl)
+	if err == nil {
+		s.daySalt.key, s.daySalt.salt = key, salt
+		time.AfterFunc(ttl, func() { s.forgetSalt(key) }) // gone from memory when gone from Redis
+	}
+	return salt, err
+}
+
+// forgetSalt drops the salt at key from memory, if it is the one kept.
+func (s *Store) forgetSalt(key string) {
+	s.daySalt.mu.Lock()
+	defer s.daySalt.mu.Unlock()
+	if s.daySalt.key == key {
+		s.daySalt.key, s.daySalt.salt = "", nil
+	}
+}
+
+// readSalt reads the salt at key from Redis, setting a random one that
+// lives for ttl if there is none.
+func (s *Store) readSalt(ctx context.Context, key string, ttl time.Duration) ([]byte, error) {
 	salt, err := s.rdb.Get(ctx, key).Bytes()
 	if !errors.Is(err, redis.Nil) {
 		return salt, err

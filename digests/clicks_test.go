@@ -466,3 +466,35 @@ func TestFoldPassesOverAStuckDigest(t *testing.T) {
 		t.Fatalf("Fold once the stuck digest finished = %d, %v; want it folded", n, err)
 	}
 }
+
+// TestProcessesShareTheDaysSalt: two processes (two stores on one Redis)
+// hash a reader alike, so the reader counts once among the unique
+// clickers whichever process served the clicks; each keeps the salt it
+// read, and a new day brings a new salt to both.
+func TestProcessesShareTheDaysSalt(t *testing.T) {
+	e := MustEnv(t)
+	d, ids := e.MustSentDigest(t)
+	ctx := context.Background()
+	other := digests.NewStore(e.rdb)
+	ann := digests.Visitor{IP: "203.0.113.7", UserAgent: browserUA}
+	for i, store := range []*digests.Store{e.svc.Store, other, e.svc.Store} {
+		out, err := store.CountClick(ctx, d.ID, ids[i%2], mustLinked(t, e, d.ID), ann, e.clock.Now())
+		if err != nil || out != digests.CountCounted {
+			t.Fatalf("click %d = %s, %v", i, out, err)
+		}
+		e.after(time.Minute)
+	}
+	if got := e.MustEngagement(t, d.ID).Clicks; got.Total != 3 || got.Unique != 1 {
+		t.Fatalf("clicks = %+v; want 3 by 1 reader across both processes", got)
+	}
+	e.after(24 * time.Hour) // the next day: a new salt, so the same reader counts anew
+	for _, store := range []*digests.Store{other, e.svc.Store} {
+		if _, err := store.CountClick(ctx, d.ID, ids[0], mustLinked(t, e, d.ID), ann, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		e.after(time.Minute)
+	}
+	if got := e.MustEngagement(t, d.ID).Clicks; got.Total != 5 || got.Unique != 2 {
+		t.Fatalf("clicks = %+v; want 5 by 2 estimated readers (one per day)", got)
+	}
+}

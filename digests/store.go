@@ -20,6 +20,8 @@ type Store struct {
 	// Retention is how long a digest's per-recipient data (its audience
 	// copy and outcome bits) is kept; its counts, articles and body stay.
 	Retention time.Duration
+
+	daySalt daySalt // the day's salt of visitor hashes, once read (clicks.go)
 }
 
 // DefaultRetention is how long a digest's per-recipient data is kept
