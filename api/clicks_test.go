@@ -246,11 +246,17 @@ func TestOpenPixelCounts(t *testing.T) {
 		t.Fatalf("opens = %+v, want 2 by 1 reader", got.Opens)
 	}
 	ce.follow("GET", ce.clickPath(1), "203.0.113.7")
+	ce.wantMetrics(t, `newsletter_digest_opens_total{newsletter="daily",outcome="counted"} 2`,
+		`newsletter_digest_clicks_total{newsletter="daily",outcome="counted"} 1`)
+}
+
+// wantMetrics checks that /metrics has each of the lines want.
+func (ce *clickEnv) wantMetrics(t *testing.T, want ...string) {
+	t.Helper()
 	m := ce.editor("GET", "/metrics", "")
-	for _, want := range []string{`newsletter_digest_opens_total{newsletter="daily",outcome="counted"} 2`,
-		`newsletter_digest_clicks_total{newsletter="daily",outcome="counted"} 1`} {
-		if !strings.Contains(m.Body, want) {
-			t.Errorf("/metrics has no %s", want)
+	for _, w := range want {
+		if !strings.Contains(m.Body, w) {
+			t.Errorf("/metrics has no %s", w)
 		}
 	}
 }

@@ -34,13 +34,8 @@ func TestClickCountLimit(t *testing.T) {
 	if got := ce.engagement(t); got.Clicks.Total != 3 || (got.Opens != nil && got.Opens.Total != 0) {
 		t.Fatalf("clicks = %+v, opens %+v; want 2 + 1 clicks and no open", got.Clicks, got.Opens)
 	}
-	m := ce.editor("GET", "/metrics", "")
-	for _, want := range []string{`newsletter_digest_clicks_total{newsletter="daily",outcome="limited"} 2`,
-		`newsletter_digest_opens_total{newsletter="daily",outcome="limited"} 1`} {
-		if !strings.Contains(m.Body, want) {
-			t.Errorf("/metrics has no %s", want)
-		}
-	}
+	ce.wantMetrics(t, `newsletter_digest_clicks_total{newsletter="daily",outcome="limited"} 2`,
+		`newsletter_digest_opens_total{newsletter="daily",outcome="limited"} 1`)
 }
 
 // TestDigestHistoryHasEngagement: each entry of a newsletter's history
