@@ -18,24 +18,22 @@ const (
 	ctxLogger       = "logger"
 )
 
-// requestID gives every request an id, answered in X-Request-Id and put on
-// every log line about the request.
-func (s *Server) requestID(c *gin.Context) {
+// newRequestID returns a new request id: 16 hex digits.
+func newRequestID() string {
 	var b [8]byte
 	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	c.Header(headerRequestID, id)
-	c.Set(ctxLogger, s.log.With("request_id", id))
-	c.Request = c.Request.WithContext(newsletter.WithRequestID(c.Request.Context(), id))
-	c.Next()
+	return hex.EncodeToString(b[:])
 }
 
-// logger returns the request's logger.
+// logger returns the request's logger, which puts its id on every line;
+// it is made the first time a handler asks for it.
 func (s *Server) logger(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(ctxLogger); ok {
 		return l.(*slog.Logger)
 	}
-	return s.log
+	l := s.log.With("request_id", newsletter.RequestID(c.Request.Context()))
+	c.Set(ctxLogger, l)
+	return l
 }
 
 // logRequests logs one line per request. It names the route pattern
@@ -48,11 +46,12 @@ func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	route := routeOf(c)
-	ip := slog.String("client_ip", c.ClientIP())
-	if readingRoute(route) {
-		ip = slog.String("client_ip", "-")
+	ip := slog.String("client_ip", "-")
+	if !readingRoute(route) {
+		ip = slog.String("client_ip", c.ClientIP())
 	}
-	s.logger(c).LogAttrs(c.Request.Context(), slog.LevelInfo, "Request served",
+	ctx := c.Request.Context()
+	s.log.LogAttrs(ctx, slog.LevelInfo, "Request served", slog.String("request_id", newsletter.RequestID(ctx)),
 		slog.String("method", methodOf(c.Request)), slog.String("route", route), slog.Int("status", c.Writer.Status()),
 		slog.Int64("duration_ms", time.Since(start).Milliseconds()), ip)
 }

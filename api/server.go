@@ -84,7 +84,6 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	engine  *gin.Engine
-	handler http.Handler // the engine, within the request timeout
 	log     *slog.Logger
 	origins origins
 	// sessions signs the editor pages' cookies; queuePolicy is the content
@@ -107,12 +106,9 @@ func New(cfg Config) *Server {
 	if err := e.SetTrustedProxies(prefixStrings(cfg.TrustedProxies)); err != nil {
 		panic("api: trusted proxies: " + err.Error()) // valid prefixes always parse
 	}
-	s := &Server{cfg: cfg, engine: e, handler: e, log: cfg.Logger, origins: newOrigins(cfg.AllowedOrigins),
+	s := &Server{cfg: cfg, engine: e, log: cfg.Logger, origins: newOrigins(cfg.AllowedOrigins),
 		sessions: newSessions(cfg.SessionKey, cfg.APITokens), queuePolicy: queueUIPolicy(cfg.QueueUI)}
-	if cfg.RequestTimeout > 0 {
-		s.handler = withTimeout(e, cfg.RequestTimeout)
-	}
-	e.Use(s.requestID, s.logRequests, s.recoverPanics)
+	e.Use(s.logRequests, s.recoverPanics)
 	e.NoRoute(s.handleNotFound)
 	e.NoMethod(s.handleMethodNotAllowed)
 	s.routes()
@@ -207,18 +203,29 @@ func methodOf(r *http.Request) string {
 	return r.Method
 }
 
-// ServeHTTP serves one request.
+// ServeHTTP serves one request. It gives the request an id, answered in
+// X-Request-Id and carried by its context onto every log line about it,
+// and sets the headers every answer carries, the timeout's too.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setSecurityHeaders(w.Header())
+	h := w.Header()
+	setSecurityHeaders(h)
+	id := newRequestID()
+	h[headerRequestID] = []string{id}
+	ctx := newsletter.WithRequestID(r.Context(), id)
 	if r.Method == http.MethodHead {
 		// HEAD is GET without the body: every GET route answers it the
 		// same way (GET routes change nothing; link checkers and mail
 		// scanners use HEAD). The server drops the body, as it knows the
 		// request was HEAD.
-		r = r.Clone(context.WithValue(r.Context(), headRequest{}, true))
+		r = r.Clone(context.WithValue(ctx, headRequest{}, true))
 		r.Method = http.MethodGet
+		ctx = r.Context()
 	}
-	s.handler.ServeHTTP(w, r)
+	if s.cfg.RequestTimeout > 0 {
+		serveWithTimeout(s.engine, w, r, ctx, s.cfg.RequestTimeout)
+		return
+	}
+	s.engine.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // Routes lists the method and path of every route, for documentation checks.

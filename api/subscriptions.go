@@ -40,14 +40,15 @@ type signupJSON struct {
 }
 
 func (s *Server) handleSubscribe(c *gin.Context) {
-	limit := subscribers.SignupLimit{Window: s.cfg.SignupLimit, Key: clientKey(c.ClientIP()),
-		Network: s.cfg.SignupNetworkLimit, NetworkKey: networkKey(c.ClientIP())}
+	ip := c.ClientIP()
+	limit := subscribers.SignupLimit{Window: s.cfg.SignupLimit, Key: clientKey(ip),
+		Network: s.cfg.SignupNetworkLimit, NetworkKey: networkKey(ip)}
 	req, err := decodeSignup(c)
 	if err != nil {
 		s.failSignup(c, limit, err)
 		return
 	}
-	req.Meta.IP, req.Meta.UserAgent = c.ClientIP(), c.GetHeader("User-Agent")
+	req.Meta.IP, req.Meta.UserAgent = ip, c.GetHeader("User-Agent")
 	if req.Meta.Source == "" {
 		req.Meta.Source = c.GetHeader("Referer")
 	}

@@ -10,30 +10,42 @@ import (
 	"time"
 )
 
-// withTimeout answers 503 with timeoutBody when h has not answered within
-// d, as http.TimeoutHandler does, but runs h in the request's own
-// goroutine instead of a new one per request (whose stack would grow anew
-// through Gin and the Redis client every time). h writes into a buffer; at
-// the deadline a timer writes the 503 and flushes it, so the client has
-// its answer then, and what h writes afterwards is dropped. The request's
-// context ends at the deadline, so the handler's next Redis call fails at
-// once (one under way ends at the client's read timeout). The answer is
-// buffered whole, so a streaming route would need to bypass it.
-func withTimeout(h http.Handler, d time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		tw := &timeoutWriter{w: w, h: make(http.Header)}
-		stop := context.AfterFunc(ctx, func() { // the request's one timer: its context's
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				tw.timeout()
-			}
-		})
-		defer stop()
-		h.ServeHTTP(tw, r.WithContext(ctx))
-		tw.finish()
+// serveWithTimeout serves r with h in ctx, and answers 503 with
+// timeoutBody when h has not answered within d, as http.TimeoutHandler
+// does, but runs h in the request's own goroutine instead of a new one
+// per request (whose stack would grow anew through Gin and the Redis
+// client every time). h writes into a buffer; at the deadline a timer
+// writes the 503 and flushes it, so the client has its answer then, and
+// what h writes afterwards is dropped. The request's context ends at the
+// deadline, so the handler's next Redis call fails at once (one under way
+// ends at the client's read timeout). The answer is buffered whole, so a
+// streaming route would need to bypass it. The buffers are pooled: a
+// writer goes back to the pool only when its timer was stopped in time,
+// so a late 503 never writes into another request's.
+func serveWithTimeout(h http.Handler, w http.ResponseWriter, r *http.Request, ctx context.Context, d time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	tw := timeoutWriters.Get().(*timeoutWriter)
+	tw.w = w
+	stop := context.AfterFunc(ctx, func() { // the request's one timer: its context's
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			tw.timeout()
+		}
 	})
+	h.ServeHTTP(tw, r.WithContext(ctx))
+	tw.finish()
+	if stop() && tw.buf.Cap() <= maxPooledAnswer {
+		tw.reset()
+		timeoutWriters.Put(tw)
+	}
 }
+
+// maxPooledAnswer is the largest answer buffer kept for another request:
+// a big page's does not stay in memory for small answers.
+const maxPooledAnswer = 64 << 10
+
+// timeoutWriters are the writers of requests that have finished.
+var timeoutWriters = sync.Pool{New: func() any { return &timeoutWriter{h: make(http.Header)} }}
 
 // timeoutWriter buffers a handler's answer until it is done or too late.
 type timeoutWriter struct {
@@ -45,6 +57,14 @@ type timeoutWriter struct {
 	code     int
 	timedOut bool // the 503 went out: the handler's answer is dropped
 	done     bool // the handler's answer went out: no 503
+}
+
+// reset empties tw for another request.
+func (tw *timeoutWriter) reset() {
+	tw.w = nil
+	clear(tw.h)
+	tw.buf.Reset()
+	tw.code, tw.timedOut, tw.done = 0, false, false
 }
 
 // Header returns the handler's header map, copied into the answer at the end.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"newsletter/internal/redistest"
 	"newsletter/subscribers"
 )
 
@@ -13,6 +14,7 @@ import (
 // consent record of bounded size, one line per value, that reads back
 // as it was cut (issue 17, item 4).
 func TestConsentKeepsRequestValuesSmall(t *testing.T) {
+	redistest.NeedsReal(t, "MEMORY USAGE")
 	e := MustEnv(t, "daily")
 	huge := strings.Repeat("Mozilla/5.0 ", 5000) // 60,000 bytes
 	meta := subscribers.RequestMeta{IP: "203.0.113.9", UserAgent: huge,

@@ -13,7 +13,8 @@ import (
 // it into one pipeline per master). Under load one write and one read
 // carry many signups, on both sides of the connection; alone, a signup
 // goes out at once, since a flusher starts as soon as work arrives and
-// never waits for more.
+// never waits for more. The gates of a group's signups (gate.go) go out as
+// one script call at the head of its pipeline.
 type groupCommit struct {
 	rdb redis.UniversalClient
 
@@ -32,16 +33,18 @@ const maxGroup = 64
 
 // groupItem is one caller's commands in a group.
 type groupItem struct {
+	gate  *gateRequest // nil: none
 	queue func(redis.Pipeliner)
 	done  chan struct{}
 }
 
-// do queues the commands that queue adds to a pipeline, waits until they
-// were sent and answered, and returns ctx's error if ctx ends first (the
-// commands may still run then). Each command holds its own result and
-// error; do's own error is only the context's.
-func (g *groupCommit) do(ctx context.Context, queue func(redis.Pipeliner)) error {
-	it := &groupItem{queue: queue, done: make(chan struct{})}
+// do queues gate (unless nil) and the commands that queue adds to a
+// pipeline, waits until they were sent and answered, and returns ctx's
+// error if ctx ends first (the commands may still run then). Each command
+// holds its own result and error, and gate its own; do's own error is
+// only the context's.
+func (g *groupCommit) do(ctx context.Context, gate *gateRequest, queue func(redis.Pipeliner)) error {
+	it := &groupItem{gate: gate, queue: queue, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, it)
 	start := g.flushers < maxFlushers
@@ -85,10 +88,23 @@ func (g *groupCommit) flush() {
 // pipeline's: one caller giving up does not cancel the others' commands.
 func (g *groupCommit) send(group []*groupItem) {
 	pipe := g.rdb.Pipeline()
+	var gates gateBatch
+	for _, it := range group {
+		if it.gate != nil {
+			gates.add(it.gate)
+		}
+	}
+	var gateCmd *redis.Cmd
+	if len(gates.reqs) > 0 {
+		gateCmd = gates.queue(pipe)
+	}
 	for _, it := range group {
 		it.queue(pipe)
 	}
 	_, _ = pipe.Exec(context.Background()) // each command keeps its own error
+	if gateCmd != nil {
+		gates.settle(g.rdb, gateCmd)
+	}
 	for _, it := range group {
 		close(it.done)
 	}

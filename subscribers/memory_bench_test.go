@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"newsletter/internal/redistest"
 	"newsletter/subscribers"
 )
 
@@ -18,6 +19,7 @@ import (
 // values, which grow with the distinct values, not with the readers).
 func BenchmarkMemoryPerConfirmedSubscriber(b *testing.B) {
 	const n = 10000
+	redistest.NeedsReal(b, "MEMORY USAGE")
 	total, byKind, _ := measureMemory(b, n)
 	for b.Loop() {
 	}
@@ -33,6 +35,7 @@ func TestMemoryPerConfirmedSubscriber(t *testing.T) {
 	if testing.Short() {
 		t.Skip("signs up 10,000 readers")
 	}
+	redistest.NeedsReal(t, "MEMORY USAGE")
 	const n = 10000
 	total, byKind, largest := measureMemory(t, n)
 	t.Logf("%.1f B per confirmed reader; by kind of key: %v", float64(total)/n, byKind)

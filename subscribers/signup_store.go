@@ -17,13 +17,14 @@ import (
 // now and then:
 //
 //  1. a pipeline: take the signup from the client's limit and a
-//     confirmation email from the site's (the gate, gate.go), look the
-//     address up in its partition's index, and, when this process has no
-//     id left for the partition, reserve a block of new ids there (idPool);
+//     confirmation email from the site's (the gate, gate.go: one script
+//     for the signups sent together), look the address up in its
+//     partition's index, and, when this process has no id left for the
+//     partition, reserve a block of new ids there (idPool);
 //  2. signupScript does the signup itself in the address's partition, as
 //     one atomic step; a new address takes the id reserved for it;
-//  3. when a window of the gate turned out full, or the site's slot was
-//     taken but no email went out, what was taken is given back.
+//  3. when the site's slot was taken but no email went out, it is given
+//     back.
 //
 // createScript is import's way to give an address an id.
 
@@ -56,6 +57,10 @@ return id
 //     confirmation, and append the email to the partition's confirmation
 //     outbox (RelayConfirmations).
 //
+// A new address (its reserved id set in the index with HSETNX) takes a
+// shorter way through the same steps: it has no subscriptions, consent or
+// tokens yet, so nothing is read or parsed.
+//
 // It returns {position of the limit that refused (0: none), 1 if an email
 // went out, 1 if the id given was taken}, the address's limits counting
 // first.
@@ -71,9 +76,42 @@ local id, addr_key, addr, now, now_ms = ` + argv(argvID) + `, ` + argv(argvAddrK
 local nls, name, outbox, site_ok = ` + argv(argvNewsletters) + `, ` + argv(argvName) + `, ` + argv(argvOutbox) + `, ` + argv(argvSiteOK) + `
 local address, address_ttl, windows = ` + argv(argvAddress) + `, ` + argv(argvAddress+1) + `, {}
 for i = ` + strconv.Itoa(argvAddressWindow+1) + `, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
-local h, index, fresh = ` + key(signupKeySubscriber) + `, ` + key(signupKeyIndex) + `, false
-local known = redis.call('HGET', index, addr_key)
-if known and known ~= id then return {-1, tonumber(known), 0} end
+local h, index, fresh, indexed, known = ` + key(signupKeySubscriber) + `, ` + key(signupKeyIndex) + `, false, false, nil
+if ` + argv(argvReserved) + ` == '1' then indexed = redis.call('HSETNX', index, addr_key, id) == 1 end
+if not indexed then
+  known = redis.call('HGET', index, addr_key)
+  if known and known ~= id then return {-1, tonumber(known), 0} end
+end
+local bit = ` + argv(argvBit) + `
+local function decide()
+  if redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, ` + argv(argvMailboxKey) + `) == 1 then return 0, 0 end
+  if address ~= '' then
+    local r = allow_each(` + key(signupKeyAddressLimit) + `, now_ms, windows, address_ttl)
+    if r[2] > 0 then return 0, r[2] end
+  end
+  if site_ok == '0' then return 0, #windows + 1 end
+  return 1, 0
+end
+if indexed then
+  local send, refused = decide()
+  local link = '0'
+  if send == 1 then link = now end
+  local sub, set, k = format_sub('pending', false, now, '0', '0', '1', link), {'` + fieldEmail + `', addr}, ` + strconv.Itoa(signupKeyAudiences) + `
+  for nl in string.gmatch(nls, '[^,]+') do
+    set[#set + 1], set[#set + 2] = '` + prefixSubscription + `' .. nl, sub
+    redis.call('SETBIT', KEYS[k + 1], bit, 1)
+    k = k + 3
+  end
+  local f, v = consent_field(h, ` + key(signupKeyDict) + `, true, 's', now, ` + argv(argvIP) + `, ` + argv(argvUserAgent) + `, ` + argv(argvSource) + `, ` + argv(argvWording) + `, nls)
+  set[#set + 1], set[#set + 2] = f, v
+  if send == 1 then
+    set[#set + 1], set[#set + 2] = '` + fieldTokenSeq + `', 1
+    if name ~= '' then set[#set + 1], set[#set + 2] = '` + fieldPendingName + `', name end
+    redis.call('RPUSH', ` + key(signupKeyOutbox) + `, id .. '\n' .. nls .. '\n1 ' .. now .. '\n' .. outbox)
+  end
+  redis.call('HSET', h, unpack(set))
+  return {refused, send, 1}
+end
 local list, fields = {}, {'` + fieldTokenSeq + `'}
 for nl in string.gmatch(nls, '[^,]+') do
   list[#list + 1] = nl
@@ -81,7 +119,7 @@ for nl in string.gmatch(nls, '[^,]+') do
 end
 local cur = {}
 if known then cur = redis.call('HMGET', h, unpack(fields)) else fresh = true end
-local bit, seq = ` + argv(argvBit) + `, tonumber(cur[1] or '0') + 1
+local seq = tonumber(cur[1] or '0') + 1
 local subs, unconfirmed, changed = {}, {}, false
 for i, nl in ipairs(list) do
   local st, w, sa, ca, ua, begin, link = parse_sub(cur[i + 1])
@@ -95,17 +133,10 @@ for i, nl in ipairs(list) do
   subs[i] = sub
 end
 local send, refused = 0, 0
-if #unconfirmed > 0 and redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, ` + argv(argvMailboxKey) + `) == 0 then
-  send = 1
-  if address ~= '' then
-    local r = allow_each(` + key(signupKeyAddressLimit) + `, now_ms, windows, address_ttl)
-    if r[2] > 0 then send, refused = 0, r[2] end
-  end
-  if send == 1 and site_ok == '0' then send, refused = 0, #windows + 1 end
-end
+if #unconfirmed > 0 then send, refused = decide() end
 local set = {}
 if fresh then
-  redis.call('HSET', index, addr_key, id)
+  if not indexed then redis.call('HSET', index, addr_key, id) end
   set[#set + 1], set[#set + 2] = '` + fieldEmail + `', addr
 end
 for _, sub in ipairs(subs) do
@@ -169,6 +200,7 @@ const (
 	argvName                 // the name the email greets
 	argvOutbox               // the confirmation email's outboxPayload, JSON
 	argvSiteOK               // "1" when the site's limit allowed an email, else "0"
+	argvReserved             // "1" when the id was reserved for a new address (the index is then set with HSETNX), else "0"
 	argvAddress              // 2: "1" when the address has limits, and the longest window; then their windows
 	argvAddressWindow = argvAddress + 2
 )
@@ -231,7 +263,7 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 	}
 	siteOK := in.limits.site == nil || siteTaken
 	for range 3 {
-		res, err := s.runSignupScript(ctx, id, in, siteOK)
+		res, err := s.runSignupScript(ctx, id, fresh, in, siteOK)
 		if err != nil {
 			return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
 		}
@@ -251,12 +283,13 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 	return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, errors.New("the address's id kept changing"))
 }
 
-// runSignupScript runs signupScript for subscriber id, sent together
+// runSignupScript runs signupScript for subscriber id (reserved for a
+// new address or the address's own), sent together
 // with other signups' commands (groupCommit).
-func (s *Store) runSignupScript(ctx context.Context, id int64, in signupInput, siteOK bool) ([]int64, error) {
-	keys, args := signupArgs(id, in, siteOK)
+func (s *Store) runSignupScript(ctx context.Context, id int64, reserved bool, in signupInput, siteOK bool) ([]int64, error) {
+	keys, args := signupArgs(id, reserved, in, siteOK)
 	var cmd *redis.Cmd
-	if err := s.group.do(ctx, func(p redis.Pipeliner) { cmd = signupScript.EvalSha(ctx, p, keys, args...) }); err != nil {
+	if err := s.group.do(ctx, nil, func(p redis.Pipeliner) { cmd = signupScript.EvalSha(ctx, p, keys, args...) }); err != nil {
 		return nil, err
 	}
 	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // Redis restarted: send the script's text
@@ -278,8 +311,17 @@ func (s *Store) giveBackSite(ctx context.Context, site *windowArgs, taken bool, 
 	return err
 }
 
-// signupArgs lays out signupScript's keys and arguments for subscriber id.
-func signupArgs(id int64, in signupInput, siteOK bool) ([]string, []any) {
+// flag is "1" for true and "0" for false, as the scripts take them.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// signupArgs lays out signupScript's keys and arguments for subscriber
+// id, reserved for a new address or not.
+func signupArgs(id int64, reserved bool, in signupInput, siteOK bool) ([]string, []any) {
 	p := newsletter.PartitionOf(id)
 	keys := make([]string, signupKeyAudiences, signupKeyAudiences+3*len(in.nls))
 	keys[signupKeySubscriber], keys[signupKeyIndex], keys[signupKeyDict] = keySubscriber(id), keyIndex(p), keyDict(p)
@@ -295,10 +337,7 @@ func signupArgs(id int64, in signupInput, siteOK bool) ([]string, []any) {
 	args[argvNow], args[argvNowMs], args[argvNewsletters] = in.now.Unix(), in.now.UnixMilli(), strings.Join(in.nls, ",")
 	args[argvIP], args[argvUserAgent], args[argvSource], args[argvWording] = c.IP, c.UserAgent, c.Source, c.Wording
 	args[argvName], args[argvOutbox] = in.name, in.outbox
-	args[argvSiteOK] = "0"
-	if siteOK {
-		args[argvSiteOK] = "1"
-	}
+	args[argvSiteOK], args[argvReserved] = flag(siteOK), flag(reserved)
 	args[argvAddress], args[argvAddress+1] = "", 0
 	if a := in.limits.address; a != nil {
 		keys[signupKeyAddressLimit] = a.key

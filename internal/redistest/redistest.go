@@ -572,3 +572,13 @@ func (l *lease) release(tb testing.TB) {
 		tb.Errorf("redistest: release %s: %v (the lease expires within %v)", l.what, err, l.ttl)
 	}
 }
+
+// NeedsReal skips the test when no real Redis is configured (URLVar
+// unset): for tests of what only the real server has, MEMORY USAGE say,
+// which the embedded one lacks.
+func NeedsReal(tb testing.TB, what string) {
+	tb.Helper()
+	if os.Getenv(URLVar) == "" {
+		tb.Skipf("needs a real Redis (%s); set %s", what, URLVar)
+	}
+}
