@@ -23,6 +23,22 @@ type Partition int
 
 // Tag returns the hash tag of p's keys, such as "{r07}".
 func (p Partition) Tag() string {
+	if p >= 0 && p < Partitions {
+		return partitionTags[p]
+	}
+	return makeTag(p)
+}
+
+// partitionTags are the partitions' tags, made once: every key a reader's
+// request names starts with one.
+var partitionTags = func() (tags [Partitions]string) {
+	for p := range tags {
+		tags[p] = makeTag(Partition(p))
+	}
+	return tags
+}()
+
+func makeTag(p Partition) string {
 	if p < 10 {
 		return "{r0" + strconv.Itoa(int(p)) + "}"
 	}

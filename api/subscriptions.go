@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -97,14 +96,7 @@ func decodeSignupJSON(r io.Reader) (subscribers.SignupRequest, error) {
 		return subscribers.SignupRequest{}, err
 	}
 	var body signupJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&body); err != nil {
-		return subscribers.SignupRequest{}, jsonError(err)
-	}
-	if dec.More() {
-		return subscribers.SignupRequest{}, errMalformed
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if err := json.Unmarshal(data, &body); err != nil { // one value, and nothing after it
 		return subscribers.SignupRequest{}, jsonError(err)
 	}
 	return subscribers.SignupRequest{Email: body.Email, Newsletters: body.Newsletters, Name: body.Name,

@@ -74,7 +74,7 @@ func keyDict(p newsletter.Partition) string { return partitionKey(p, "dict") }
 // newsletter in one status: bit n is set for subscriber n*64+p (see
 // newsletter.BitOf).
 func KeyAudience(nl string, s newsletter.Status, p newsletter.Partition) string {
-	return partitionKey(p, "audience:"+nl+":"+string(s))
+	return "nl:" + p.Tag() + ":audience:" + nl + ":" + string(s) // partitionKey, in one concatenation
 }
 
 // audienceKeys returns the keys of newsletter nl's audiences in partition

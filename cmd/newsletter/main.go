@@ -72,14 +72,18 @@ func runService(mode Mode, getenv func(string) string, stderr io.Writer) int {
 	tuneGC(mode, getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := NewMain(cfg, newLogger(cfg.LogFormat, stderr))
+	logs := newLogBuffer(stderr)
+	defer logs.Close()
+	m := NewMain(cfg, newLogger(cfg.LogFormat, logs))
 	if err := m.Run(ctx, mode); err != nil {
-		printError(stderr, err)
 		m.Close()
+		logs.Flush()
+		printError(stderr, err)
 		return 1
 	}
 	<-ctx.Done()
 	if err := m.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		logs.Flush()
 		printError(stderr, err)
 		return 1
 	}
