@@ -197,8 +197,10 @@ func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.
 	if found.Err() != nil && !errors.Is(found.Err(), redis.Nil) {
 		return 0, false, 0, false, s.giveBackSite(ctx, in.limits.site, siteTaken, found.Err())
 	}
-	if id, _ = strconv.ParseInt(found.Val(), 10, 64); id > 0 {
-		return id, false, 0, siteTaken, nil
+	if v := found.Val(); v != "" { // no error built for a new address's ""
+		if id, _ = strconv.ParseInt(v, 10, 64); id > 0 {
+			return id, false, 0, siteTaken, nil
+		}
 	}
 	if id, err = s.ids.take(ctx, s.rdb, part); err != nil {
 		return 0, false, 0, false, s.giveBackSite(ctx, in.limits.site, siteTaken, err)

@@ -45,8 +45,11 @@ import (
 // hash of its MailboxKey, so every spelling of one mailbox (victim+1@,
 // v.ictim@gmail.com) lands in one partition, where its confirmation limits
 // and suppression are one record.
-func PartitionOf(addr string) newsletter.Partition {
-	return newsletter.Partition(crc32.ChecksumIEEE([]byte(MailboxKey(addr))) % newsletter.Partitions)
+func PartitionOf(addr string) newsletter.Partition { return partitionOfMailbox(MailboxKey(addr)) }
+
+// partitionOfMailbox is PartitionOf for an address's MailboxKey.
+func partitionOfMailbox(mailbox string) newsletter.Partition {
+	return newsletter.Partition(crc32.ChecksumIEEE([]byte(mailbox)) % newsletter.Partitions)
 }
 
 // Global keys.
@@ -104,9 +107,12 @@ const prefixConfirmAddress = "nl:"
 
 // confirmAddressKey returns the key, after prefixConfirmAddress, under which
 // the per-address confirmation limits count addr.
-func confirmAddressKey(addr string) string {
-	sum := sha256.Sum256([]byte(MailboxKey(addr)))
-	return PartitionOf(addr).Tag() + ":throttle:confirm:addr:" + hex.EncodeToString(sum[:])
+func confirmAddressKey(addr string) string { return confirmMailboxKey(MailboxKey(addr)) }
+
+// confirmMailboxKey is confirmAddressKey for an address's MailboxKey.
+func confirmMailboxKey(mailbox string) string {
+	sum := sha256.Sum256([]byte(mailbox))
+	return partitionOfMailbox(mailbox).Tag() + ":throttle:confirm:addr:" + hex.EncodeToString(sum[:])
 }
 
 // Fields of the subscriber hash. They are one letter each: a hash per

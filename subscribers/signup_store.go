@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -246,6 +247,7 @@ type signupResult struct {
 // email goes out.
 type signupInput struct {
 	addr    string
+	mailbox string // MailboxKey(addr)
 	nls     []string
 	now     time.Time
 	consent Consent
@@ -256,7 +258,7 @@ type signupInput struct {
 
 // signup runs a signup of in.addr, in the round trips described above.
 func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error) {
-	p := PartitionOf(in.addr)
+	p := partitionOfMailbox(in.mailbox)
 	id, fresh, wait, siteTaken, err := s.signupGate(ctx, in, p)
 	if err != nil || wait > 0 {
 		return signupResult{wait: wait}, err
@@ -284,16 +286,17 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 }
 
 // runSignupScript runs signupScript for subscriber id (reserved for a
-// new address or the address's own), sent together
-// with other signups' commands (groupCommit).
+// new address or the address's own), sent together with other signups'
+// commands (groupCommit).
 func (s *Store) runSignupScript(ctx context.Context, id int64, reserved bool, in signupInput, siteOK bool) ([]int64, error) {
-	keys, args := signupArgs(id, reserved, in, siteOK)
+	args := signupCommand(id, reserved, in, siteOK)
 	var cmd *redis.Cmd
-	if err := s.group.do(ctx, nil, func(p redis.Pipeliner) { cmd = signupScript.EvalSha(ctx, p, keys, args...) }); err != nil {
+	if err := s.group.do(ctx, nil, func(p redis.Pipeliner) { cmd = p.Do(ctx, args...) }); err != nil {
 		return nil, err
 	}
 	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // Redis restarted: send the script's text
-		cmd = signupScript.Run(ctx, s.rdb, keys, args...)
+		args[0], args[1] = "eval", signupLua
+		cmd = s.rdb.Do(ctx, args...)
 	}
 	return cmd.Int64Slice()
 }
@@ -319,21 +322,26 @@ func flag(b bool) string {
 	return "0"
 }
 
-// signupArgs lays out signupScript's keys and arguments for subscriber
-// id, reserved for a new address or not.
-func signupArgs(id int64, reserved bool, in signupInput, siteOK bool) ([]string, []any) {
+// signupCommand is the EVALSHA of signupScript for subscriber id,
+// reserved for a new address or not: the script's keys and arguments laid
+// out in one slice, the partition's keys boxed once for all signups.
+func signupCommand(id int64, reserved bool, in signupInput, siteOK bool) []any {
 	p := newsletter.PartitionOf(id)
-	keys := make([]string, signupKeyAudiences, signupKeyAudiences+3*len(in.nls))
-	keys[signupKeySubscriber], keys[signupKeyIndex], keys[signupKeyDict] = keySubscriber(id), keyIndex(p), keyDict(p)
-	keys[signupKeyOutbox], keys[signupKeySuppressed] = keyOutbox(p), keySuppressed(p)
-	keys[signupKeyAddressLimit] = keyNext(p) // a key of the partition when there are no limits
-	for _, nl := range in.nls {
-		keys = append(keys, audienceKeys(nl, p)...)
+	pk := &signupKeysOf[p]
+	nkeys := signupKeyAudiences + 3*len(in.nls)
+	cmd := make([]any, 3+nkeys+argvAddressWindow, 3+nkeys+argvAddressWindow+4)
+	cmd[0], cmd[1], cmd[2] = "evalsha", signupScript.Hash(), nkeys
+	keys, args := cmd[3:3+nkeys], cmd[3+nkeys:]
+	keys[signupKeySubscriber], keys[signupKeyIndex], keys[signupKeyDict] = keySubscriber(id), pk.index, pk.dict
+	keys[signupKeyOutbox], keys[signupKeySuppressed] = pk.outbox, pk.suppressed
+	keys[signupKeyAddressLimit] = pk.next // a key of the partition when there are no limits
+	for i, nl := range in.nls {
+		aud := audienceKeysBoxed(nl, p)
+		copy(keys[signupKeyAudiences+3*i:], aud[:])
 	}
 	c := cleanConsent(in.consent)
-	args := make([]any, argvAddressWindow, argvAddressWindow+4)
 	args[argvID], args[argvBit], args[argvAddrKey], args[argvAddr] = id, newsletter.BitOf(id), AddressKey(in.addr), in.addr
-	args[argvMailboxKey] = MailboxKey(in.addr)
+	args[argvMailboxKey] = in.mailbox
 	args[argvNow], args[argvNowMs], args[argvNewsletters] = in.now.Unix(), in.now.UnixMilli(), strings.Join(in.nls, ",")
 	args[argvIP], args[argvUserAgent], args[argvSource], args[argvWording] = c.IP, c.UserAgent, c.Source, c.Wording
 	args[argvName], args[argvOutbox] = in.name, in.outbox
@@ -343,8 +351,41 @@ func signupArgs(id int64, reserved bool, in signupInput, siteOK bool) ([]string,
 		keys[signupKeyAddressLimit] = a.key
 		args[argvAddress], args[argvAddress+1] = "1", a.ttl
 		for _, v := range a.windows {
-			args = append(args, v)
+			cmd = append(cmd, v)
 		}
 	}
-	return keys, args
+	return cmd
 }
+
+// signupPartitionKeys are the names of a partition's keys that every
+// signup there passes to signupScript, boxed for the command's arguments.
+type signupPartitionKeys struct{ index, dict, outbox, suppressed, next any }
+
+// signupKeysOf holds each partition's signupPartitionKeys, made once.
+var signupKeysOf = func() (t [newsletter.Partitions]signupPartitionKeys) {
+	for i := range t {
+		p := newsletter.Partition(i)
+		t[i] = signupPartitionKeys{index: keyIndex(p), dict: keyDict(p), outbox: keyOutbox(p), suppressed: keySuppressed(p), next: keyNext(p)}
+	}
+	return t
+}()
+
+// audienceKeysBoxed returns audienceKeys(nl, p), boxed, made once per
+// newsletter.
+func audienceKeysBoxed(nl string, p newsletter.Partition) *[3]any {
+	if t, ok := boxedAudiences.Load(nl); ok {
+		return &t.(*[newsletter.Partitions][3]any)[p]
+	}
+	t := new([newsletter.Partitions][3]any)
+	for i := range t {
+		for j, k := range audienceKeys(nl, newsletter.Partition(i)) {
+			t[i][j] = k
+		}
+	}
+	got, _ := boxedAudiences.LoadOrStore(nl, t)
+	return &got.(*[newsletter.Partitions][3]any)[p]
+}
+
+// boxedAudiences maps a newsletter id to its audiences' keys in every
+// partition (audienceKeysBoxed). Newsletters are few and never deleted.
+var boxedAudiences sync.Map

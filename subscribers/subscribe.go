@@ -121,13 +121,14 @@ func (s *Service) Subscribe(ctx context.Context, req SignupRequest) error {
 func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name string, meta RequestMeta, client SignupLimit) error {
 	now := s.Now()
 	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source, Wording: s.ConsentWording}
-	limits := s.Limits.args(addr)
+	mailbox := MailboxKey(addr)
+	limits := s.Limits.args(mailbox)
 	outbox, err := s.outboxEntry(ctx, addr)
 	if err != nil {
 		return err
 	}
 	limits.client = client.windows()
-	res, err := s.Store.signup(ctx, signupInput{addr: addr, nls: nls, now: now, consent: consent, limits: limits,
+	res, err := s.Store.signup(ctx, signupInput{addr: addr, mailbox: mailbox, nls: nls, now: now, consent: consent, limits: limits,
 		name: name, outbox: outbox})
 	if err != nil {
 		return err
@@ -135,7 +136,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	if res.wait > 0 {
 		return &LimitedError{Wait: res.wait}
 	}
-	if err := s.Store.durable(ctx, PartitionOf(addr)); err != nil {
+	if err := s.Store.durable(ctx, partitionOfMailbox(mailbox)); err != nil {
 		return err
 	}
 	if res.refused >= 0 {
@@ -201,6 +202,9 @@ func cleanName(name string) string { return oneLineText(name, maxSignupName) }
 // oneLineText keeps s to one line of printable text of at most n bytes:
 // control characters become spaces, and runs of white space one space.
 func oneLineText(s string, n int) string {
+	if plainLine(s) {
+		return truncate(s, n)
+	}
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
@@ -208,6 +212,19 @@ func oneLineText(s string, n int) string {
 		return r
 	}, s)
 	return truncate(strings.Join(strings.Fields(s), " "), n)
+}
+
+// plainLine reports whether s is printable ASCII without leading, trailing
+// or doubled spaces, which oneLineText keeps as it is: most values are,
+// and need no copy.
+func plainLine(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || (c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ')) {
+			return false
+		}
+	}
+	return true
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

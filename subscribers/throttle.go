@@ -51,14 +51,14 @@ func (l *ConfirmLimits) name(i int) string {
 }
 
 // args returns the limits signupScript takes one confirmation email to
-// addr from, in the order they are checked; nil and unlimited windows are
-// left out.
-func (l *ConfirmLimits) args(addr string) signupLimits {
+// the address with MailboxKey mailbox from, in the order they are
+// checked; nil and unlimited windows are left out.
+func (l *ConfirmLimits) args(mailbox string) signupLimits {
 	var args signupLimits
 	if l == nil {
 		return args
 	}
-	if key, windows, ttl, ok := l.Address.Spec(confirmAddressKey(addr)); ok {
+	if key, windows, ttl, ok := l.Address.Spec(confirmMailboxKey(mailbox)); ok {
 		args.address = &eachArgs{key: key, windows: windows, ttl: ttl}
 	}
 	if key, window, limit, ok := l.Site.Spec(keyConfirmSite); ok {
