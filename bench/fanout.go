@@ -8,7 +8,8 @@ import (
 
 // fanoutResult is one digest sent to n subscribers by the real service.
 type fanoutResult struct {
-	Seconds       float64        `json:"seconds"` // from POST .../digests to the n-th message at the sink
+	Seconds       float64        `json:"seconds"`               // from POST .../digests to the n-th message at the sink
+	FirstSeconds  float64        `json:"first_message_seconds"` // from POST .../digests to the first message at the sink
 	PerSecond     float64        `json:"per_second"`
 	WorkerCPU     float64        `json:"worker_cpu_seconds"`
 	ServeCPU      float64        `json:"serve_cpu_seconds"`
@@ -162,6 +163,7 @@ func (e *env) sendDigest(ctx context.Context, r, n int, svc *service, res *fanou
 		return err
 	}
 	res.Seconds = float64(c.LastAt-t0.UnixNano()) / 1e9
+	res.FirstSeconds = float64(c.FirstAt-t0.UnixNano()) / 1e9
 	res.PerSecond = float64(n) / res.Seconds
 	res.WorkerCPU, res.ServeCPU = after.worker-before.worker, after.serve-before.serve
 	res.RedisCPU, res.SinkCPU = after.redis-before.redis, after.sink-before.sink

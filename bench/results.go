@@ -68,6 +68,7 @@ func per1k(cpu float64, n int) float64 { return cpu / float64(n) * 1000 }
 var fanoutMetrics = map[string]fanoutMetric{
 	"fanout_per_s":                fan(func(f *fanoutResult, _ int) float64 { return f.PerSecond }),
 	"fanout_s":                    fan(func(f *fanoutResult, _ int) float64 { return f.Seconds }),
+	"fanout_first_s":              fan(func(f *fanoutResult, _ int) float64 { return f.FirstSeconds }),
 	"service_cpu_1k":              fan(func(f *fanoutResult, n int) float64 { return per1k(f.WorkerCPU+f.ServeCPU, n) }),
 	"worker_cpu_1k":               fan(func(f *fanoutResult, n int) float64 { return per1k(f.WorkerCPU, n) }),
 	"redis_cpu_1k":                fan(func(f *fanoutResult, n int) float64 { return per1k(f.RedisCPU, n) }),
