@@ -38,32 +38,46 @@ var actionLetters = map[string]string{ActionSignup: "s", ActionConfirm: "c", Act
 
 // luaConsent defines, for scripts:
 //
-//   - intern(dict, v): the stored form of v, its number in the partition's
-//     dictionary (added when new), "=" .. v when v names a person, "" for "";
+//   - intern_all(dict, vals): the stored form of each of vals, its number in
+//     the partition's dictionary (added when new), "=" .. v when v names a
+//     person, "" for ""; the numbers are looked up with one HMGET;
 //   - consent_field(h, dict, first, action, at, ip, ua, source, wording, nls):
 //     the field and value of the next consent record of the subscriber's hash
 //     h (first: it has none yet), for the caller to write;
 //   - add_consent(h, dict, action, at, ip, ua, source, wording, nls): appends
 //     a consent record to the subscriber's hash h.
 const luaConsent = `
-local function intern(dict, v)
-  if v == '' then return '' end
-  if string.find(v, '@', 1, true) then return '=' .. v end
-  local key = 'v:' .. v
-  if #v > 40 then key = 'h:' .. redis.sha1hex(v) end
-  local n = redis.call('HGET', dict, key)
-  if n then return n end
-  n = tostring(redis.call('HINCRBY', dict, '#', 1))
-  redis.call('HSET', dict, key, n, 'i:' .. n, v)
-  return n
+local function intern_all(dict, vals)
+  local refs, keys, at = {}, {}, {}
+  for i, v in ipairs(vals) do
+    if v == '' then refs[i] = ''
+    elseif string.find(v, '@', 1, true) then refs[i] = '=' .. v
+    else
+      local key = 'v:' .. v
+      if #v > 40 then key = 'h:' .. redis.sha1hex(v) end
+      keys[#keys + 1], at[#keys + 1] = key, i
+    end
+  end
+  if #keys == 0 then return refs end
+  local found, made = redis.call('HMGET', dict, unpack(keys)), {}
+  for k, key in ipairs(keys) do
+    local n = found[k] or made[key]
+    if not n then
+      n = tostring(redis.call('HINCRBY', dict, '#', 1))
+      redis.call('HSET', dict, key, n, 'i:' .. n, vals[at[k]])
+      made[key] = n
+    end
+    refs[at[k]] = n
+  end
+  return refs
 end
 local function consent_field(h, dict, first, action, at, ip, ua, source, wording, nls)
   local n = 1
   if not first then
     while redis.call('HEXISTS', h, '` + prefixConsent + `' .. n) == 1 do n = n + 1 end
   end
-  return '` + prefixConsent + `' .. n, table.concat({action, at, ip, intern(dict, ua), intern(dict, source),
-    wording, intern(dict, nls)}, '` + consentSep + `')
+  local r = intern_all(dict, {ua, source, nls})
+  return '` + prefixConsent + `' .. n, table.concat({action, at, ip, r[1], r[2], wording, r[3]}, '` + consentSep + `')
 end
 local function add_consent(h, dict, action, at, ip, ua, source, wording, nls)
   local f, v = consent_field(h, dict, false, action, at, ip, ua, source, wording, nls)

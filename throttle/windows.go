@@ -9,8 +9,8 @@ import (
 
 // Windows are several sliding windows over the same keys, checked in
 // order, kept together as one small record per key: for each window, the
-// times of the events it holds. It costs one read and at most one write
-// per check, where a Window per limit costs a sorted set and four commands
+// times of the events it holds. It costs one write per check for a new
+// key and a read and a write for a known one, where a Window per limit costs a sorted set and four commands
 // each; it suits a few low limits on many keys, such as the confirmation
 // emails to one address (one per 10 minutes, five a day).
 //
@@ -49,12 +49,24 @@ func (w *Windows) Rates() []Rate {
 // times it holds, in milliseconds: "t1 t2\nt3". allow_each returns 0 and
 // 0 when every window took the event, else the milliseconds until the
 // first refusing window would allow it and that window's position (from
-// 1). It writes the record only when some window took the event.
+// 1). When no window took the event, the record stays as it was. It
+// writes first, as if the key held no record (most keys are new: SET with
+// GET, one call), and reads and writes again only when it did.
 const luaWindows = `
 local function allow_each(key, now, windows, ttl)
   now = tonumber(now)
-  local logs, i = {}, 0
-  local rec = redis.call('GET', key)
+  local logs, i, fresh, room = {}, 0, {}, true
+  for j, w in ipairs(windows) do
+    fresh[j] = string.format('%d', now)
+    if tonumber(w[2]) < 1 then room = false end
+  end
+  local rec
+  if room then
+    rec = redis.call('SET', key, table.concat(fresh, '\n'), 'PX', ttl, 'GET')
+    if not rec then return {0, 0} end
+  else
+    rec = redis.call('GET', key)
+  end
   if rec then
     for line in string.gmatch(rec .. '\n', '([^\n]*)\n') do
       i = i + 1
@@ -76,7 +88,9 @@ local function allow_each(key, now, windows, ttl)
     end
     kept[#kept + 1] = now
   end
-  if refused ~= 1 then
+  if refused == 1 and room then
+    redis.call('SET', key, rec, 'PX', ttl) -- the first write assumed a new record: put the old one back
+  elseif refused ~= 1 then
     local lines = {}
     for j = 1, #windows do
       local l = {}
