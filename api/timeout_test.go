@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,5 +63,72 @@ func TestRequestTimeout(t *testing.T) {
 	r = e.do("OPTIONS", "/v1/subscriptions", nil)
 	if r.Status != http.StatusNoContent || r.Header.Get("Content-Type") != "" {
 		t.Fatalf("OPTIONS = %d with Content-Type %q, want 204 without one", r.Status, r.Header.Get("Content-Type"))
+	}
+}
+
+// TestTimedOutHandlerTouchesNoOtherAnswer: handlers that outlive the
+// request timeout (their Redis answers only after 700 ms, the timeout is
+// 300 ms) write their late answers while quick requests come and go; each
+// quick request gets its own answer, whole, with an id of its own, and
+// the slow ones the timeout's. Run with -race, it also shows that a
+// timed-out answer's buffer is never handed to another request.
+func TestTimedOutHandlerTouchesNoOtherAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slowRedis := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1, ReadTimeout: 700 * time.Millisecond})
+	t.Cleanup(func() {
+		slowRedis.Close()
+		ln.Close()
+	})
+	e, _ := newEnvWith(t, &syncBuffer{}, func(cfg *api.Config, _ *redis.Client) {
+		cfg.Newsletters = subscribers.NewStore(slowRedis)
+		cfg.RequestTimeout = 300 * time.Millisecond
+	})
+	var wg sync.WaitGroup
+	errs := make(chan string, 1000)
+	for range 3 {
+		wg.Go(func() {
+			req, _ := http.NewRequest("GET", e.srv.URL+"/v1/newsletters", nil)
+			req.Header.Set("Authorization", "Bearer "+editorToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"timeout"`) {
+				errs <- fmt.Sprintf("slow request: %d %s", resp.StatusCode, body)
+			}
+		})
+	}
+	var ids sync.Map
+	deadline := time.Now().Add(1200 * time.Millisecond)
+	for range 4 {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				resp, err := http.Get(e.srv.URL + "/healthz")
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				id := resp.Header.Get("X-Request-Id")
+				if resp.StatusCode != http.StatusOK || string(body) != `{"status":"ok"}` || id == "" {
+					errs <- fmt.Sprintf("quick request: %d %q, id %q", resp.StatusCode, body, id)
+				}
+				if _, dup := ids.LoadOrStore(id, true); dup {
+					errs <- "two answers with request id " + id
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
 	}
 }

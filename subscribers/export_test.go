@@ -1,9 +1,12 @@
 package subscribers
 
 import (
+	"context"
 	"strconv"
+	"time"
 
 	"newsletter"
+	"newsletter/throttle"
 )
 
 // Keys and rules the external tests look at directly.
@@ -37,3 +40,15 @@ func AddressesInOnePartition(prefix string, n int) []string {
 
 // RelayOwner is the name s's relay holds the outboxes' leases under.
 func RelayOwner(s *Service) string { return s.relayOwner() }
+
+// SignupScriptWay runs one signup of a new address through signupScript
+// with subscriber id, the short way for a new address (reserved) or the
+// general one, with the contract's address limits, and returns the
+// script's answer: what the two ways write must be the same.
+func SignupScriptWay(s *Store, id int64, reserved bool, addr string, nls []string, c Consent, name string, siteOK bool) ([]int64, error) {
+	mailbox := MailboxKey(addr)
+	limits := NewConfirmLimits(s.rdb, throttle.Rate{N: 1000, Per: time.Minute}).args(mailbox)
+	in := signupInput{addr: addr, mailbox: mailbox, nls: nls, now: c.At, consent: c, limits: signupLimits{address: limits.address},
+		name: name, outbox: []byte(`{"email":"` + addr + `","request_id":"0123456789abcdef"}`)}
+	return s.runSignupScript(context.Background(), id, reserved, in, siteOK)
+}

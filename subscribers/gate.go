@@ -1,9 +1,12 @@
 package subscribers
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -99,26 +102,100 @@ type gateRequest struct {
 	err       error
 }
 
-// gateBatch lays out the gates of one group as gateScript's keys and
-// arguments.
+// gateBatch is the gates of the signups of one group whose windows share
+// a hash tag, laid out as gateScript's keys and arguments.
 type gateBatch struct {
+	tag  string
 	reqs []*gateRequest
 	keys []string
 	args []any
 	pos  map[string]int // key → its position in keys, from 1
 }
 
-// add appends r's arguments.
-func (b *gateBatch) add(r *gateRequest) {
-	b.reqs = append(b.reqs, r)
-	b.args = append(b.args, r.nowMs, len(r.limits.client))
-	for _, w := range r.limits.client {
-		b.args = append(b.args, b.keyPos(w.key), w.window, w.limit, w.member)
+// errGateSlots fails a signup whose windows' keys have different hash
+// tags: its windows could not be taken in one step on a cluster.
+var errGateSlots = errors.New("subscribers: the signup limits' keys must share one hash tag")
+
+// gateBatches sorts the gates of a group into batches, one per hash tag
+// (every window's key is in {nl}: one in practice). A request whose keys
+// have different tags fails with errGateSlots and is left out.
+func gateBatches(group []*groupItem) []*gateBatch {
+	var out []*gateBatch
+	for _, it := range group {
+		r := it.gate
+		if r == nil {
+			continue
+		}
+		tag, ok := r.tag()
+		if !ok {
+			r.err = errGateSlots
+			continue
+		}
+		var b *gateBatch
+		for _, x := range out {
+			if x.tag == tag {
+				b = x
+				break
+			}
+		}
+		if b == nil {
+			b = &gateBatch{tag: tag}
+			out = append(out, b)
+		}
+		b.add(r)
 	}
-	if w := r.limits.site; w != nil {
-		b.args = append(b.args, b.keyPos(w.key), w.window, w.limit, w.member)
-	} else {
-		b.args = append(b.args, 0, 0, 0, "")
+	return out
+}
+
+// tag returns the hash tag the keys of r's windows share, and false when
+// they do not share one.
+func (r *gateRequest) tag() (string, bool) {
+	tag, first := "", true
+	for _, w := range append(r.limits.client[:len(r.limits.client):len(r.limits.client)], r.limits.site) {
+		if w == nil {
+			continue
+		}
+		t := hashTag(w.key)
+		if !first && t != tag {
+			return "", false
+		}
+		tag, first = t, false
+	}
+	return tag, true
+}
+
+// hashTag is the part of key that Redis Cluster hashes: between the first
+// "{" and the next "}", when that is not empty, else the whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// add adds r to the batch.
+func (b *gateBatch) add(r *gateRequest) { b.reqs = append(b.reqs, r) }
+
+// layout lays out the batch's requests, oldest first: the script counts a
+// window once, at the time of the first request that takes from it, so
+// it counts no event that has left that request's window, and the later
+// ones at most a few milliseconds' worth of events too many, never too
+// few.
+func (b *gateBatch) layout() {
+	slices.SortStableFunc(b.reqs, func(x, y *gateRequest) int { return cmp.Compare(x.nowMs, y.nowMs) })
+	b.keys, b.args, b.pos = b.keys[:0], b.args[:0], nil
+	for _, r := range b.reqs {
+		b.args = append(b.args, r.nowMs, len(r.limits.client))
+		for _, w := range r.limits.client {
+			b.args = append(b.args, b.keyPos(w.key), w.window, w.limit, w.member)
+		}
+		if w := r.limits.site; w != nil {
+			b.args = append(b.args, b.keyPos(w.key), w.window, w.limit, w.member)
+		} else {
+			b.args = append(b.args, 0, 0, 0, "")
+		}
 	}
 }
 
@@ -135,13 +212,16 @@ func (b *gateBatch) keyPos(key string) int {
 	return len(b.keys)
 }
 
-// queue queues the batch's script on p.
+// queue lays the batch out and queues its script on p.
 func (b *gateBatch) queue(p redis.Pipeliner) *redis.Cmd {
+	b.layout()
 	return gateScript.EvalSha(context.Background(), p, b.keys, b.args...)
 }
 
 // settle hands each request its result from the script's answer cmd,
 // running the script again with its text when Redis lost it (a restart).
+// When the script failed for the batch, each request's gate runs again
+// alone, so that one bad window fails only its own signup.
 func (b *gateBatch) settle(rdb redis.UniversalClient, cmd *redis.Cmd) {
 	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
 		cmd = gateScript.Run(context.Background(), rdb, b.keys, b.args...)
@@ -149,6 +229,14 @@ func (b *gateBatch) settle(rdb redis.UniversalClient, cmd *redis.Cmd) {
 	vals, err := cmd.Int64Slice()
 	if err == nil && len(vals) != 2*len(b.reqs) {
 		err = errors.New("subscribers: the gate answered " + strconv.Itoa(len(vals)) + " values for " + strconv.Itoa(len(b.reqs)) + " signups")
+	}
+	if err != nil && len(b.reqs) > 1 {
+		for _, r := range b.reqs {
+			alone := &gateBatch{tag: b.tag, reqs: []*gateRequest{r}}
+			alone.layout()
+			alone.settle(rdb, gateScript.Run(context.Background(), rdb, alone.keys, alone.args...))
+		}
+		return
 	}
 	for i, r := range b.reqs {
 		if err != nil {

@@ -88,22 +88,17 @@ func (g *groupCommit) flush() {
 // pipeline's: one caller giving up does not cancel the others' commands.
 func (g *groupCommit) send(group []*groupItem) {
 	pipe := g.rdb.Pipeline()
-	var gates gateBatch
-	for _, it := range group {
-		if it.gate != nil {
-			gates.add(it.gate)
-		}
-	}
-	var gateCmd *redis.Cmd
-	if len(gates.reqs) > 0 {
-		gateCmd = gates.queue(pipe)
+	gates := gateBatches(group)
+	gateCmds := make([]*redis.Cmd, len(gates))
+	for i, b := range gates {
+		gateCmds[i] = b.queue(pipe)
 	}
 	for _, it := range group {
 		it.queue(pipe)
 	}
 	_, _ = pipe.Exec(context.Background()) // each command keeps its own error
-	if gateCmd != nil {
-		gates.settle(g.rdb, gateCmd)
+	for i, b := range gates {
+		b.settle(g.rdb, gateCmds[i])
 	}
 	for _, it := range group {
 		close(it.done)

@@ -16,14 +16,17 @@ const (
 // logBuffer collects the service's log lines and writes them to w at
 // most logFlushEvery after they were logged, or as soon as logBufferMax
 // bytes wait. Each Write is kept whole (slog writes one line a call).
+// Output that does not go through it (the runtime's, say) can come out of
+// order with the batched lines.
 // Close writes what is left; the runtime's own output of a crash (a
 // panic's trace) goes to the process's stderr directly, so at most the
 // last logFlushEvery of lines can be lost with it.
 type logBuffer struct {
 	w io.Writer
 
-	mu  sync.Mutex
-	buf []byte
+	mu     sync.Mutex
+	buf    []byte
+	closed bool // lines go straight to w
 
 	writing sync.Mutex // one write to w at a time, in order
 	spare   []byte     // the buffer written last, for the next batch; under writing
@@ -38,9 +41,15 @@ func newLogBuffer(w io.Writer) *logBuffer {
 	return b
 }
 
-// Write keeps p for the next batch.
+// Write keeps p for the next batch, or writes it at once after Close.
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		b.writing.Lock()
+		defer b.writing.Unlock()
+		return b.w.Write(p)
+	}
 	b.buf = append(b.buf, p...)
 	full := len(b.buf) >= logBufferMax
 	b.mu.Unlock()
@@ -81,9 +90,18 @@ func (b *logBuffer) run() {
 	}
 }
 
-// Close stops the batches and writes what is left.
+// Close stops the batches and writes what is left; lines logged after it
+// (by a goroutine that outlives the service) are written at once.
 func (b *logBuffer) Close() {
 	close(b.stop)
 	<-b.done
-	b.Flush()
+	b.writing.Lock()
+	b.mu.Lock()
+	out := b.buf
+	b.buf, b.closed = nil, true
+	b.mu.Unlock()
+	if len(out) > 0 {
+		_, _ = b.w.Write(out)
+	}
+	b.writing.Unlock()
 }
