@@ -23,7 +23,7 @@ func TestNewAddressWaysWriteTheSame(t *testing.T) {
 	at := time.Date(2026, 12, 6, 15, 4, 5, 0, time.UTC)
 	c := subscribers.Consent{Action: subscribers.ActionSignup, Newsletters: []string{"daily", "weekly"}, At: at, IP: "203.0.113.5",
 		UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-		Source: "https://news.example/world/2026/12/06/story", Wording: "v3"}
+		Source:    "https://news.example/world/2026/12/06/story", Wording: "v3"}
 	for _, siteOK := range []bool{true, false} {
 		dumps := map[bool]map[string]string{}
 		answers := map[bool][]int64{}
