@@ -150,18 +150,23 @@ func gateBatches(group []*groupItem) []*gateBatch {
 // tag returns the hash tag the keys of r's windows share, and false when
 // they do not share one.
 func (r *gateRequest) tag() (string, bool) {
-	tag, first := "", true
-	for _, w := range append(r.limits.client[:len(r.limits.client):len(r.limits.client)], r.limits.site) {
+	var tag string
+	same := func(w *windowArgs) bool {
 		if w == nil {
-			continue
+			return true
 		}
 		t := hashTag(w.key)
-		if !first && t != tag {
+		if tag == "" {
+			tag = t
+		}
+		return t == tag
+	}
+	for _, w := range r.limits.client {
+		if !same(w) {
 			return "", false
 		}
-		tag, first = t, false
 	}
-	return tag, true
+	return tag, same(r.limits.site)
 }
 
 // hashTag is the part of key that Redis Cluster hashes: between the first
