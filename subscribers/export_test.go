@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"newsletter"
 	"newsletter/throttle"
 )
@@ -46,9 +48,28 @@ func RelayOwner(s *Service) string { return s.relayOwner() }
 // general one, with the contract's address limits, and returns the
 // script's answer: what the two ways write must be the same.
 func SignupScriptWay(s *Store, id int64, reserved bool, addr string, nls []string, c Consent, name string, siteOK bool) ([]int64, error) {
+	return s.runSignupScript(context.Background(), id, reserved, testSignupInput(s.rdb, addr, nls, c, name), siteOK)
+}
+
+// NewAddressSignupCommand is the EVALSHA of signupScript that signs addr
+// up as a new address with the id this process would reserve first in
+// its partition after n, with an email going out; LoadSignupScript loads
+// the script, so that the command finds it.
+func NewAddressSignupCommand(rdb redis.UniversalClient, n int64, addr string, nls []string, c Consent, name string) []any {
+	id := n*newsletter.Partitions + int64(PartitionOf(addr))
+	return signupCommand(id, true, testSignupInput(rdb, addr, nls, c, name), true)
+}
+
+// LoadSignupScript loads signupScript into Redis.
+func LoadSignupScript(rdb redis.UniversalClient) error {
+	return signupScript.Load(context.Background(), rdb).Err()
+}
+
+// testSignupInput is a signup of addr at c.At with the contract's address
+// limits, no client or site limit, and an outbox payload of its own.
+func testSignupInput(rdb redis.UniversalClient, addr string, nls []string, c Consent, name string) signupInput {
 	mailbox := MailboxKey(addr)
-	limits := NewConfirmLimits(s.rdb, throttle.Rate{N: 1000, Per: time.Minute}).args(mailbox)
-	in := signupInput{addr: addr, mailbox: mailbox, nls: nls, now: c.At, consent: c, limits: signupLimits{address: limits.address},
+	limits := NewConfirmLimits(rdb, throttle.Rate{N: 1000, Per: time.Minute}).args(mailbox)
+	return signupInput{addr: addr, mailbox: mailbox, nls: nls, now: c.At, consent: c, limits: signupLimits{address: limits.address},
 		name: name, outbox: []byte(`{"email":"` + addr + `","request_id":"0123456789abcdef"}`)}
-	return s.runSignupScript(context.Background(), id, reserved, in, siteOK)
 }
