@@ -222,7 +222,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx = r.Context()
 	}
 	if s.cfg.RequestTimeout > 0 {
-		serveWithTimeout(s.engine, w, r, ctx, s.cfg.RequestTimeout)
+		serveWithTimeout(ctx, s.engine, w, r, s.cfg.RequestTimeout)
 		return
 	}
 	s.engine.ServeHTTP(w, r.WithContext(ctx))

@@ -22,7 +22,7 @@ import (
 // streaming route would need to bypass it. The buffers are pooled: a
 // writer goes back to the pool only when its timer was stopped in time,
 // so a late 503 never writes into another request's.
-func serveWithTimeout(h http.Handler, w http.ResponseWriter, r *http.Request, ctx context.Context, d time.Duration) {
+func serveWithTimeout(ctx context.Context, h http.Handler, w http.ResponseWriter, r *http.Request, d time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	tw := timeoutWriters.Get().(*timeoutWriter)
