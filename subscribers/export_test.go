@@ -43,26 +43,26 @@ func AddressesInOnePartition(prefix string, n int) []string {
 // RelayOwner is the name s's relay holds the outboxes' leases under.
 func RelayOwner(s *Service) string { return s.relayOwner() }
 
-// SignupScriptWay runs one signup of a new address through signupScript
-// with subscriber id, the short way for a new address (reserved) or the
-// general one, with the contract's address limits, and returns the
-// script's answer: what the two ways write must be the same.
-func SignupScriptWay(s *Store, id int64, reserved bool, addr string, nls []string, c Consent, name string, siteOK bool) ([]int64, error) {
-	return s.runSignupScript(context.Background(), id, reserved, testSignupInput(s.rdb, addr, nls, c, name), siteOK)
+// SignupScriptWay runs one signup of a new address with subscriber id
+// through newAddressScript (fresh) or signupScript, with the contract's
+// address limits, and returns the script's answer: what the two ways
+// write must be the same.
+func SignupScriptWay(s *Store, id int64, fresh bool, addr string, nls []string, c Consent, name string, siteOK bool) ([]int64, error) {
+	return s.runSignupScript(context.Background(), id, fresh, testSignupInput(s.rdb, addr, nls, c, name), siteOK)
 }
 
-// NewAddressSignupCommand is the EVALSHA of signupScript that signs addr
-// up as a new address with the id this process would reserve first in
-// its partition after n, with an email going out; LoadSignupScript loads
-// the script, so that the command finds it.
+// NewAddressSignupCommand is the EVALSHA of newAddressScript that signs
+// addr up as a new address with the id this process would reserve first
+// in its partition after n, with an email going out; LoadSignupScript
+// loads the script, so that the command finds it.
 func NewAddressSignupCommand(rdb redis.UniversalClient, n int64, addr string, nls []string, c Consent, name string) []any {
 	id := n*newsletter.Partitions + int64(PartitionOf(addr))
-	return signupCommand(id, true, testSignupInput(rdb, addr, nls, c, name), true)
+	return newAddressCommand(id, testSignupInput(rdb, addr, nls, c, name), true)
 }
 
-// LoadSignupScript loads signupScript into Redis.
+// LoadSignupScript loads newAddressScript into Redis.
 func LoadSignupScript(rdb redis.UniversalClient) error {
-	return signupScript.Load(context.Background(), rdb).Err()
+	return newAddressScript.Load(context.Background(), rdb).Err()
 }
 
 // testSignupInput is a signup of addr at c.At with the contract's address

@@ -253,50 +253,63 @@ func (b *gateBatch) settle(rdb redis.UniversalClient, cmd *redis.Cmd) {
 }
 
 // signupGate takes the signup from the client's limits and a confirmation
-// email from the site's (the gate), looks the address up, and reserves ids
-// in partition part when this process has none left there, in one round
-// trip shared with other signups. It returns the address's id, or an id
-// reserved for it when it is new (fresh), how long the client must wait
-// (then nothing was taken), and whether the site's event was taken.
-func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.Partition) (id int64, fresh bool, wait time.Duration, siteTaken bool, err error) {
+// email from the site's (the gate), and reserves the next block of ids in
+// partition part when this process runs low there, in one round trip
+// shared with other signups; with no gate to take and ids enough it makes
+// none. It returns an id reserved for the address, as if it were new
+// (signupScript finds out whether it is), how long the client must wait
+// (then nothing was taken and the id is back in the pool), and whether the
+// site's event was taken.
+func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.Partition) (id int64, wait time.Duration, siteTaken bool, err error) {
 	var gate *gateRequest
 	if len(in.limits.client) > 0 || in.limits.site != nil {
 		gate = &gateRequest{nowMs: in.now.UnixMilli(), limits: in.limits}
 	}
-	var found *redis.StringCmd
-	var reserved *redis.IntCmd
-	reserve := !s.ids.has(part)
-	err = s.group.do(ctx, gate, func(p redis.Pipeliner) {
-		found = p.HGet(ctx, keyIndex(part), AddressKey(in.addr))
-		if reserve {
-			reserved = p.IncrBy(ctx, keyNext(part), idBlock)
+	id, have, reserve := s.ids.next(part)
+	if gate != nil || reserve {
+		if err := s.gateRoundTrip(ctx, gate, part, reserve); err != nil {
+			return s.keepID(part, id, have, 0, false, err)
 		}
-	})
-	if err != nil {
-		return 0, false, 0, false, err
-	}
-	if reserved != nil && reserved.Err() == nil {
-		s.ids.add(part, reserved.Val())
 	}
 	if gate != nil {
-		if gate.err != nil {
-			return 0, false, 0, false, gate.err
-		}
-		if gate.wait > 0 {
-			return 0, false, gate.wait, false, nil
+		if gate.err != nil || gate.wait > 0 {
+			return s.keepID(part, id, have, gate.wait, false, gate.err)
 		}
 		siteTaken = gate.siteTaken
 	}
-	if found.Err() != nil && !errors.Is(found.Err(), redis.Nil) {
-		return 0, false, 0, false, s.giveBackSite(ctx, in.limits.site, siteTaken, found.Err())
-	}
-	if v := found.Val(); v != "" { // no error built for a new address's ""
-		if id, _ = strconv.ParseInt(v, 10, 64); id > 0 {
-			return id, false, 0, siteTaken, nil
+	if !have {
+		if id, err = s.ids.take(ctx, s.rdb, part); err != nil {
+			return 0, 0, false, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
 		}
 	}
-	if id, err = s.ids.take(ctx, s.rdb, part); err != nil {
-		return 0, false, 0, false, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
+	return id, 0, siteTaken, nil
+}
+
+// gateRoundTrip sends gate (unless nil) and, when reserve is set, the
+// reservation of partition part's next block of ids, with other signups'
+// commands, and adds the block to the pool.
+func (s *Store) gateRoundTrip(ctx context.Context, gate *gateRequest, part newsletter.Partition, reserve bool) error {
+	var reserved *redis.IntCmd
+	var queue func(redis.Pipeliner)
+	if reserve {
+		queue = func(p redis.Pipeliner) { reserved = p.IncrBy(ctx, keyNext(part), idBlock) }
 	}
-	return id, true, 0, siteTaken, nil
+	err := s.group.do(ctx, gate, queue)
+	switch {
+	case !reserve:
+	case err == nil && reserved.Err() == nil:
+		s.ids.add(part, reserved.Val())
+	default:
+		s.ids.reserveFailed(part)
+	}
+	return err
+}
+
+// keepID puts back the id a signup took from the pool (have) when the
+// signup ends at its gate, and returns the gate's answer.
+func (s *Store) keepID(part newsletter.Partition, id int64, have bool, wait time.Duration, siteTaken bool, err error) (int64, time.Duration, bool, error) {
+	if have {
+		s.ids.giveBack(part, id)
+	}
+	return 0, wait, siteTaken, err
 }

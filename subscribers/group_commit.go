@@ -38,8 +38,8 @@ type groupItem struct {
 	done  chan struct{}
 }
 
-// do queues gate (unless nil) and the commands that queue adds to a
-// pipeline, waits until they were sent and answered, and returns ctx's
+// do queues gate and the commands that queue adds to a pipeline (either
+// may be nil), waits until they were sent and answered, and returns ctx's
 // error if ctx ends first (the commands may still run then). Each command
 // holds its own result and error, and gate its own; do's own error is
 // only the context's.
@@ -94,7 +94,9 @@ func (g *groupCommit) send(group []*groupItem) {
 		gateCmds[i] = b.queue(pipe)
 	}
 	for _, it := range group {
-		it.queue(pipe)
+		if it.queue != nil {
+			it.queue(pipe)
+		}
 	}
 	_, _ = pipe.Exec(context.Background()) // each command keeps its own error
 	for i, b := range gates {

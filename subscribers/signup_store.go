@@ -14,16 +14,18 @@ import (
 	"newsletter/throttle"
 )
 
-// A signup takes two round trips, each touching one slot, and a third
-// now and then:
+// A signup takes two round trips, each touching one slot, and more now
+// and then:
 //
 //  1. a pipeline: take the signup from the client's limit and a
 //     confirmation email from the site's (the gate, gate.go: one script
-//     for the signups sent together), look the address up in its
-//     partition's index, and, when this process has no id left for the
-//     partition, reserve a block of new ids there (idPool);
-//  2. signupScript does the signup itself in the address's partition, as
-//     one atomic step; a new address takes the id reserved for it;
+//     for the signups sent together), and, when this process runs low on
+//     ids in the address's partition, reserve the next block there
+//     (idPool); with no limits and ids enough, this round trip is skipped;
+//  2. newAddressScript does the signup of a new address in its partition,
+//     as one atomic step, with an id reserved for it; when the address
+//     had an id, it changes nothing and says so, and signupScript does the
+//     signup with that id in a third round trip;
 //  3. when the site's slot was taken but no email went out, it is given
 //     back.
 //
@@ -58,9 +60,9 @@ return id
 //     confirmation, and append the email to the partition's confirmation
 //     outbox (RelayConfirmations).
 //
-// A new address (its reserved id set in the index with HSETNX) takes a
-// shorter way through the same steps: it has no subscriptions, consent or
-// tokens yet, so nothing is read or parsed.
+// A signup first tries the id reserved for the address as a new one with
+// newAddressScript, which does the same steps for an address with no
+// record yet, and runs this script only when the address had an id.
 //
 // It returns {position of the limit that refused (0: none), 1 if an email
 // went out, 1 if the id given was taken}, the address's limits counting
@@ -77,12 +79,9 @@ local id, addr_key, addr, now, now_ms = ` + argv(argvID) + `, ` + argv(argvAddrK
 local nls, name, outbox, site_ok = ` + argv(argvNewsletters) + `, ` + argv(argvName) + `, ` + argv(argvOutbox) + `, ` + argv(argvSiteOK) + `
 local address, address_ttl, windows = ` + argv(argvAddress) + `, ` + argv(argvAddress+1) + `, {}
 for i = ` + strconv.Itoa(argvAddressWindow+1) + `, #ARGV, 2 do windows[#windows + 1] = {ARGV[i], ARGV[i + 1]} end
-local h, index, fresh, indexed, known = ` + key(signupKeySubscriber) + `, ` + key(signupKeyIndex) + `, false, false, nil
-if ` + argv(argvReserved) + ` == '1' then indexed = redis.call('HSETNX', index, addr_key, id) == 1 end
-if not indexed then
-  known = redis.call('HGET', index, addr_key)
-  if known and known ~= id then return {-1, tonumber(known), 0} end
-end
+local h, index, fresh = ` + key(signupKeySubscriber) + `, ` + key(signupKeyIndex) + `, false
+local known = redis.call('HGET', index, addr_key)
+if known and known ~= id then return {-1, tonumber(known), 0} end
 local bit = ` + argv(argvBit) + `
 local function decide()
   if redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, ` + argv(argvMailboxKey) + `) == 1 then return 0, 0 end
@@ -92,26 +91,6 @@ local function decide()
   end
   if site_ok == '0' then return 0, #windows + 1 end
   return 1, 0
-end
-if indexed then
-  local send, refused = decide()
-  local link = '0'
-  if send == 1 then link = now end
-  local sub, set, k = format_sub('pending', false, now, '0', '0', '1', link), {'` + fieldEmail + `', addr}, ` + strconv.Itoa(signupKeyAudiences) + `
-  for nl in string.gmatch(nls, '[^,]+') do
-    set[#set + 1], set[#set + 2] = '` + prefixSubscription + `' .. nl, sub
-    redis.call('SETBIT', KEYS[k + 1], bit, 1)
-    k = k + 3
-  end
-  local f, v = consent_field(h, ` + key(signupKeyDict) + `, true, 's', now, ` + argv(argvIP) + `, ` + argv(argvUserAgent) + `, ` + argv(argvSource) + `, ` + argv(argvWording) + `, nls)
-  set[#set + 1], set[#set + 2] = f, v
-  if send == 1 then
-    set[#set + 1], set[#set + 2] = '` + fieldTokenSeq + `', 1
-    if name ~= '' then set[#set + 1], set[#set + 2] = '` + fieldPendingName + `', name end
-    redis.call('RPUSH', ` + key(signupKeyOutbox) + `, id .. '\n' .. nls .. '\n1 ' .. now .. '\n' .. outbox)
-  end
-  redis.call('HSET', h, unpack(set))
-  return {refused, send, 1}
 end
 local list, fields = {}, {'` + fieldTokenSeq + `'}
 for nl in string.gmatch(nls, '[^,]+') do
@@ -137,7 +116,7 @@ local send, refused = 0, 0
 if #unconfirmed > 0 then send, refused = decide() end
 local set = {}
 if fresh then
-  if not indexed then redis.call('HSET', index, addr_key, id) end
+  redis.call('HSET', index, addr_key, id)
   set[#set + 1], set[#set + 2] = '` + fieldEmail + `', addr
 end
 for _, sub in ipairs(subs) do
@@ -201,7 +180,6 @@ const (
 	argvName                 // the name the email greets
 	argvOutbox               // the confirmation email's outboxPayload, JSON
 	argvSiteOK               // "1" when the site's limit allowed an email, else "0"
-	argvReserved             // "1" when the id was reserved for a new address (the index is then set with HSETNX), else "0"
 	argvAddress              // 2: "1" when the address has limits, and the longest window; then their windows
 	argvAddressWindow = argvAddress + 2
 )
@@ -259,20 +237,21 @@ type signupInput struct {
 // signup runs a signup of in.addr, in the round trips described above.
 func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error) {
 	p := partitionOfMailbox(in.mailbox)
-	id, fresh, wait, siteTaken, err := s.signupGate(ctx, in, p)
+	id, wait, siteTaken, err := s.signupGate(ctx, in, p)
 	if err != nil || wait > 0 {
 		return signupResult{wait: wait}, err
 	}
 	siteOK := in.limits.site == nil || siteTaken
+	fresh := true
 	for range 3 {
 		res, err := s.runSignupScript(ctx, id, fresh, in, siteOK)
-		if err != nil {
+		if err != nil { // the id is not given back: the script may have taken it
 			return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
 		}
 		if fresh && res[2] == 0 {
 			s.ids.giveBack(p, id) // the address had an id already
 		}
-		if res[0] == -1 { // another signup gave the address an id meanwhile
+		if res[0] == -1 { // the address has this id
 			id, fresh = res[1], false
 			continue
 		}
@@ -285,17 +264,20 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 	return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, errors.New("the address's id kept changing"))
 }
 
-// runSignupScript runs signupScript for subscriber id (reserved for a
-// new address or the address's own), sent together with other signups'
-// commands (groupCommit).
-func (s *Store) runSignupScript(ctx context.Context, id int64, reserved bool, in signupInput, siteOK bool) ([]int64, error) {
-	args := signupCommand(id, reserved, in, siteOK)
+// runSignupScript runs newAddressScript with the id reserved for a new
+// address (fresh), or signupScript with the address's own id, sent
+// together with other signups' commands (groupCommit).
+func (s *Store) runSignupScript(ctx context.Context, id int64, fresh bool, in signupInput, siteOK bool) ([]int64, error) {
+	args, lua := signupCommand(id, in, siteOK), signupLua
+	if fresh {
+		args, lua = newAddressCommand(id, in, siteOK), newAddressLua
+	}
 	var cmd *redis.Cmd
 	if err := s.group.do(ctx, nil, func(p redis.Pipeliner) { cmd = p.Do(ctx, args...) }); err != nil {
 		return nil, err
 	}
 	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // Redis restarted: send the script's text
-		args[0], args[1] = "eval", signupLua
+		args[0], args[1] = "eval", lua
 		cmd = s.rdb.Do(ctx, args...)
 	}
 	return cmd.Int64Slice()
@@ -322,10 +304,10 @@ func flag(b bool) string {
 	return "0"
 }
 
-// signupCommand is the EVALSHA of signupScript for subscriber id,
-// reserved for a new address or not: the script's keys and arguments laid
-// out in one slice, the partition's keys boxed once for all signups.
-func signupCommand(id int64, reserved bool, in signupInput, siteOK bool) []any {
+// signupCommand is the EVALSHA of signupScript for subscriber id: the
+// script's keys and arguments laid out in one slice, the partition's keys
+// boxed once for all signups.
+func signupCommand(id int64, in signupInput, siteOK bool) []any {
 	p := newsletter.PartitionOf(id)
 	pk := &signupKeysOf[p]
 	nkeys := signupKeyAudiences + 3*len(in.nls)
@@ -345,7 +327,7 @@ func signupCommand(id int64, reserved bool, in signupInput, siteOK bool) []any {
 	args[argvNow], args[argvNowMs], args[argvNewsletters] = in.now.Unix(), in.now.UnixMilli(), strings.Join(in.nls, ",")
 	args[argvIP], args[argvUserAgent], args[argvSource], args[argvWording] = c.IP, c.UserAgent, c.Source, c.Wording
 	args[argvName], args[argvOutbox] = in.name, in.outbox
-	args[argvSiteOK], args[argvReserved] = flag(siteOK), flag(reserved)
+	args[argvSiteOK] = flag(siteOK)
 	args[argvAddress], args[argvAddress+1] = "", 0
 	if a := in.limits.address; a != nil {
 		keys[signupKeyAddressLimit] = a.key
