@@ -69,7 +69,8 @@ func LoadSignupScript(rdb redis.UniversalClient) error {
 // limits, no client or site limit, and an outbox payload of its own.
 func testSignupInput(rdb redis.UniversalClient, addr string, nls []string, c Consent, name string) signupInput {
 	mailbox := MailboxKey(addr)
-	limits := NewConfirmLimits(rdb, throttle.Rate{N: 1000, Per: time.Minute}).args(mailbox)
-	return signupInput{addr: addr, mailbox: mailbox, nls: nls, now: c.At, consent: c, limits: signupLimits{address: limits.address},
+	part := partitionOfMailbox(mailbox)
+	limits := NewConfirmLimits(rdb, throttle.Rate{N: 1000, Per: time.Minute}).args(mailbox, part)
+	return signupInput{addr: addr, mailbox: mailbox, part: part, nls: nls, now: c.At, consent: c, limits: signupLimits{address: limits.address},
 		name: name, outbox: []byte(`{"email":"` + addr + `","request_id":"0123456789abcdef"}`)}
 }

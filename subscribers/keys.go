@@ -107,12 +107,15 @@ const prefixConfirmAddress = "nl:"
 
 // confirmAddressKey returns the key, after prefixConfirmAddress, under which
 // the per-address confirmation limits count addr.
-func confirmAddressKey(addr string) string { return confirmMailboxKey(MailboxKey(addr)) }
+func confirmAddressKey(addr string) string {
+	mailbox := MailboxKey(addr)
+	return confirmMailboxKey(mailbox, partitionOfMailbox(mailbox))
+}
 
 // confirmMailboxKey is confirmAddressKey for an address's MailboxKey.
-func confirmMailboxKey(mailbox string) string {
+func confirmMailboxKey(mailbox string, p newsletter.Partition) string {
 	sum := sha256.Sum256([]byte(mailbox))
-	return partitionOfMailbox(mailbox).Tag() + ":throttle:confirm:addr:" + hex.EncodeToString(sum[:])
+	return p.Tag() + ":throttle:confirm:addr:" + hex.EncodeToString(sum[:])
 }
 
 // Fields of the subscriber hash. They are one letter each: a hash per

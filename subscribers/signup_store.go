@@ -225,7 +225,8 @@ type signupResult struct {
 // email goes out.
 type signupInput struct {
 	addr    string
-	mailbox string // MailboxKey(addr)
+	mailbox string               // MailboxKey(addr)
+	part    newsletter.Partition // partitionOfMailbox(mailbox)
 	nls     []string
 	now     time.Time
 	consent Consent
@@ -236,7 +237,7 @@ type signupInput struct {
 
 // signup runs a signup of in.addr, in the round trips described above.
 func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error) {
-	p := partitionOfMailbox(in.mailbox)
+	p := in.part
 	id, wait, siteTaken, err := s.signupGate(ctx, in, p)
 	if err != nil || wait > 0 {
 		return signupResult{wait: wait}, err
@@ -268,9 +269,12 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 // address (fresh), or signupScript with the address's own id, sent
 // together with other signups' commands (groupCommit).
 func (s *Store) runSignupScript(ctx context.Context, id int64, fresh bool, in signupInput, siteOK bool) ([]int64, error) {
-	args, lua := signupCommand(id, in, siteOK), signupLua
+	var args []any
+	lua := signupLua
 	if fresh {
 		args, lua = newAddressCommand(id, in, siteOK), newAddressLua
+	} else {
+		args = signupCommand(id, in, siteOK)
 	}
 	var cmd *redis.Cmd
 	if err := s.group.do(ctx, nil, func(p redis.Pipeliner) { cmd = p.Do(ctx, args...) }); err != nil {

@@ -122,13 +122,14 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	now := s.Now()
 	consent := Consent{Action: ActionSignup, Newsletters: nls, At: now, IP: meta.IP, UserAgent: meta.UserAgent, Source: meta.Source, Wording: s.ConsentWording}
 	mailbox := MailboxKey(addr)
-	limits := s.Limits.args(mailbox)
+	part := partitionOfMailbox(mailbox)
+	limits := s.Limits.args(mailbox, part)
 	outbox, err := s.outboxEntry(ctx, addr)
 	if err != nil {
 		return err
 	}
 	limits.client = client.windows()
-	res, err := s.Store.signup(ctx, signupInput{addr: addr, mailbox: mailbox, nls: nls, now: now, consent: consent, limits: limits,
+	res, err := s.Store.signup(ctx, signupInput{addr: addr, mailbox: mailbox, part: part, nls: nls, now: now, consent: consent, limits: limits,
 		name: name, outbox: outbox})
 	if err != nil {
 		return err
@@ -136,7 +137,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	if res.wait > 0 {
 		return &LimitedError{Wait: res.wait}
 	}
-	if err := s.Store.durable(ctx, partitionOfMailbox(mailbox)); err != nil {
+	if err := s.Store.durable(ctx, part); err != nil {
 		return err
 	}
 	if res.refused >= 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"newsletter"
 	"newsletter/throttle"
 )
 
@@ -51,14 +52,14 @@ func (l *ConfirmLimits) name(i int) string {
 }
 
 // args returns the limits signupScript takes one confirmation email to
-// the address with MailboxKey mailbox from, in the order they are
+// the address with MailboxKey mailbox (in partition p) from, in the order they are
 // checked; nil and unlimited windows are left out.
-func (l *ConfirmLimits) args(mailbox string) signupLimits {
+func (l *ConfirmLimits) args(mailbox string, p newsletter.Partition) signupLimits {
 	var args signupLimits
 	if l == nil {
 		return args
 	}
-	if key, windows, ttl, ok := l.Address.Spec(confirmMailboxKey(mailbox)); ok {
+	if key, windows, ttl, ok := l.Address.Spec(confirmMailboxKey(mailbox, p)); ok {
 		args.address = &eachArgs{key: key, windows: windows, ttl: ttl}
 	}
 	if key, window, limit, ok := l.Site.Spec(keyConfirmSite); ok {
