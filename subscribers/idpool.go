@@ -53,6 +53,12 @@ func (ip *idPool) add(p newsletter.Partition, last int64) {
 	ip.mu.Lock()
 	defer ip.mu.Unlock()
 	ip.reserving[p] = false
+	ip.addBlock(p, last)
+}
+
+// addBlock adds the block to the pool, its lock held, leaving a
+// reservation in flight as it is.
+func (ip *idPool) addBlock(p newsletter.Partition, last int64) {
 	block := make([]int64, 0, idBlock+len(ip.free[p]))
 	for n := last; n > last-idBlock && n > 0; n-- {
 		block = append(block, n)
@@ -84,7 +90,9 @@ func (ip *idPool) take(ctx context.Context, rdb redis.UniversalClient, p newslet
 		if err != nil {
 			return 0, err
 		}
-		ip.add(p, last)
+		ip.mu.Lock()
+		ip.addBlock(p, last)
+		ip.mu.Unlock()
 	}
 }
 

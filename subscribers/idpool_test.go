@@ -1,9 +1,14 @@
 package subscribers
 
 import (
+	"context"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"newsletter"
+	"newsletter/internal/redistest"
 )
 
 // TestIDPoolReservesAheadOnce checks that the pool asks one signup at a
@@ -54,5 +59,88 @@ func TestIDPoolReservesAheadOnce(t *testing.T) {
 	ip.reserveFailed(p)
 	if _, _, reserve := ip.next(p); !reserve {
 		t.Fatal("after a failed reservation: not asked to reserve again")
+	}
+}
+
+// TestNewAddressScriptSentAgainKeepsItsID runs newAddressScript twice with
+// the same id, as go-redis does when it sends a pipeline again after
+// losing its answer: the second run finds the address holding that id,
+// and the id is not handed out again; a different id reserved for the
+// same address is.
+func TestNewAddressScriptSentAgainKeepsItsID(t *testing.T) {
+	rdb := redistest.Client(t)
+	ctx := context.Background()
+	s := NewStore(rdb)
+	c := Consent{Action: ActionSignup, Newsletters: []string{"daily"}, At: time.Now(), IP: "203.0.113.9"}
+	in := testSignupInput(rdb, "sent.twice@example.org", c.Newsletters, c, "")
+	id, other := newsletter.SubscriberID(in.part, 41), newsletter.SubscriberID(in.part, 42)
+	first, err := s.runSignupScript(ctx, id, true, in, true)
+	if err != nil || !slices.Equal(first, []int64{0, 1, 1}) {
+		t.Fatalf("first run: %v %v, want [0 1 1]", first, err)
+	}
+	again, err := s.runSignupScript(ctx, id, true, in, true)
+	if err != nil || !slices.Equal(again, []int64{-1, id, 1}) {
+		t.Fatalf("the same command again: %v %v, want [-1 %d 1]", again, err, id)
+	}
+	if idUnused(again, id) {
+		t.Fatal("the id the first run took would go back to the pool")
+	}
+	taken, err := s.runSignupScript(ctx, other, true, in, true)
+	if err != nil || !slices.Equal(taken, []int64{-1, id, 0}) {
+		t.Fatalf("another id for the known address: %v %v, want [-1 %d 0]", taken, err, id)
+	}
+	if !idUnused(taken, other) {
+		t.Fatal("an id the known address did not take is kept from the pool")
+	}
+}
+
+// TestIDPoolHandsEachIDOutOnce has signups in many goroutines take ids of
+// one partition, reserve blocks when told to (some of them failing),
+// reserve at once when the pool is empty, and give some ids back unused:
+// no id in use is ever handed out twice.
+func TestIDPoolHandsEachIDOutOnce(t *testing.T) {
+	rdb := redistest.Client(t)
+	ctx := context.Background()
+	var ip idPool
+	p := newsletter.Partition(9)
+	var mu sync.Mutex
+	used := map[int64]bool{}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 400 {
+				id, ok, reserve := ip.next(p)
+				if reserve {
+					if (g+i)%5 == 0 {
+						ip.reserveFailed(p)
+					} else if last, err := rdb.IncrBy(ctx, keyNext(p), idBlock).Result(); err != nil {
+						ip.reserveFailed(p)
+					} else {
+						ip.add(p, last)
+					}
+				}
+				if !ok {
+					var err error
+					if id, err = ip.take(ctx, rdb, p); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if i%7 == 0 {
+					ip.giveBack(p, id)
+					continue
+				}
+				mu.Lock()
+				if used[id] {
+					t.Errorf("id %d handed out twice", id)
+				}
+				used[id] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(used) < 8*300 {
+		t.Fatalf("%d ids in use, want at least %d", len(used), 8*300)
 	}
 }

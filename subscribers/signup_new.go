@@ -19,8 +19,10 @@ import (
 // dictionary numbers, the outbox entry) comes in ARGV ready to store.
 //
 //  1. set the address's id in the partition's index with HSETNX; when the
-//     address has one already, return {-1, its id, 0}: the caller runs
-//     signupScript with it;
+//     address has one already, return {-1, its id, 1 if that is the id
+//     given, else 0}: the caller runs signupScript with it (the id given
+//     is the address's when this script ran before, and the client sent
+//     it again after losing the answer);
 //  2. unless the address is suppressed, take a confirmation email from the
 //     address's limits (throttle.LuaAllowEach); site_ok says whether the
 //     site's limit allowed one;
@@ -41,7 +43,10 @@ var newAddressScript = redis.NewScript(newAddressLua)
 var newAddressLua = throttle.LuaAllowEach + `
 local a = ARGV
 if redis.call('HSETNX', ` + newKey(newKeyIndex) + `, ` + newArgv(newArgvAddrKey) + `, ` + newArgv(newArgvID) + `) == 0 then
-  return {-1, tonumber(redis.call('HGET', ` + newKey(newKeyIndex) + `, ` + newArgv(newArgvAddrKey) + `)), 0}
+  local known = redis.call('HGET', ` + newKey(newKeyIndex) + `, ` + newArgv(newArgvAddrKey) + `)
+  local mine = 0
+  if known == ` + newArgv(newArgvID) + ` then mine = 1 end
+  return {-1, tonumber(known), mine}
 end
 local n = tonumber(` + newArgv(newArgvNewsletters) + `)
 local send, refused = 1, 0

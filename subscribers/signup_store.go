@@ -249,7 +249,7 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 		if err != nil { // the id is not given back: the script may have taken it
 			return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, err)
 		}
-		if fresh && res[2] == 0 {
+		if fresh && idUnused(res, id) {
 			s.ids.giveBack(p, id) // the address had an id already
 		}
 		if res[0] == -1 { // the address has this id
@@ -264,6 +264,13 @@ func (s *Store) signup(ctx context.Context, in signupInput) (signupResult, error
 	}
 	return signupResult{}, s.giveBackSite(ctx, in.limits.site, siteTaken, errors.New("the address's id kept changing"))
 }
+
+// idUnused reports whether newAddressScript's answer res says that id,
+// reserved for the address, was not taken: the address had another id.
+// An id the script took in an earlier run (the client sent it again after
+// losing the answer) is the address's now and must not be handed out
+// again.
+func idUnused(res []int64, id int64) bool { return res[0] == -1 && res[2] == 0 && res[1] != id }
 
 // runSignupScript runs newAddressScript with the id reserved for a new
 // address (fresh), or signupScript with the address's own id, sent

@@ -90,6 +90,9 @@ func TestNewAddressWaysWriteTheSame(t *testing.T) {
 				dumps[fresh] = MustDumpDB(t, rdb)
 			})
 		}
+		if len(answers[true]) != len(tc.consents) || len(answers[false]) != len(tc.consents) {
+			t.Fatalf("%s: %d and %d answers for %d signups", tc.name, len(answers[true]), len(answers[false]), len(tc.consents))
+		}
 		if got := answers[true][len(answers[true])-1]; !slices.Equal(got, tc.last) {
 			t.Errorf("%s: the last signup was answered %v, want %v", tc.name, got, tc.last)
 		}
