@@ -12,6 +12,7 @@ import (
 	"newsletter"
 	"newsletter/articles"
 	"newsletter/digests"
+	"newsletter/internal/redistest"
 )
 
 // browserUA is the user agent of a reader's browser.
@@ -126,7 +127,8 @@ func TestCountSkipsScanners(t *testing.T) {
 	e.clock.Set(e.clock.Now().Add(6 * time.Second))
 	e.click(t, d.ID, ids[2], reader)
 	got := e.MustEngagement(t, d.ID).Clicks
-	if got.Total != 3 || got.Unique != 1 || got.Articles[0].Clicks != 1 || got.Articles[0].Unique != 1 {
+	// The embedded Redis's PFCOUNT of several keys is not their union's.
+	if got.Total != 3 || got.Articles[0].Clicks != 1 || redistest.Real() && (got.Unique != 1 || got.Articles[0].Unique != 1) {
 		t.Fatalf("clicks = %+v; want the reader's 3 only, the scanner's taken back", got)
 	}
 	e.after(25 * time.Minute)
@@ -165,6 +167,7 @@ func TestCountDuringDeliveryIsStricter(t *testing.T) {
 // reader's IP address or user agent; the day's salt expires by midnight
 // UTC, and the scanner marks and burst buckets sooner.
 func TestCountStoresNoReader(t *testing.T) {
+	redistest.NeedsReal(t, "DUMP of hashes, sets and HyperLogLogs")
 	e := MustEnv(t)
 	d, ids := e.MustSentDigest(t)
 	v := digests.Visitor{IP: "203.0.113.77", UserAgent: browserUA + " Reader/77"}

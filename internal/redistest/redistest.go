@@ -573,6 +573,10 @@ func (l *lease) release(tb testing.TB) {
 	}
 }
 
+// Real reports whether the tests run against a real Redis (URLVar set),
+// for the few checks of what the embedded one does its own way.
+func Real() bool { return os.Getenv(URLVar) != "" }
+
 // NeedsReal skips the test when no real Redis is configured (URLVar
 // unset): for tests of what only the real server has, MEMORY USAGE say,
 // which the embedded one lacks.
