@@ -12,7 +12,7 @@ import (
 	"newsletter/subscribers"
 )
 
-// BenchmarkSignupScript runs the signup script alone for new addresses, 50
+// BenchmarkSignupScript runs newAddressScript alone for new addresses, 50
 // to a pipeline as a busy group commit sends them, and reports Redis's CPU
 // per signup (INFO cpu): the script's own cost, without the service, the
 // HTTP client or the gate around it, and so steadier from run to run than
