@@ -35,28 +35,28 @@ import (
 // It returns {position of the limit that refused (0: none), 1 if an email
 // went out, 1}, as signupScript does.
 //
-// KEYS: the newKey* positions, then the pending audience of each
-// newsletter. ARGV: the newArgv* positions, then the subscription field of
+// KEYS: signupScript's first keys, up to signupKeyAudiences, then the
+// pending audience of each newsletter. ARGV: the newArgv* positions, then the subscription field of
 // each newsletter, then window and limit of each of the address's limits.
 var newAddressScript = redis.NewScript(newAddressLua)
 
 var newAddressLua = throttle.LuaAllowEach + `
 local a = ARGV
-if redis.call('HSETNX', ` + newKey(newKeyIndex) + `, ` + newArgv(newArgvAddrKey) + `, ` + newArgv(newArgvID) + `) == 0 then
-  local known = redis.call('HGET', ` + newKey(newKeyIndex) + `, ` + newArgv(newArgvAddrKey) + `)
+if redis.call('HSETNX', ` + key(signupKeyIndex) + `, ` + newArgv(newArgvAddrKey) + `, ` + newArgv(newArgvID) + `) == 0 then
+  local known = redis.call('HGET', ` + key(signupKeyIndex) + `, ` + newArgv(newArgvAddrKey) + `)
   local mine = 0
   if known == ` + newArgv(newArgvID) + ` then mine = 1 end
   return {-1, tonumber(known), mine}
 end
 local n = tonumber(` + newArgv(newArgvNewsletters) + `)
 local send, refused = 1, 0
-if redis.call('HEXISTS', ` + newKey(newKeySuppressed) + `, ` + newArgv(newArgvMailboxKey) + `) == 1 then
+if redis.call('HEXISTS', ` + key(signupKeySuppressed) + `, ` + newArgv(newArgvMailboxKey) + `) == 1 then
   send = 0
 else
   local windows = {}
   for i = ` + strconv.Itoa(newArgvFields+1) + ` + n, #a, 2 do windows[#windows + 1] = {a[i], a[i + 1]} end
   if ` + newArgv(newArgvAddressTTL) + ` ~= '' then
-    local r = allow_each(` + newKey(newKeyAddressLimit) + `, ` + newArgv(newArgvNowMs) + `, windows, ` + newArgv(newArgvAddressTTL) + `)
+    local r = allow_each(` + key(signupKeyAddressLimit) + `, ` + newArgv(newArgvNowMs) + `, windows, ` + newArgv(newArgvAddressTTL) + `)
     if r[2] > 0 then send, refused = 0, r[2] end
   end
   if send == 1 and ` + newArgv(newArgvSiteOK) + ` == '0' then send, refused = 0, #windows + 1 end
@@ -66,7 +66,7 @@ if send == 1 then sub = sub .. ` + newArgv(newArgvLink) + ` end
 local set = {'` + fieldEmail + `', ` + newArgv(newArgvAddr) + `}
 for i = 1, n do
   set[#set + 1], set[#set + 2] = a[` + strconv.Itoa(newArgvFields) + ` + i], sub
-  redis.call('SETBIT', KEYS[` + strconv.Itoa(newKeyAudiences) + ` + i], ` + newArgv(newArgvBit) + `, 1)
+  redis.call('SETBIT', KEYS[` + strconv.Itoa(signupKeyAudiences) + ` + i], ` + newArgv(newArgvBit) + `, 1)
 end
 local refs, look, at, made = {}, {}, {}, {}
 for i = 1, 3 do
@@ -79,12 +79,12 @@ for i = 1, 3 do
   end
 end
 if #look > 0 then
-  local found = redis.call('HMGET', ` + newKey(newKeyDict) + `, unpack(look))
+  local found = redis.call('HMGET', ` + key(signupKeyDict) + `, unpack(look))
   for j, key in ipairs(look) do
     local r = found[j] or made[key]
     if not r then
-      r = tostring(redis.call('HINCRBY', ` + newKey(newKeyDict) + `, '#', 1))
-      redis.call('HSET', ` + newKey(newKeyDict) + `, key, r, 'i:' .. r, a[` + strconv.Itoa(newArgvValues) + ` + at[j]])
+      r = tostring(redis.call('HINCRBY', ` + key(signupKeyDict) + `, '#', 1))
+      redis.call('HSET', ` + key(signupKeyDict) + `, key, r, 'i:' .. r, a[` + strconv.Itoa(newArgvValues) + ` + at[j]])
       made[key] = r
     end
     refs[at[j]] = r
@@ -95,22 +95,11 @@ set[#set + 1] = ` + newArgv(newArgvConsent) + ` .. refs[1] .. '` + consentSep + 
 if send == 1 then
   set[#set + 1], set[#set + 2] = '` + fieldTokenSeq + `', 1
   if ` + newArgv(newArgvName) + ` ~= '' then set[#set + 1], set[#set + 2] = '` + fieldPendingName + `', ` + newArgv(newArgvName) + ` end
-  redis.call('RPUSH', ` + newKey(newKeyOutbox) + `, ` + newArgv(newArgvOutbox) + `)
+  redis.call('RPUSH', ` + key(signupKeyOutbox) + `, ` + newArgv(newArgvOutbox) + `)
 end
-redis.call('HSET', ` + newKey(newKeySubscriber) + `, unpack(set))
+redis.call('HSET', ` + key(signupKeySubscriber) + `, unpack(set))
 return {refused, send, 1}
 `
-
-// The positions of newAddressScript's keys (from 0 here, from 1 in Lua).
-const (
-	newKeySubscriber   = iota // the subscriber's hash
-	newKeyIndex               // the partition's index
-	newKeyDict                // the partition's dictionary of consent values
-	newKeyOutbox              // the partition's confirmation outbox
-	newKeySuppressed          // the partition's suppression hash
-	newKeyAddressLimit        // the address's confirmation limits (a key of the partition when there are none)
-	newKeyAudiences           // then the pending audience of each newsletter
-)
 
 // The positions of newAddressScript's arguments (from 0 here, from 1 in
 // Lua).
@@ -146,24 +135,21 @@ const (
 // position i.
 func newArgv(i int) string { return "ARGV[" + strconv.Itoa(i+1) + "]" }
 
-// newKey is the Lua expression for newAddressScript's key at position i.
-func newKey(i int) string { return "KEYS[" + strconv.Itoa(i+1) + "]" }
-
 // newAddressCommand is the EVALSHA of newAddressScript for the address
 // of in with the id reserved for it: the script's keys and arguments laid
 // out in one slice, the partition's keys boxed once for all signups.
 func newAddressCommand(id int64, in signupInput, siteOK bool) []any {
 	p := newsletter.PartitionOf(id)
 	pk := &signupKeysOf[p]
-	nkeys := newKeyAudiences + len(in.nls)
+	nkeys := signupKeyAudiences + len(in.nls)
 	size := 3 + nkeys + newArgvFields + len(in.nls) + 4
 	cmd := make([]any, 3+nkeys+newArgvFields, size)
 	cmd[0], cmd[1], cmd[2] = "evalsha", newAddressScript.Hash(), nkeys
 	keys, args := cmd[3:3+nkeys], cmd[3+nkeys:]
-	keys[newKeySubscriber], keys[newKeyIndex], keys[newKeyDict] = keySubscriber(id), pk.index, pk.dict
-	keys[newKeyOutbox], keys[newKeySuppressed], keys[newKeyAddressLimit] = pk.outbox, pk.suppressed, pk.next
+	keys[signupKeySubscriber], keys[signupKeyIndex], keys[signupKeyDict] = keySubscriber(id), pk.index, pk.dict
+	keys[signupKeyOutbox], keys[signupKeySuppressed], keys[signupKeyAddressLimit] = pk.outbox, pk.suppressed, pk.next
 	for i, nl := range in.nls {
-		keys[newKeyAudiences+i] = audienceKeysBoxed(nl, p)[0]
+		keys[signupKeyAudiences+i] = audienceKeysBoxed(nl, p)[0]
 	}
 	c := cleanConsent(in.consent)
 	now := strconv.FormatInt(in.now.Unix(), 10)
@@ -184,7 +170,7 @@ func newAddressCommand(id int64, in signupInput, siteOK bool) []any {
 		cmd = append(cmd, prefixSubscription+nl)
 	}
 	if a := in.limits.address; a != nil {
-		keys[newKeyAddressLimit], args[newArgvAddressTTL] = a.key, a.ttl
+		keys[signupKeyAddressLimit], args[newArgvAddressTTL] = a.key, a.ttl
 		for _, v := range a.windows {
 			cmd = append(cmd, v)
 		}
