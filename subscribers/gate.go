@@ -257,7 +257,7 @@ func (b *gateBatch) settle(rdb redis.UniversalClient, cmd *redis.Cmd) {
 // partition part when this process runs low there, in one round trip
 // shared with other signups; with no gate to take and ids enough it makes
 // none. It returns an id reserved for the address, as if it were new
-// (signupScript finds out whether it is), how long the client must wait
+// (newAddressScript finds out whether it is), how long the client must wait
 // (then nothing was taken and the id is back in the pool), and whether the
 // site's event was taken.
 func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.Partition) (id int64, wait time.Duration, siteTaken bool, err error) {
@@ -268,12 +268,12 @@ func (s *Store) signupGate(ctx context.Context, in signupInput, part newsletter.
 	id, have, reserve := s.ids.next(part)
 	if gate != nil || reserve {
 		if err := s.gateRoundTrip(ctx, gate, part, reserve); err != nil {
-			return s.keepID(part, id, have, 0, false, err)
+			return s.keepID(part, id, have, 0, err)
 		}
 	}
 	if gate != nil {
 		if gate.err != nil || gate.wait > 0 {
-			return s.keepID(part, id, have, gate.wait, false, gate.err)
+			return s.keepID(part, id, have, gate.wait, gate.err)
 		}
 		siteTaken = gate.siteTaken
 	}
@@ -306,10 +306,11 @@ func (s *Store) gateRoundTrip(ctx context.Context, gate *gateRequest, part newsl
 }
 
 // keepID puts back the id a signup took from the pool (have) when the
-// signup ends at its gate, and returns the gate's answer.
-func (s *Store) keepID(part newsletter.Partition, id int64, have bool, wait time.Duration, siteTaken bool, err error) (int64, time.Duration, bool, error) {
+// signup ends at its gate, before any script saw the id, and returns the
+// gate's answer: how long the client must wait, or err.
+func (s *Store) keepID(part newsletter.Partition, id int64, have bool, wait time.Duration, err error) (int64, time.Duration, bool, error) {
 	if have {
 		s.ids.giveBack(part, id)
 	}
-	return 0, wait, siteTaken, err
+	return 0, wait, false, err
 }

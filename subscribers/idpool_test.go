@@ -144,3 +144,26 @@ func TestIDPoolHandsEachIDOutOnce(t *testing.T) {
 		t.Fatalf("%d ids in use, want at least %d", len(used), 8*300)
 	}
 }
+
+// TestSignupRefusedAtItsGateKeepsNoID: a signup whose client limit is
+// full ends at its gate, before any script saw the id it took from the
+// pool; the id goes back and the next new address gets it.
+func TestSignupRefusedAtItsGateKeepsNoID(t *testing.T) {
+	rdb := redistest.Client(t)
+	ctx := context.Background()
+	s := NewStore(rdb)
+	c := Consent{Action: ActionSignup, Newsletters: []string{"daily"}, At: time.Now(), IP: "203.0.113.10"}
+	in := testSignupInput(rdb, "refused.at.gate@example.org", c.Newsletters, c, "")
+	in.limits.client = []*windowArgs{{key: "nl:{nl}:test:full", window: 60_000, limit: 0, member: "m1"}}
+	s.ids.add(in.part, 10) // ids n 1 to 10
+	res, err := s.signup(ctx, in)
+	if err != nil || res.wait <= 0 {
+		t.Fatalf("signup past a full client limit: %+v, %v; want a wait", res, err)
+	}
+	if id, ok, _ := s.ids.next(in.part); !ok || newsletter.BitOf(id) != 1 {
+		t.Fatalf("the next id is n %d (ok %v), want 1 back in the pool", newsletter.BitOf(id), ok)
+	}
+	if n, err := rdb.HLen(ctx, keyIndex(in.part)).Result(); err != nil || n != 0 {
+		t.Fatalf("the partition's index holds %d addresses (%v), want none", n, err)
+	}
+}
