@@ -36,8 +36,9 @@ import (
 // went out, 1}, as signupScript does.
 //
 // KEYS: signupScript's first keys, up to signupKeyAudiences, then the
-// pending audience of each newsletter. ARGV: the newArgv* positions, then the subscription field of
-// each newsletter, then window and limit of each of the address's limits.
+// pending audience of each newsletter. ARGV: the newArgv* positions, then
+// the subscription field of each newsletter, then window and limit of each
+// of the address's limits.
 var newAddressScript = redis.NewScript(newAddressLua)
 
 var newAddressLua = throttle.LuaAllowEach + `
@@ -166,11 +167,16 @@ func newAddressCommand(id int64, in signupInput, siteOK bool) []any {
 	args[newArgvOutbox] = outboxEntry(id, nls, 1, now, in.outbox)
 	args[newArgvSiteOK], args[newArgvNowMs], args[newArgvAddressTTL] = flag(siteOK), in.now.UnixMilli(), ""
 	args[newArgvNewsletters] = len(in.nls)
+	a := in.limits.address
+	if a != nil {
+		keys[signupKeyAddressLimit], args[newArgvAddressTTL] = a.key, a.ttl
+	}
+	// keys and args are views of cmd's start: nothing is written through
+	// them after an append may have moved cmd.
 	for _, nl := range in.nls {
 		cmd = append(cmd, prefixSubscription+nl)
 	}
-	if a := in.limits.address; a != nil {
-		keys[signupKeyAddressLimit], args[newArgvAddressTTL] = a.key, a.ttl
+	if a != nil {
 		for _, v := range a.windows {
 			cmd = append(cmd, v)
 		}
