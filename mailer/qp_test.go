@@ -9,9 +9,9 @@ import (
 )
 
 // checkQP encodes s in two pieces split at cut, joined by a soft break as
-// a Template joins its pieces, and checks that it decodes back to s (line
-// breaks as CRLF) with no line over 76 bytes, ending in white space or
-// starting with a dot.
+// a Template joins its pieces, and checks that it decodes back to s (each
+// piece's line breaks as CRLF) with no line over 76 bytes, ending in white
+// space or starting with a dot.
 func checkQP(t *testing.T, s string, cut int) {
 	t.Helper()
 	cut = min(max(cut, 0), len(s))
@@ -20,7 +20,9 @@ func checkQP(t *testing.T, s string, cut int) {
 	enc = qpSoftBreak(enc, &st)
 	enc = appendQP(enc, s[cut:], &st)
 	got, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(enc)))
-	want := strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+	// Each piece's line breaks become CRLF; a cut between a CR and its LF
+	// leaves the CR alone in its piece, and a lone CR is kept as it is.
+	want := crlf(s[:cut]) + crlf(s[cut:])
 	if err != nil || string(got) != want {
 		t.Fatalf("encode(%q) = %q decodes to %q (%v)", s, enc, got, err)
 	}
@@ -35,6 +37,11 @@ func checkQP(t *testing.T, s string, cut int) {
 			t.Fatalf("encode(%q): line %q starts with a dot", s, line)
 		}
 	}
+}
+
+// crlf is s with each line break (LF or CRLF) as CRLF.
+func crlf(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
 func TestAppendQP(t *testing.T) {
