@@ -43,8 +43,9 @@ type outboxPayload struct {
 	RequestID string `json:"r,omitempty"`
 }
 
-// outboxEntry is the payload of a signup's confirmation email, as JSON.
-func (s *Service) outboxEntry(ctx context.Context, addr string) ([]byte, error) {
+// confirmationPayload is the payload of a signup's confirmation email, as
+// JSON: the end of its outbox entry.
+func (s *Service) confirmationPayload(ctx context.Context, addr string) ([]byte, error) {
 	if s.Sealer == nil {
 		return nil, errors.New("subscribers: the Service has no Sealer for confirmation tokens")
 	}
@@ -191,7 +192,25 @@ func (s *Service) relay(ctx context.Context, entry string, p newsletter.Partitio
 	return false, s.Notifier.SendConfirmation(ctx, c)
 }
 
-// readOutboxEntry parses an entry that signupScript wrote, and makes its
+// outboxEntry is a confirmation email as the partition's outbox holds it:
+// the subscriber id, the newsletters it confirms, the token's number and
+// the time, and the outboxPayload.
+func outboxEntry(id int64, nls string, seq int, now string, payload []byte) string {
+	var b strings.Builder
+	b.Grow(len(nls) + len(now) + len(payload) + 32)
+	b.WriteString(strconv.FormatInt(id, 10))
+	b.WriteByte('\n')
+	b.WriteString(nls)
+	b.WriteByte('\n')
+	b.WriteString(strconv.Itoa(seq))
+	b.WriteByte(' ')
+	b.WriteString(now)
+	b.WriteByte('\n')
+	b.Write(payload)
+	return b.String()
+}
+
+// readOutboxEntry parses an entry that outboxEntry or signupScript wrote, and makes its
 // confirmation token.
 func (s *Service) readOutboxEntry(entry string) (ConfirmationEmail, string, error) {
 	var c ConfirmationEmail

@@ -36,14 +36,23 @@ type idPool struct {
 func (ip *idPool) next(p newsletter.Partition) (id int64, ok, reserve bool) {
 	ip.mu.Lock()
 	defer ip.mu.Unlock()
-	if k := len(ip.free[p]); k > 0 {
-		id, ok = newsletter.SubscriberID(p, ip.free[p][k-1]), true
-		ip.free[p] = ip.free[p][:k-1]
-	}
+	id, ok = ip.pop(p)
 	if len(ip.free[p]) < idLow && !ip.reserving[p] {
 		ip.reserving[p], reserve = true, true
 	}
 	return id, ok, reserve
+}
+
+// pop takes the next id of partition p from the pool, its lock held; ok
+// is false when the pool has none there.
+func (ip *idPool) pop(p newsletter.Partition) (id int64, ok bool) {
+	k := len(ip.free[p])
+	if k == 0 {
+		return 0, false
+	}
+	n := ip.free[p][k-1]
+	ip.free[p] = ip.free[p][:k-1]
+	return newsletter.SubscriberID(p, n), true
 }
 
 // add adds the block of idBlock ids of partition p whose last n is last
@@ -79,13 +88,11 @@ func (ip *idPool) reserveFailed(p newsletter.Partition) {
 func (ip *idPool) take(ctx context.Context, rdb redis.UniversalClient, p newsletter.Partition) (int64, error) {
 	for {
 		ip.mu.Lock()
-		if k := len(ip.free[p]); k > 0 {
-			n := ip.free[p][k-1]
-			ip.free[p] = ip.free[p][:k-1]
-			ip.mu.Unlock()
-			return newsletter.SubscriberID(p, n), nil
-		}
+		id, ok := ip.pop(p)
 		ip.mu.Unlock()
+		if ok {
+			return id, nil
+		}
 		last, err := rdb.IncrBy(ctx, keyNext(p), idBlock).Result()
 		if err != nil {
 			return 0, err

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"newsletter"
 	"newsletter/internal/redistest"
 )
@@ -68,11 +70,8 @@ func TestIDPoolReservesAheadOnce(t *testing.T) {
 // and the id is not handed out again; a different id reserved for the
 // same address is.
 func TestNewAddressScriptSentAgainKeepsItsID(t *testing.T) {
-	rdb := redistest.Client(t)
+	_, s, in := newSignupFixture(t, "sent.twice@example.org")
 	ctx := context.Background()
-	s := NewStore(rdb)
-	c := Consent{Action: ActionSignup, Newsletters: []string{"daily"}, At: time.Now(), IP: "203.0.113.9"}
-	in := testSignupInput(rdb, "sent.twice@example.org", c.Newsletters, c, "")
 	id, other := newsletter.SubscriberID(in.part, 41), newsletter.SubscriberID(in.part, 42)
 	first, err := s.runSignupScript(ctx, id, true, in, true)
 	if err != nil || !slices.Equal(first, []int64{0, 1, 1}) {
@@ -149,11 +148,8 @@ func TestIDPoolHandsEachIDOutOnce(t *testing.T) {
 // full ends at its gate, before any script saw the id it took from the
 // pool; the id goes back and the next new address gets it.
 func TestSignupRefusedAtItsGateKeepsNoID(t *testing.T) {
-	rdb := redistest.Client(t)
+	rdb, s, in := newSignupFixture(t, "refused.at.gate@example.org")
 	ctx := context.Background()
-	s := NewStore(rdb)
-	c := Consent{Action: ActionSignup, Newsletters: []string{"daily"}, At: time.Now(), IP: "203.0.113.10"}
-	in := testSignupInput(rdb, "refused.at.gate@example.org", c.Newsletters, c, "")
 	in.limits.client = []*windowArgs{{key: "nl:{nl}:test:full", window: 60_000, limit: 0, member: "m1"}}
 	s.ids.add(in.part, 10) // ids n 1 to 10
 	res, err := s.signup(ctx, in)
@@ -166,4 +162,13 @@ func TestSignupRefusedAtItsGateKeepsNoID(t *testing.T) {
 	if n, err := rdb.HLen(ctx, keyIndex(in.part)).Result(); err != nil || n != 0 {
 		t.Fatalf("the partition's index holds %d addresses (%v), want none", n, err)
 	}
+}
+
+// newSignupFixture returns a test database, a Store on it, and a signup
+// of addr to "daily" now, with the contract's address limits.
+func newSignupFixture(t *testing.T, addr string) (*redis.Client, *Store, signupInput) {
+	t.Helper()
+	rdb := redistest.Client(t)
+	c := Consent{Action: ActionSignup, Newsletters: []string{"daily"}, At: time.Now(), IP: "203.0.113.9"}
+	return rdb, NewStore(rdb), testSignupInput(rdb, addr, c.Newsletters, c, "")
 }

@@ -201,21 +201,3 @@ func dictRef(v string) string {
 	}
 	return "v:" + v
 }
-
-// outboxEntry is a confirmation email as the partition's outbox holds it:
-// the subscriber id, the newsletters it confirms, the token's number and
-// the time, and the outboxPayload.
-func outboxEntry(id int64, nls string, seq int, now string, payload []byte) string {
-	var b strings.Builder
-	b.Grow(len(nls) + len(now) + len(payload) + 32)
-	b.WriteString(strconv.FormatInt(id, 10))
-	b.WriteByte('\n')
-	b.WriteString(nls)
-	b.WriteByte('\n')
-	b.WriteString(strconv.Itoa(seq))
-	b.WriteByte(' ')
-	b.WriteString(now)
-	b.WriteByte('\n')
-	b.Write(payload)
-	return b.String()
-}

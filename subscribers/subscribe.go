@@ -124,7 +124,7 @@ func (s *Service) subscribe(ctx context.Context, addr string, nls []string, name
 	mailbox := MailboxKey(addr)
 	part := partitionOfMailbox(mailbox)
 	limits := s.Limits.args(mailbox, part)
-	outbox, err := s.outboxEntry(ctx, addr)
+	outbox, err := s.confirmationPayload(ctx, addr)
 	if err != nil {
 		return err
 	}
